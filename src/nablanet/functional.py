@@ -1,0 +1,110 @@
+"""Pure, numerically stable math shared by layers, losses and tools.
+
+Nothing here keeps state: each function maps arrays to arrays and keeps the input dtype.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    r"""Logistic sigmoid, safe from overflow for any finite input.
+
+    .. math:: \sigma(z) = \frac{1}{1 + e^{-z}}
+
+    Written as ``0.5 * (1 + tanh(z / 2))``, an exact identity that never evaluates ``exp`` of a
+    large positive number, so it neither overflows nor warns (seed 000 clips to [-500, 500]
+    for the same reason).
+
+    Parameters
+    ----------
+    z : ndarray of any shape
+    out : ndarray of the same shape and dtype, optional
+        Where to write the result.
+    """
+    out = np.multiply(z, 0.5, out=out)
+    np.tanh(out, out=out)
+    out += 1.0
+    out *= 0.5
+    return out
+
+
+def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    r"""Softmax along ``axis``, with the row maximum subtracted first for stability.
+
+    .. math:: \mathrm{softmax}(z)_k = \frac{e^{z_k - \max z}}{\sum_j e^{z_j - \max z}}
+
+    Parameters
+    ----------
+    z : ndarray of shape (n_samples, n_classes)
+    """
+    shifted = z - z.max(axis=axis, keepdims=True)
+    np.exp(shifted, out=shifted)
+    shifted /= shifted.sum(axis=axis, keepdims=True)
+    return shifted
+
+
+def logsumexp(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    r"""``log(sum(exp(z)))`` along ``axis`` without overflow; shape keeps ``axis`` as size 1.
+
+    .. math:: \log\sum_j e^{z_j} = m + \log\sum_j e^{z_j - m},\quad m = \max_j z_j
+    """
+    m = z.max(axis=axis, keepdims=True)
+    return m + np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
+
+
+def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    """``log(softmax(z))`` computed as ``z - logsumexp(z)``, finite for any finite ``z``."""
+    return z - logsumexp(z, axis=axis)
+
+
+def softplus(z: np.ndarray) -> np.ndarray:
+    r"""``log(1 + e^z)`` without overflow: ``max(z, 0) + log1p(e^{-|z|})``."""
+    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+
+
+def step(z: np.ndarray) -> np.ndarray:
+    """Heaviside step of seed 001: 1 where ``z > 0``, else 0 (same dtype as ``z``).
+
+    Its derivative is zero almost everywhere, so it cannot be trained by backpropagation; it
+    belongs to the classic :class:`nablanet.Perceptron`.
+    """
+    return (z > 0).astype(z.dtype if z.dtype.kind == "f" else np.float64)
+
+
+def one_hot(labels: Any, n_classes: int | None = None, dtype: Any = np.float32) -> np.ndarray:
+    """Encode integer class labels ``0..n_classes-1`` as rows of a one-hot matrix.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_samples,)
+        Integer labels.
+    n_classes : int, optional
+        Number of classes; by default ``max(labels) + 1``.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+    """
+    y = np.asarray(labels)
+    if y.ndim != 1:
+        raise ValueError(f"labels must be 1-D, got shape {y.shape}")
+    if y.size == 0:
+        raise ValueError("labels is empty")
+    if y.dtype.kind == "f":
+        if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
+            bad = y[~(np.isfinite(y) & (y == np.round(y)))][0]
+            raise ValueError(f"labels must be whole numbers, got {bad!r}")
+        y = y.astype(np.int64)
+    elif y.dtype.kind not in "biu":
+        raise TypeError(f"labels must be integers, got dtype {y.dtype}")
+    k = int(y.max()) + 1 if n_classes is None else int(n_classes)
+    if y.min() < 0 or y.max() >= k:
+        bad = y[(y < 0) | (y >= k)][0]
+        raise ValueError(f"labels must be in [0, {k - 1}], got {int(bad)}")
+    out = np.zeros((y.shape[0], k), dtype=dtype)
+    out[np.arange(y.shape[0]), y] = 1
+    return out
