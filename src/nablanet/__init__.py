@@ -1,1 +1,74 @@
-"""nablanet."""
+"""nablanet: multilayer perceptrons from scratch in NumPy, trained by backpropagation.
+
+The public API is re-exported here::
+
+    import nablanet as nn
+    model = nn.Sequential.from_sizes([2, 4, 3, 1], ["relu", "relu", "sigmoid"],
+                                     loss="binary_cross_entropy", lr=0.5, seed=0)
+    history = model.fit(X, y, epochs=500)
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from . import initializers, losses, optimizers, schedules
+from .gradcheck import GradCheckReport, gradcheck
+from .layers import (
+    Dense,
+    Dropout,
+    Identity,
+    Layer,
+    LeakyReLU,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+    get_activation,
+)
+from .losses import get_loss
+from .model import Sequential
+from .optimizers import SGD, Adam, RMSProp, get_optimizer
+from .training import (
+    Callback,
+    DivergenceWarning,
+    EarlyStopping,
+    History,
+    ProgressBar,
+    ReduceLROnPlateau,
+)
+
+try:
+    __version__ = version("nablanet")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = [
+    "SGD",
+    "Adam",
+    "Callback",
+    "Dense",
+    "DivergenceWarning",
+    "Dropout",
+    "EarlyStopping",
+    "GradCheckReport",
+    "History",
+    "Identity",
+    "Layer",
+    "LeakyReLU",
+    "ProgressBar",
+    "RMSProp",
+    "ReLU",
+    "ReduceLROnPlateau",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "__version__",
+    "get_activation",
+    "get_loss",
+    "get_optimizer",
+    "gradcheck",
+    "initializers",
+    "losses",
+    "optimizers",
+    "schedules",
+]

@@ -42,7 +42,9 @@ def check_positive_float(name: str, value: Any, *, allow_zero: bool = False) -> 
     return value
 
 
-def check_fraction(name: str, value: Any, *, low_open: bool = True, high_open: bool = True) -> float:
+def check_fraction(
+    name: str, value: Any, *, low_open: bool = True, high_open: bool = True
+) -> float:
     """Return ``value`` as a float inside (0, 1) (bounds open or closed as asked)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number between 0 and 1, got {_short(value)}")
@@ -133,12 +135,13 @@ def check_array(
     return arr
 
 
-def check_consistent_length(X: np.ndarray, y: np.ndarray, names: tuple[str, str] = ("X", "y")) -> None:
+def check_consistent_length(
+    X: np.ndarray, y: np.ndarray, names: tuple[str, str] = ("X", "y")
+) -> None:
     """Raise if ``X`` and ``y`` do not have the same number of rows."""
     if len(X) != len(y):
         raise ValueError(
-            f"{names[0]} and {names[1]} have different numbers of samples: "
-            f"{len(X)} and {len(y)}"
+            f"{names[0]} and {names[1]} have different numbers of samples: {len(X)} and {len(y)}"
         )
 
 
@@ -158,5 +161,7 @@ def as_generator(seed: Any) -> np.random.Generator:
     if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
         if seed is not None and seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-        return np.random.default_rng(seed)
-    raise TypeError(f"seed must be None, a non-negative int or a np.random.Generator, got {_short(seed)}")
+        return np.random.default_rng(None if seed is None else int(seed))
+    raise TypeError(
+        f"seed must be None, a non-negative int or a np.random.Generator, got {_short(seed)}"
+    )

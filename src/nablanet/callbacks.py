@@ -1,0 +1,11 @@
+"""Callbacks, re-exported from :mod:`nablanet.training.callbacks`."""
+
+from .training.callbacks import (
+    Callback,
+    EarlyStopping,
+    History,
+    ProgressBar,
+    ReduceLROnPlateau,
+)
+
+__all__ = ["Callback", "EarlyStopping", "History", "ProgressBar", "ReduceLROnPlateau"]

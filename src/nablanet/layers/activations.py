@@ -1,0 +1,173 @@
+r"""Activation layers: :math:`a = f(z)` element-wise (Softmax: row-wise).
+
+Each ``backward`` turns :math:`dL/da` into :math:`\delta = dL/dz` by the chain rule; with the
+derivative sitting next to the function it differentiates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_choice, check_positive_float
+from ..functional import sigmoid, softmax
+from .base import Array, Layer, register
+
+
+class Activation(Layer):
+    """An element-wise activation; caches its output ``a`` (and input when needed)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._a: Array | None = None
+
+    def _cached(self) -> Array:
+        if self._a is None:
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
+        return self._a
+
+
+@register
+class Identity(Activation):
+    r""":math:`a = z`, :math:`\delta = dL/da` (linear output for regression)."""
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        self._a = x
+        return x
+
+    def backward(self, dy: Array) -> Array:
+        r""":math:`\delta = dL/da`. Shapes: (n_samples, n_units) in and out."""
+        return dy
+
+
+@register
+class Sigmoid(Activation):
+    r""":math:`a = \sigma(z) = 1 / (1 + e^{-z})`, overflow-safe for any finite ``z``."""
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        self._a = sigmoid(x)
+        return self._a
+
+    def backward(self, dy: Array) -> Array:
+        r""":math:`\delta = dL/da \odot a (1 - a)`, as seed 001's equation (3): :math:`\sigma' = \sigma(1-\sigma)`.
+
+        Shapes: ``dy`` and the result are (n_samples, n_units).
+        """
+        a = self._cached()
+        return dy * a * (1.0 - a)
+
+
+@register
+class Tanh(Activation):
+    r""":math:`a = \tanh z`."""
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        self._a = np.tanh(x)
+        return self._a
+
+    def backward(self, dy: Array) -> Array:
+        r""":math:`\delta = dL/da \odot (1 - a^2)`. Shapes: (n_samples, n_units)."""
+        a = self._cached()
+        return dy * (1.0 - a * a)
+
+
+@register
+class ReLU(Activation):
+    r""":math:`a = \max(0, z)`."""
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        self._a = np.maximum(x, 0)
+        return self._a
+
+    def backward(self, dy: Array) -> Array:
+        r""":math:`\delta = dL/da \odot [z > 0]` (the derivative at 0 is taken as 0).
+
+        Shapes: (n_samples, n_units).
+        """
+        return dy * (self._cached() > 0)
+
+
+@register
+class LeakyReLU(Activation):
+    r""":math:`a = z` for :math:`z > 0`, else :math:`\alpha z`.
+
+    Parameters
+    ----------
+    alpha : float
+        Slope for negative inputs, >= 0 (0.01 by default).
+    """
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        super().__init__()
+        self.alpha = check_positive_float("alpha", alpha, allow_zero=True)
+        self._z: Array | None = None
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        self._z = x
+        self._a = np.where(x > 0, x, x * x.dtype.type(self.alpha))
+        return self._a
+
+    def backward(self, dy: Array) -> Array:
+        r""":math:`\delta = dL/da \odot (1 \text{ if } z > 0 \text{ else } \alpha)`. Shapes: (n, units)."""
+        z = self._z
+        if z is None:
+            raise RuntimeError("LeakyReLU.backward called before forward")
+        return np.where(z > 0, dy, dy * dy.dtype.type(self.alpha))
+
+    def get_config(self) -> dict[str, Any]:
+        return {"alpha": self.alpha}
+
+
+@register
+class Softmax(Activation):
+    r"""Row-wise :math:`a_k = e^{z_k} / \sum_j e^{z_j}` (row maximum subtracted first).
+
+    Followed by categorical cross-entropy, :class:`nablanet.Sequential` trains through the fused
+    :class:`nablanet.losses.SoftmaxCrossEntropy` instead, whose gradient is simply
+    :math:`(a - y)/n`; this layer's own ``backward`` is the general Jacobian-vector product.
+    """
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        self._a = softmax(x)
+        return self._a
+
+    def backward(self, dy: Array) -> Array:
+        r"""The softmax Jacobian applied to ``dy``, row by row:
+
+        .. math:: \delta_k = a_k \Big(\frac{\partial L}{\partial a_k} - \sum_j \frac{\partial L}{\partial a_j} a_j\Big)
+
+        Shapes: (n_samples, n_classes).
+        """
+        a = self._cached()
+        return a * (dy - np.sum(dy * a, axis=1, keepdims=True))
+
+
+ACTIVATIONS: dict[str, type[Activation]] = {
+    "identity": Identity,
+    "linear": Identity,
+    "sigmoid": Sigmoid,
+    "logistic": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "softmax": Softmax,
+}
+
+STEP_MESSAGE = (
+    "the step activation cannot be trained by backpropagation: its derivative is zero almost "
+    "everywhere, so every gradient through it vanishes. Use nablanet.Perceptron for the classic "
+    "step-activation perceptron (seed 001), or a smooth activation such as 'sigmoid' here."
+)
+
+
+def get_activation(name: str | Layer) -> Layer:
+    """Return a new activation layer for ``name`` (a layer instance is returned as it is).
+
+    Raises ``ValueError`` for ``"step"`` (see :data:`STEP_MESSAGE`) and for unknown names.
+    """
+    if isinstance(name, Layer):
+        return name
+    if name in ("step", "heaviside"):
+        raise ValueError(STEP_MESSAGE)
+    return ACTIVATIONS[check_choice("activation", name, ACTIVATIONS)]()

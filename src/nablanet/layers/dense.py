@@ -1,0 +1,162 @@
+"""The fully connected layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_positive_float, check_positive_int
+from ..initializers import get_initializer
+from .base import Array, Layer, register
+
+
+@register
+class Dense(Layer):
+    r"""Fully connected layer, batch first: :math:`z = x W + b`.
+
+    This is seed 000's ``z = a_{k-1} @ W_k + b_k`` with each sample a row.
+
+    Parameters
+    ----------
+    units : int
+        Number of output units ``n_out``.
+    input_dim : int, optional
+        Number of input features ``n_in``; inferred from the previous layer or the data if omitted.
+    kernel_initializer, bias_initializer : str
+        Names from :mod:`nablanet.initializers`.
+    l2 : float
+        L2 penalty coefficient :math:`\lambda`: the loss gains :math:`\frac{\lambda}{2}\|W\|^2` per
+        batch (not ``b``), so ``dL/dW`` gains :math:`\lambda W`.
+    weights : array of shape (n_in, n_out), optional
+        Explicit initial ``W`` (seed 001 passes its weights by hand).
+    bias : array of shape (n_out,), optional
+        Explicit initial ``b``.
+
+    Shape
+    -----
+    - input ``x``: ``(n_samples, n_in)``
+    - output ``z``: ``(n_samples, n_out)``
+    - ``params``: ``{"W": (n_in, n_out), "b": (n_out,)}``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = Dense(3, input_dim=2)
+    >>> _ = layer.build(2, np.random.default_rng(0))
+    >>> layer.forward(np.ones((4, 2), dtype=np.float32)).shape
+    (4, 3)
+    """
+
+    def __init__(
+        self,
+        units: int,
+        *,
+        input_dim: int | None = None,
+        kernel_initializer: str = "glorot_uniform",
+        bias_initializer: str = "zeros",
+        l2: float = 0.0,
+        weights: Any = None,
+        bias: Any = None,
+    ) -> None:
+        super().__init__()
+        self.units = check_positive_int("units", units)
+        self.declared_input_dim = (
+            None if input_dim is None else check_positive_int("input_dim", input_dim)
+        )
+        get_initializer(kernel_initializer)  # validate names now, not at build time
+        get_initializer(bias_initializer)
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
+        self.l2 = check_positive_float("l2", l2, allow_zero=True)
+        self._initial_weights = None if weights is None else np.asarray(weights, dtype=np.float64)
+        self._initial_bias = None if bias is None else np.asarray(bias, dtype=np.float64)
+        #: The model sets this to False on the first layer: nobody needs dL/dx of the data.
+        self.need_input_grad = True
+        self._x: Array | None = None
+
+    def compute_output_dim(self, input_dim: int) -> int:
+        return self.units
+
+    def build(self, input_dim: int, rng: np.random.Generator, dtype: Any = np.float32) -> int:
+        if self.declared_input_dim is not None and self.declared_input_dim != input_dim:
+            raise ValueError(
+                f"Dense({self.units}) was declared with input_dim={self.declared_input_dim}, "
+                f"but receives {input_dim} features"
+            )
+        super().build(input_dim, rng, dtype)
+        shape_w, shape_b = (input_dim, self.units), (self.units,)
+        if self._initial_weights is not None:
+            W = _explicit("weights", self._initial_weights, shape_w, self.dtype)
+        else:
+            W = get_initializer(self.kernel_initializer)(shape_w, rng, self.dtype)
+        if self._initial_bias is not None:
+            b = _explicit("bias", self._initial_bias, shape_b, self.dtype)
+        else:
+            b = get_initializer(self.bias_initializer)(shape_b, rng, self.dtype)
+        self.params = {"W": np.ascontiguousarray(W), "b": b}
+        self.grads = {"W": np.zeros_like(W), "b": np.zeros_like(b)}
+        return self.units
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        """Return ``z = x @ W + b`` of shape (n_samples, n_out); cache ``x`` for backward."""
+        self._x = x
+        z = x @ self.params["W"]  # (n, n_in) @ (n_in, n_out)
+        z += self.params["b"]  # broadcast over the rows
+        return z
+
+    def backward(self, dz: Array) -> Array:
+        r"""Given :math:`\delta = dL/dz`, fill ``dL/dW``, ``dL/db`` and return ``dL/dx``.
+
+        Seed 000's matrix form, batch first (seed 002's delta rule):
+
+        .. math::
+            \frac{\partial L}{\partial W} = x^\top \delta + \lambda W,\qquad
+            \frac{\partial L}{\partial b} = \sum_{\text{rows}} \delta,\qquad
+            \frac{\partial L}{\partial x} = \delta\, W^\top
+
+        Parameters
+        ----------
+        dz : ndarray of shape (n_samples, n_out)
+            ``delta``; the loss's backward already divided it by ``n_samples``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_in), or an empty placeholder when ``need_input_grad`` is
+        False (the first layer).
+        """
+        x = self._x
+        if x is None:
+            raise RuntimeError("Dense.backward called before forward")
+        W, dW, db = self.params["W"], self.grads["W"], self.grads["b"]
+        np.matmul(x.T, dz, out=dW)  # (n_in, n) @ (n, n_out) -> (n_in, n_out)
+        if self.l2:
+            dW += self.l2 * W
+        np.sum(dz, axis=0, out=db)  # (n_out,)
+        if not self.need_input_grad:
+            return dz[:, :0]
+        return dz @ W.T  # (n, n_out) @ (n_out, n_in) -> (n, n_in)
+
+    def penalty(self) -> float:
+        r"""The L2 term :math:`\frac{\lambda}{2}\|W\|^2` this layer adds to the loss."""
+        if not self.l2:
+            return 0.0
+        W = self.params["W"]
+        return 0.5 * self.l2 * float(np.vdot(W, W))
+
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"units": self.units}
+        if self.declared_input_dim is not None:
+            config["input_dim"] = self.declared_input_dim
+        config["kernel_initializer"] = self.kernel_initializer
+        config["bias_initializer"] = self.bias_initializer
+        config["l2"] = self.l2
+        return config
+
+
+def _explicit(name: str, value: np.ndarray, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    if value.shape != shape:
+        raise ValueError(f"initial {name} must have shape {shape}, got {value.shape}")
+    if not np.isfinite(value).all():
+        raise ValueError(f"initial {name} contains NaN or infinity")
+    return value.astype(dtype)

@@ -1,0 +1,82 @@
+"""Metrics: plain functions of targets and predictions, plus the per-batch forms the training loop
+uses (which work on the network's raw output, probabilities or logits).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ._validation import check_choice
+
+Array = np.ndarray
+
+
+def accuracy_score(y_true: Any, y_pred: Any) -> float:
+    """Fraction of positions where ``y_true == y_pred`` (labels of any type, same shape)."""
+    t, p = np.asarray(y_true), np.asarray(y_pred)
+    if t.shape != p.shape:
+        raise ValueError(f"y_true and y_pred have different shapes: {t.shape} and {p.shape}")
+    if t.size == 0:
+        raise ValueError("accuracy of empty arrays is undefined")
+    return float(np.mean(t == p))
+
+
+def confusion_matrix(y_true: Any, y_pred: Any, labels: Any = None) -> np.ndarray:
+    """Counts ``C[i, j]`` of samples with true label ``labels[i]`` predicted as ``labels[j]``.
+
+    Returns
+    -------
+    ndarray of shape (n_labels, n_labels), int64
+    """
+    t, p = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
+    if t.shape != p.shape:
+        raise ValueError(f"y_true and y_pred have different lengths: {t.size} and {p.size}")
+    labels = np.unique(np.concatenate([t, p])) if labels is None else np.asarray(labels)
+    index = {label: i for i, label in enumerate(labels.tolist())}
+    out = np.zeros((len(labels), len(labels)), dtype=np.int64)
+    for a, b in zip(t.tolist(), p.tolist(), strict=True):
+        if a in index and b in index:
+            out[index[a], index[b]] += 1
+    return out
+
+
+# -- batch metrics: (raw network output, prepared targets, from_logits) -> sum over the batch ----
+# They return sums so that the loop can add batches and divide once by the number of samples.
+
+
+def _correct_multiclass(out: Array, y: Array, from_logits: bool) -> float:
+    return float(np.count_nonzero(out.argmax(axis=1) == y.argmax(axis=1)))
+
+
+def _correct_binary(out: Array, y: Array, from_logits: bool) -> float:
+    threshold = 0.0 if from_logits else 0.5
+    hits = (out > threshold) == (y > 0.5)
+    return float(np.count_nonzero(hits)) / out.shape[1]
+
+
+def _abs_error(out: Array, y: Array, from_logits: bool) -> float:
+    return float(np.abs(out - y).sum()) / out.shape[1]
+
+
+def _sq_error(out: Array, y: Array, from_logits: bool) -> float:
+    d = out - y
+    return float(np.vdot(d, d)) / out.shape[1]
+
+
+BatchMetric = Callable[[Array, Array, bool], float]
+METRIC_NAMES = ("accuracy", "mae", "mse")
+
+
+def batch_metric(name: str, task: str) -> BatchMetric:
+    """The per-batch summing form of metric ``name`` for a model solving ``task``."""
+    check_choice("metric", name, METRIC_NAMES)
+    if name == "accuracy":
+        if task == "regression":
+            raise ValueError(
+                "metric 'accuracy' needs a classification task, got a regression model"
+            )
+        return _correct_multiclass if task == "multiclass" else _correct_binary
+    return _abs_error if name == "mae" else _sq_error

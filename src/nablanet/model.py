@@ -1,0 +1,489 @@
+"""``Sequential``: a stack of layers with a loss and an optimizer.
+
+Data flows one way: checked input -> ``forward`` through the layers -> loss -> ``backward``
+through the layers in reverse -> optimizer step. :meth:`Sequential.fit` drives that loop
+(:mod:`nablanet.training.loop`) and calls the callbacks.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ._validation import (
+    as_generator,
+    check_array,
+    check_dtype,
+    check_fraction,
+    check_n_features,
+    check_positive_float,
+    check_positive_int,
+)
+from .layers import Dense, Dropout, Layer, get_activation, layer_from_config
+from .losses import FUSED, Loss, get_loss
+from .metrics import METRIC_NAMES
+from .optimizers import Optimizer, get_optimizer, optimizer_from_config
+from .targets import CATEGORICAL_LOSSES, CLASSIFICATION_LOSSES
+
+Array = np.ndarray
+Weights = list[dict[str, Array]]
+
+
+class Sequential:
+    """A feed-forward network: layers applied in order, batch first.
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+        E.g. ``[Dense(4), ReLU(), Dense(1), Sigmoid()]``. Any activation may follow any layer.
+    loss : str or Loss
+        A name from :mod:`nablanet.losses` (``"mse"``, ``"binary_cross_entropy"``, ...). When the last
+        layer is Sigmoid (Softmax) and the loss is binary (categorical) cross-entropy, training uses
+        the fused, numerically stable form from logits; ``predict_proba`` still applies the layer.
+    optimizer : str or Optimizer
+        ``"sgd"``, ``"adam"``, ``"adamw"``, ``"rmsprop"`` or an instance.
+    lr : float, optional
+        Learning rate for an optimizer given by name (its default otherwise).
+    metrics : list of str, optional
+        ``"accuracy"``, ``"mae"``, ``"mse"``; default ``["accuracy"]`` for classification.
+    label_smoothing : float in [0, 1)
+        Moves classification targets toward uniform; 0.1 turns one-hot 0/1 into 0.05/0.95.
+    seed : None, int or np.random.Generator
+        The one source of randomness: initial weights, shuffling, dropout, validation split.
+    dtype : "float32" or "float64"
+        Parameters and computation; input is converted to it.
+
+    Examples
+    --------
+    >>> from nablanet import Sequential
+    >>> model = Sequential.from_sizes([2, 4, 1], activation="tanh", output="sigmoid",
+    ...                               loss="binary_cross_entropy", optimizer="adam", lr=0.05, seed=0)
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[Layer] | None = None,
+        *,
+        loss: str | Loss = "mse",
+        optimizer: str | Optimizer = "sgd",
+        lr: float | None = None,
+        metrics: Sequence[str] | None = None,
+        label_smoothing: float = 0.0,
+        seed: Any = None,
+        dtype: Any = "float32",
+    ) -> None:
+        self.layers: list[Layer] = []
+        for layer in layers or []:
+            self.add(layer)
+        self.dtype = check_dtype(dtype)
+        self.rng = as_generator(seed)
+        self.compile(loss=loss, optimizer=optimizer, lr=lr, metrics=metrics)
+        self.label_smoothing = check_fraction("label_smoothing", label_smoothing, low_open=False)
+        self.input_dim: int | None = None
+        self.task: str | None = None
+        self.classes_: np.ndarray | None = None
+        self.stop_training = False
+        self.stop_reason: str | None = None
+        self.fit_epochs = 0
+
+    # -- construction ---------------------------------------------------------------------
+    @classmethod
+    def from_sizes(
+        cls,
+        sizes: Sequence[int],
+        activation: str | Sequence[str] = "relu",
+        output: str = "identity",
+        *,
+        kernel_initializer: str | None = None,
+        bias_initializer: str = "zeros",
+        l2: float = 0.0,
+        dropout: float = 0.0,
+        weights: Sequence[tuple[Any, Any]] | None = None,
+        **kwargs: Any,
+    ) -> Sequential:
+        """Build from the seeds' shorthand: layer sizes and activations.
+
+        Parameters
+        ----------
+        sizes : sequence of int
+            ``[n_inputs, hidden..., n_outputs]``, e.g. seed 000's ``[2, 4, 3, 1]``.
+        activation : str or sequence of str
+            One name for every hidden layer (then ``output`` names the last), or one name per layer
+            (``len(sizes) - 1`` of them, the last being the output's), as seed 000's
+            ``[relu, relu, sigmoid]``.
+        kernel_initializer : str, optional
+            Default: ``he_uniform`` before ReLU-like activations, ``glorot_uniform`` otherwise.
+        dropout : float
+            Dropout rate after every hidden activation (0 for none).
+        weights : sequence of (W, b), optional
+            Explicit initial weights, ``W`` of shape (n_in, n_out), ``b`` of shape (n_out,).
+        **kwargs
+            Passed to :class:`Sequential` (loss, optimizer, lr, seed, ...).
+        """
+        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or len(sizes) < 2:
+            raise ValueError(f"sizes must list at least 2 layer sizes, got {sizes!r}")
+        sizes = [check_positive_int("layer size", s) for s in sizes]
+        n_layers = len(sizes) - 1
+        if isinstance(activation, str):
+            acts = [activation] * (n_layers - 1) + [output]
+        else:
+            acts = list(activation)
+            if len(acts) != n_layers:
+                raise ValueError(
+                    f"got {len(acts)} activations for {n_layers} layers (sizes {sizes}); "
+                    "give one per layer, the last for the output"
+                )
+        if weights is not None and len(weights) != n_layers:
+            raise ValueError(f"weights must hold {n_layers} (W, b) pairs, got {len(weights)}")
+        layers: list[Layer] = []
+        for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+            act = get_activation(acts[i])
+            init = kernel_initializer or (
+                "he_uniform" if acts[i] in ("relu", "leaky_relu") else "glorot_uniform"
+            )
+            W, b = weights[i] if weights is not None else (None, None)
+            layers.append(
+                Dense(
+                    n_out,
+                    input_dim=n_in if i == 0 else None,
+                    kernel_initializer=init,
+                    bias_initializer=bias_initializer,
+                    l2=l2,
+                    weights=W,
+                    bias=b,
+                )
+            )
+            layers.append(act)
+            if dropout and i < n_layers - 1:
+                layers.append(Dropout(dropout))
+        model = cls(layers, **kwargs)
+        model.build(sizes[0])
+        return model
+
+    def add(self, layer: Layer) -> None:
+        """Append ``layer`` (before the model is built)."""
+        if not isinstance(layer, Layer):
+            raise TypeError(f"layers must be nablanet Layer objects, got {layer!r}")
+        if getattr(self, "built", False):
+            raise RuntimeError("cannot add layers to a model that is already built")
+        self.layers.append(layer)
+
+    def compile(
+        self,
+        loss: str | Loss | None = None,
+        optimizer: str | Optimizer | None = None,
+        lr: float | None = None,
+        metrics: Sequence[str] | None = None,
+    ) -> None:
+        """Set (or change) the loss, optimizer and metrics."""
+        if loss is not None:
+            self.loss = get_loss(loss)
+        if optimizer is not None:
+            kwargs = {} if lr is None else {"lr": check_positive_float("lr", lr)}
+            if isinstance(optimizer, Optimizer) and lr is not None:
+                raise ValueError("pass lr to the optimizer instance, not to the model")
+            self.optimizer = get_optimizer(optimizer, **kwargs)
+        if metrics is not None:
+            for name in metrics:
+                if name not in METRIC_NAMES:
+                    raise ValueError(
+                        f"unknown metric {name!r}; expected one of {list(METRIC_NAMES)}"
+                    )
+        self.metrics = None if metrics is None else list(metrics)
+        if getattr(self, "built", False):
+            self._bind()
+
+    def build(self, input_dim: int) -> None:
+        """Create every layer's parameters for inputs of ``input_dim`` features."""
+        if not self.layers:
+            raise ValueError("the model has no layers")
+        width = check_positive_int("input_dim", input_dim)
+        for layer in self.layers:
+            width = layer.build(width, self.rng, self.dtype)
+        self.input_dim = input_dim
+        first_dense = next((la for la in self.layers if isinstance(la, Dense)), None)
+        if first_dense is not None and self.layers.index(first_dense) == 0:
+            first_dense.need_input_grad = False
+        self.built = True
+        self._bind()
+
+    def _bind(self) -> None:
+        """Choose the training path (fused output + loss or not) and bind the optimizer."""
+        last = self.layers[-1]
+        fused = FUSED.get((type(last).__name__, self.loss.name))
+        if fused is not None:
+            self._train_layers = self.layers[:-1]
+            self._train_loss = get_loss(fused)
+        else:
+            self._train_layers = list(self.layers)
+            self._train_loss = self.loss
+        self._l2_layers = [la for la in self.layers if isinstance(la, Dense) and la.l2]
+        self.optimizer.build(self.slots())
+
+    def slots(self) -> list[tuple[str, Array, Array]]:
+        """``(key, param, grad)`` for every parameter, keys like ``"layers.0.W"``."""
+        return [
+            (f"layers.{i}.{name}", p, layer.grads[name])
+            for i, layer in enumerate(self.layers)
+            for name, p in layer.params.items()
+        ]
+
+    @property
+    def n_outputs(self) -> int:
+        self._require_built()
+        out = self.layers[-1].output_dim
+        assert out is not None
+        return out
+
+    @property
+    def n_params(self) -> int:
+        return sum(layer.n_params for layer in self.layers)
+
+    def _require_built(self) -> None:
+        if not getattr(self, "built", False):
+            raise ValueError(
+                "the model is not built yet: call fit(X, y) or build(n_features) first"
+            )
+
+    # -- computation ----------------------------------------------------------------------
+    def forward(self, X: Array, training: bool = False) -> Array:
+        """Run every layer on the prepared batch ``X`` of shape (n_samples, n_features)."""
+        out = X
+        for layer in self.layers:
+            out = layer.forward(out, training)
+        return out
+
+    def backward(self, grad: Array) -> Array:
+        """Back-propagate ``dL/d(output)`` through every layer; return ``dL/dX``."""
+        for layer in reversed(self.layers):
+            grad = layer.backward(grad)
+        return grad
+
+    def train_step(self, xb: Array, yb: Array) -> tuple[float, Array]:
+        """One gradient step on a batch: forward, loss, backward, optimizer update.
+
+        Returns the batch loss (L2 penalty included) and the training output (logits when
+        the output activation is fused into the loss).
+        """
+        out = xb
+        for layer in self._train_layers:
+            out = layer.forward(out, True)
+        loss = self._train_loss.forward(out, yb)
+        grad = self._train_loss.backward()
+        for layer in reversed(self._train_layers):
+            grad = layer.backward(grad)
+        self.optimizer.step()
+        if self._l2_layers:
+            loss += sum(layer.penalty() for layer in self._l2_layers)
+        return loss, out
+
+    def is_classifier(self) -> bool:
+        """True when the model was fitted on (or is set up for) class targets."""
+        if self.task is not None:
+            return self.task != "regression"
+        return self.loss.name in CATEGORICAL_LOSSES | CLASSIFICATION_LOSSES
+
+    # -- data in --------------------------------------------------------------------------
+    def _check_X(self, X: Any) -> Array:
+        arr = check_array(X, "X", dtype=self.dtype)
+        if getattr(self, "built", False):
+            assert self.input_dim is not None
+            check_n_features(arr, self.input_dim)
+        return arr
+
+    # -- training and inference (bodies in training.loop) ---------------------------------
+    def fit(
+        self, X: Any, y: Any, epochs: int = 1, batch_size: int | None = None, **kwargs: Any
+    ) -> Any:
+        """Train on ``X`` of shape (n_samples, n_features) and ``y``; return a ``History``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Integer class labels are one-hot encoded for multiclass models.
+        epochs : int
+            Passes over the data.
+        batch_size : int, optional
+            Mini-batch size; ``None`` means full-batch gradient descent (seed 000).
+        shuffle : bool
+            Reshuffle the samples every epoch (default True).
+        seed : None, int or Generator
+            Replaces the model's random generator before training (reproducible runs).
+        validation_data : tuple (X_val, y_val), optional
+        validation_split : float in [0, 1)
+            Fraction of the (shuffled) data held out for validation.
+        callbacks : list of Callback
+        verbose : "auto", bool
+            Show a progress bar ("auto": only on a terminal and for long runs).
+        """
+        from .training.loop import fit
+
+        return fit(self, X, y, epochs=epochs, batch_size=batch_size, **kwargs)
+
+    def predict_proba(self, X: Any, batch_size: int = 8192) -> Array:
+        """Network output for ``X``: probabilities for classifiers, values for regression.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs), in the model's dtype
+        """
+        self._require_built()
+        Xc = self._check_X(X)
+        if len(Xc) <= batch_size:
+            return self.forward(Xc)
+        parts = [self.forward(Xc[i : i + batch_size]) for i in range(0, len(Xc), batch_size)]
+        return np.concatenate(parts)
+
+    def predict(self, X: Any, batch_size: int = 8192) -> Array:
+        """Class labels for classifiers (``classes_`` if set, else 0..K-1); outputs for regression.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) for single-output and multiclass models,
+        (n_samples, n_outputs) for multilabel and multi-output regression.
+        """
+        out = self.predict_proba(X, batch_size)
+        task = self.task or ("regression" if not self.is_classifier() else None)
+        if task is None:
+            task = (
+                "multiclass"
+                if out.shape[1] > 1 and self.loss.name in CATEGORICAL_LOSSES
+                else "binary"
+            )
+        if task == "regression":
+            return out[:, 0] if out.shape[1] == 1 else out
+        if task == "multiclass":
+            idx = out.argmax(axis=1)
+        else:
+            idx = (out > 0.5).astype(np.int64)
+            idx = idx[:, 0] if out.shape[1] == 1 else idx
+        return self.classes_[idx] if self.classes_ is not None else idx
+
+    def evaluate(self, X: Any, y: Any, batch_size: int = 8192) -> dict[str, float]:
+        """Loss and metrics on ``(X, y)``, as a dict such as ``{"loss": 0.1, "accuracy": 0.97}``."""
+        from .training.loop import evaluate
+
+        return evaluate(self, X, y, batch_size=batch_size)
+
+    # -- weights --------------------------------------------------------------------------
+    def get_weights(self) -> Weights:
+        """A copy of every layer's parameters, one dict per layer (empty for activations)."""
+        return [{k: v.copy() for k, v in layer.params.items()} for layer in self.layers]
+
+    def set_weights(self, weights: Weights) -> None:
+        """Copy ``weights`` (as returned by :meth:`get_weights`) into the model, in place."""
+        self._require_built()
+        if len(weights) != len(self.layers):
+            raise ValueError(f"expected weights for {len(self.layers)} layers, got {len(weights)}")
+        for i, (layer, new) in enumerate(zip(self.layers, weights, strict=True)):
+            if set(new) != set(layer.params):
+                raise ValueError(
+                    f"layer {i} has parameters {sorted(layer.params)}, got {sorted(new)}"
+                )
+            for key, value in new.items():
+                value = np.asarray(value)
+                if value.shape != layer.params[key].shape:
+                    raise ValueError(
+                        f"layer {i} {key} has shape {layer.params[key].shape}, got {value.shape}"
+                    )
+                np.copyto(layer.params[key], value, casting="same_kind")
+
+    # -- description ----------------------------------------------------------------------
+    def summary(self, print_fn: Any = print) -> str:
+        """A table of layers, output shapes and parameter counts; printed and returned."""
+        rows = [("Layer", "Output shape", "Params")]
+        for i, layer in enumerate(self.layers):
+            width = layer.output_dim if layer.built else "?"
+            rows.append((f"{i}: {type(layer).__name__}", f"(None, {width})", f"{layer.n_params:,}"))
+        widths = [max(len(r[c]) for r in rows) + 2 for c in range(3)]
+        line = "-" * sum(widths)
+        out = [line, "".join(r.ljust(w) for r, w in zip(rows[0], widths, strict=True)), line]
+        out += ["".join(r.ljust(w) for r, w in zip(row, widths, strict=True)) for row in rows[1:]]
+        out += [
+            line,
+            f"Total params: {self.n_params:,}",
+            f"Loss: {self.loss.name}  Optimizer: {self.optimizer!r}  dtype: {self.dtype}",
+            line,
+        ]
+        text = "\n".join(out)
+        if print_fn is not None:
+            print_fn(text)
+        return text
+
+    def info(self, print_fn: Any = print) -> str:
+        """Every Dense layer's biases and weights, neuron by neuron, as seed 001 prints them."""
+        self._require_built()
+        lines = ["========= [ Neural Network ] =========", f"Optimizer: {self.optimizer!r}"]
+        k = 0
+        for i, layer in enumerate(self.layers):
+            if not isinstance(layer, Dense):
+                continue
+            k += 1
+            act = self.layers[i + 1] if i + 1 < len(self.layers) else None
+            lines.append(f"~~~~~~ [ Layer - {k} ] ~~~~~~")
+            lines.append(
+                f"No. of Neurons: {layer.units}  Activation: {type(act).__name__ if act else '-'}"
+            )
+            W, b = layer.params["W"], layer.params["b"]
+            for j in range(layer.units):
+                lines.append("--- [ Neuron ] ---")
+                lines.append(f"No. of Inputs: {W.shape[0]}")
+                lines.append(f"Bias: {b[j]!r} , Weights: {W[:, j].tolist()}")
+        lines.append("======================================")
+        text = "\n".join(lines)
+        if print_fn is not None:
+            print_fn(text)
+        return text
+
+    # -- configuration (weights travel separately) ----------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        """JSON-serialisable description of the architecture and training setup."""
+        return {
+            "layers": [
+                {"class": type(la).__name__, "config": la.get_config()} for la in self.layers
+            ],
+            "loss": self.loss.name,
+            "optimizer": self.optimizer.get_config(),
+            "metrics": self.metrics,
+            "label_smoothing": self.label_smoothing,
+            "dtype": str(self.dtype),
+            "input_dim": self.input_dim,
+            "task": self.task,
+            "classes": None if self.classes_ is None else self.classes_.tolist(),
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], seed: Any = None) -> Sequential:
+        """Rebuild an (untrained, if it was built: freshly initialised) model from ``get_config``."""
+        model = cls(
+            [layer_from_config(entry) for entry in config["layers"]],
+            loss=config["loss"],
+            optimizer=optimizer_from_config(config["optimizer"]),
+            metrics=config.get("metrics"),
+            label_smoothing=config.get("label_smoothing", 0.0),
+            seed=seed,
+            dtype=config.get("dtype", "float32"),
+        )
+        if config.get("input_dim"):
+            model.build(int(config["input_dim"]))
+        model.task = config.get("task")
+        classes = config.get("classes")
+        model.classes_ = None if classes is None else np.asarray(classes)
+        return model
+
+    def clone(self, dtype: Any = None) -> Sequential:
+        """A copy with the same config and weights (optionally in another dtype)."""
+        config = self.get_config()
+        if dtype is not None:
+            config["dtype"] = str(check_dtype(dtype))
+        twin = Sequential.from_config(config)
+        if getattr(self, "built", False):
+            twin.set_weights(self.get_weights())
+        return twin
+
+    def __repr__(self) -> str:
+        return f"Sequential({self.layers!r}, loss={self.loss.name!r})"

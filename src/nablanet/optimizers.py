@@ -1,0 +1,281 @@
+r"""Optimizers: update parameters in place from their gradients.
+
+An optimizer is bound to a model's parameters once by ``build(slots)``, where each slot is
+``(key, param, grad)`` with a unique key such as ``"layers.0.W"``; it preallocates its state per key
+and from then on ``step()`` updates every ``param`` in place from its ``grad`` (the arrays the
+layers own). Each class's docstring gives the exact rule, written as PyTorch writes it, so that the
+two libraries agree step for step.
+
+The learning rate is a float or a :class:`nablanet.schedules.Schedule`; the training loop calls
+``set_epoch(epoch)`` at the start of every epoch.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ._validation import check_choice, check_fraction, check_positive_float
+from .schedules import Schedule, schedule_from_config
+
+Array = np.ndarray
+Slot = tuple[str, Array, Array]
+
+
+class Optimizer:
+    """Base class: learning rate handling, state bookkeeping, config."""
+
+    name: ClassVar[str] = ""
+    #: names of the per-parameter state buffers, e.g. ("m", "v") for Adam
+    state_names: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, lr: float | Schedule = 0.01, weight_decay: float = 0.0) -> None:
+        if isinstance(lr, Schedule):
+            self.schedule: Schedule | None = lr
+            self.lr = lr(0)
+        else:
+            self.schedule = None
+            self.lr = check_positive_float("lr", lr)
+        self.weight_decay = check_positive_float("weight_decay", weight_decay, allow_zero=True)
+        self.iterations = 0
+        self.slots: list[Slot] = []
+        self.state: dict[str, dict[str, Array]] = {}
+        self._tmp: dict[str, Array] = {}
+
+    def build(self, slots: list[Slot]) -> None:
+        """Bind to ``slots``; allocate zeroed state for keys not seen before (kept otherwise)."""
+        self.slots = list(slots)
+        for key, param, _ in self.slots:
+            old = self.state.get(key, {})
+            self.state[key] = {
+                name: old[name]
+                if name in old and old[name].shape == param.shape and old[name].dtype == param.dtype
+                else np.zeros_like(param)
+                for name in self.state_names
+            }
+            self._tmp[key] = np.empty_like(param)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Take the learning rate for ``epoch`` from the schedule, if there is one."""
+        if self.schedule is not None:
+            self.lr = self.schedule(epoch)
+
+    def step(self) -> None:
+        """Apply one update to every bound parameter."""
+        self.iterations += 1
+        for key, param, grad in self.slots:
+            if self.weight_decay and key.endswith(".W"):
+                # Decoupled weight decay (AdamW, Loshchilov & Hutter): p <- p (1 - lr * wd).
+                param *= param.dtype.type(1.0 - self.lr * self.weight_decay)
+            self._update(param, grad, self.state[key], self._tmp[key])
+
+    def _update(self, p: Array, g: Array, state: dict[str, Array], tmp: Array) -> None:
+        raise NotImplementedError
+
+    # -- persistence ----------------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"name": self.name, "lr": self.lr}
+        if self.schedule is not None:
+            config["lr"] = self.schedule.get_config()
+        if self.weight_decay:
+            config["weight_decay"] = self.weight_decay
+        config.update(self._extra_config())
+        return config
+
+    def _extra_config(self) -> dict[str, Any]:
+        return {}
+
+    def get_state(self) -> dict[str, Array]:
+        """Every state buffer as ``{"<key>.<buffer>": array}`` plus the step counter."""
+        out = {
+            f"{key}.{name}": arr for key, bufs in self.state.items() for name, arr in bufs.items()
+        }
+        out["iterations"] = np.asarray(self.iterations, dtype=np.int64)
+        return out
+
+    def set_state(self, arrays: dict[str, Array]) -> None:
+        """Restore buffers saved by :meth:`get_state` (before or after ``build``)."""
+        self.iterations = int(arrays.get("iterations", 0))
+        for flat, arr in arrays.items():
+            if flat == "iterations":
+                continue
+            key, _, name = flat.rpartition(".")
+            self.state.setdefault(key, {})[name] = np.array(arr)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent with optional (Nesterov) momentum, PyTorch's form.
+
+    With gradient :math:`g`, velocity :math:`v` (zero at first), momentum :math:`\mu`:
+
+    .. math::
+        v \leftarrow \mu v + g, \qquad
+        p \leftarrow p - \eta\, v \quad\text{or, Nesterov,}\quad p \leftarrow p - \eta\,(g + \mu v)
+
+    With :math:`\mu = 0` this is seed 000's ``W -= eta * dW``: descent subtracts the gradient.
+    """
+
+    name = "sgd"
+    state_names = ("v",)
+
+    def __init__(
+        self,
+        lr: float | Schedule = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(lr, weight_decay)
+        self.momentum = check_fraction("momentum", momentum, low_open=False)
+        if nesterov and self.momentum == 0:
+            raise ValueError("nesterov=True needs momentum > 0, got momentum=0")
+        self.nesterov = bool(nesterov)
+
+    def _update(self, p: Array, g: Array, state: dict[str, Array], tmp: Array) -> None:
+        lr = p.dtype.type(self.lr)
+        if not self.momentum:
+            np.multiply(g, lr, out=tmp)
+            p -= tmp
+            return
+        v = state["v"]
+        v *= p.dtype.type(self.momentum)
+        v += g
+        if self.nesterov:
+            np.multiply(v, p.dtype.type(self.momentum), out=tmp)
+            tmp += g
+            tmp *= lr
+        else:
+            np.multiply(v, lr, out=tmp)
+        p -= tmp
+
+    def _extra_config(self) -> dict[str, Any]:
+        return {"momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma & Ba), PyTorch's form; with ``weight_decay`` > 0 it is AdamW (decoupled).
+
+    .. math::
+        m \leftarrow \beta_1 m + (1-\beta_1) g,\quad
+        v \leftarrow \beta_2 v + (1-\beta_2) g^2,\quad
+        p \leftarrow p - \eta\,\frac{m / (1-\beta_1^t)}{\sqrt{v / (1-\beta_2^t)} + \epsilon}
+
+    computed as :math:`p \leftarrow p - \eta_t\, m / (\sqrt v + \hat\epsilon)` with
+    :math:`\eta_t = \eta\sqrt{1-\beta_2^t}/(1-\beta_1^t)` and
+    :math:`\hat\epsilon = \epsilon\sqrt{1-\beta_2^t}`, the same value in fewer passes.
+    AdamW first applies :math:`p \leftarrow p(1 - \eta\lambda)` to weight matrices (not biases).
+    """
+
+    name = "adam"
+    state_names = ("m", "v")
+
+    def __init__(
+        self,
+        lr: float | Schedule = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(lr, weight_decay)
+        self.beta_1 = check_fraction("beta_1", beta_1, low_open=False)
+        self.beta_2 = check_fraction("beta_2", beta_2, low_open=False)
+        self.epsilon = check_positive_float("epsilon", epsilon)
+
+    def step(self) -> None:
+        t = self.iterations + 1
+        bias2 = np.sqrt(1.0 - self.beta_2**t)
+        self._step_size = self.lr * bias2 / (1.0 - self.beta_1**t)
+        self._eps_hat = self.epsilon * bias2
+        super().step()
+
+    def _update(self, p: Array, g: Array, state: dict[str, Array], tmp: Array) -> None:
+        f = p.dtype.type
+        m, v = state["m"], state["v"]
+        m *= f(self.beta_1)
+        np.multiply(g, f(1.0 - self.beta_1), out=tmp)
+        m += tmp
+        v *= f(self.beta_2)
+        np.multiply(g, g, out=tmp)
+        tmp *= f(1.0 - self.beta_2)
+        v += tmp
+        np.sqrt(v, out=tmp)
+        tmp += f(self._eps_hat)
+        np.divide(m, tmp, out=tmp)
+        tmp *= f(self._step_size)
+        p -= tmp
+
+    def _extra_config(self) -> dict[str, Any]:
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+class RMSProp(Optimizer):
+    r"""RMSProp (Hinton), PyTorch's form:
+
+    .. math:: v \leftarrow \rho v + (1-\rho) g^2,\qquad p \leftarrow p - \eta\, g / (\sqrt v + \epsilon)
+    """
+
+    name = "rmsprop"
+    state_names = ("v",)
+
+    def __init__(
+        self,
+        lr: float | Schedule = 0.001,
+        rho: float = 0.9,
+        epsilon: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(lr, weight_decay)
+        self.rho = check_fraction("rho", rho, low_open=False)
+        self.epsilon = check_positive_float("epsilon", epsilon)
+
+    def _update(self, p: Array, g: Array, state: dict[str, Array], tmp: Array) -> None:
+        f = p.dtype.type
+        v = state["v"]
+        v *= f(self.rho)
+        np.multiply(g, g, out=tmp)
+        tmp *= f(1.0 - self.rho)
+        v += tmp
+        np.sqrt(v, out=tmp)
+        tmp += f(self.epsilon)
+        np.divide(g, tmp, out=tmp)
+        tmp *= f(self.lr)
+        p -= tmp
+
+    def _extra_config(self) -> dict[str, Any]:
+        return {"rho": self.rho, "epsilon": self.epsilon}
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "sgd": SGD,
+    "adam": Adam,
+    "adamw": Adam,
+    "rmsprop": RMSProp,
+}
+
+
+def get_optimizer(name: str | Optimizer, **kwargs: Any) -> Optimizer:
+    """Return an optimizer for ``name`` built with ``kwargs``; instances pass through.
+
+    ``"adamw"`` is Adam with ``weight_decay=0.01`` unless given.
+    """
+    if isinstance(name, Optimizer):
+        return name
+    check_choice("optimizer", name, OPTIMIZERS)
+    if name == "adamw":
+        kwargs.setdefault("weight_decay", 0.01)
+    return OPTIMIZERS[name](**kwargs)
+
+
+def optimizer_from_config(config: dict[str, Any]) -> Optimizer:
+    """Rebuild an optimizer from :meth:`Optimizer.get_config`."""
+    config = dict(config)
+    name = config.pop("name", None)
+    if isinstance(config.get("lr"), dict):
+        config["lr"] = schedule_from_config(config["lr"])
+    return get_optimizer(str(name), **config)
