@@ -93,9 +93,9 @@ def fit(
                 f"validation_split={validation_split} leaves {n_val} of {len(Xc)} samples for "
                 "validation; both parts need at least one sample"
             )
-        order: Array | None = model.rng.permutation(len(Xc))
-        val = (Xc[order[-n_val:]], Y[order[-n_val:]])
-        Xc, Y = Xc[order[:-n_val]], Y[order[:-n_val]]
+        perm = model.rng.permutation(len(Xc))
+        val = (Xc[perm[-n_val:]], Y[perm[-n_val:]])
+        Xc, Y = Xc[perm[:-n_val]], Y[perm[:-n_val]]
     elif validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError("validation_data must be a tuple (X_val, y_val)")
@@ -123,7 +123,7 @@ def fit(
         for cb in cbs:
             cb.on_epoch_begin(epoch)
         snapshot = model.get_weights()  # the last finite state, should this epoch diverge
-        order = model.rng.permutation(n) if (shuffle and bs < n) else None
+        order: Array | None = model.rng.permutation(n) if (shuffle and bs < n) else None
         total_loss = 0.0
         sums = dict.fromkeys(metric_fns, 0.0)
         for step in range(steps):
