@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -20,7 +22,9 @@ from nablanet.datasets import (
     make_xor,
 )
 
-RANDOM_MAKERS = [
+Maker = Callable[[Any], tuple[np.ndarray, np.ndarray]]
+
+RANDOM_MAKERS: list[Maker] = [
     lambda seed: make_circles(101, seed=seed),
     lambda seed: make_moons(101, seed=seed),
     lambda seed: make_blobs(101, centers=3, seed=seed),
@@ -57,7 +61,16 @@ def test_make_xor_errors() -> None:
 
 def test_make_parity_three_bits_by_hand() -> None:
     X, y = make_parity(3)
-    expected = [[0, 0, 0], [0, 0, 1], [0, 1, 0], [0, 1, 1], [1, 0, 0], [1, 0, 1], [1, 1, 0], [1, 1, 1]]
+    expected = [
+        [0, 0, 0],
+        [0, 0, 1],
+        [0, 1, 0],
+        [0, 1, 1],
+        [1, 0, 0],
+        [1, 0, 1],
+        [1, 1, 0],
+        [1, 1, 1],
+    ]
     np.testing.assert_array_equal(X, expected)
     np.testing.assert_array_equal(y, [1, 0, 1, 0, 1, 0, 1, 0])  # even -> 1
     assert X.dtype == np.float64 and y.dtype == np.int64
@@ -96,7 +109,9 @@ def test_make_circles_matches_sklearn_without_noise() -> None:
     X, y = make_circles(60, factor=0.4, noise=0.0, seed=0)
     X_sk, y_sk = datasets.make_circles(60, factor=0.4, noise=0.0, shuffle=False)
     for k in (0, 1):
-        np.testing.assert_allclose(_sorted_rows(X[y == k]), _sorted_rows(X_sk[y_sk == k]), atol=1e-12)
+        np.testing.assert_allclose(
+            _sorted_rows(X[y == k]), _sorted_rows(X_sk[y_sk == k]), atol=1e-12
+        )
 
 
 def test_make_moons_noise_free_geometry_and_sklearn() -> None:
@@ -107,7 +122,9 @@ def test_make_moons_noise_free_geometry_and_sklearn() -> None:
     datasets = pytest.importorskip("sklearn.datasets")
     X_sk, y_sk = datasets.make_moons(50, noise=0.0, shuffle=False)
     for k in (0, 1):
-        np.testing.assert_allclose(_sorted_rows(X[y == k]), _sorted_rows(X_sk[y_sk == k]), atol=1e-12)
+        np.testing.assert_allclose(
+            _sorted_rows(X[y == k]), _sorted_rows(X_sk[y_sk == k]), atol=1e-12
+        )
 
 
 def test_noise_has_the_requested_scale() -> None:
@@ -160,7 +177,7 @@ def test_make_spirals_noise_free_arms() -> None:
 
 
 @pytest.mark.parametrize("make", RANDOM_MAKERS)
-def test_random_makers_reproducible_balanced_typed(make) -> None:  # type: ignore[no-untyped-def]
+def test_random_makers_reproducible_balanced_typed(make: Maker) -> None:
     X1, y1 = make(7)
     X2, y2 = make(np.random.default_rng(7))
     X3, _ = make(8)
@@ -224,7 +241,7 @@ def test_registry_names() -> None:
 
 
 def test_load_dataset_unknown_name_lists_valid_ones() -> None:
-    with pytest.raises(ValueError, match="unknown dataset 'mnsit'.*'moons'.*'xor3'"):
+    with pytest.raises(ValueError, match=r"unknown dataset 'mnsit'.*'moons'.*'xor3'"):
         load_dataset("mnsit")
 
 

@@ -168,6 +168,7 @@ def test_standardizer_by_hand() -> None:
     X = np.array([[1.0, 10.0], [3.0, 10.0], [5.0, 10.0]])
     scaler = Standardizer().fit(X)
     # column 0: mean 3, population std sqrt(8/3); column 1 is constant -> scale 1
+    assert scaler.mean_ is not None and scaler.scale_ is not None
     np.testing.assert_allclose(scaler.mean_, [3.0, 10.0])
     np.testing.assert_allclose(scaler.scale_, [np.sqrt(8 / 3), 1.0])
     out = scaler.transform(X)
