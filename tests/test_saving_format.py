@@ -1,7 +1,7 @@
 """Tests for the low-level model file container in ``nablanet.saving``.
 
-Hostile files are crafted here by hand with ``zipfile``, ``json`` and ``np.save`` (never with the
-writer under test), so the reader is checked against the documented format, not against itself.
+Foreign and hostile files are crafted by hand with ``zipfile``, ``json`` and ``np.save`` (not with
+the writer under test), so the reader is checked against the documented format, not itself.
 The pickle payloads below are live: control tests show that unpickling them really creates a
 marker file, so "the marker was not created" means the reader refused them.
 """
@@ -519,3 +519,15 @@ def test_saving_into_an_unwritable_directory_raises_naming_the_path(tmp_path):
         assert os.listdir(locked) == []
     finally:
         locked.chmod(0o700)
+
+
+def test_unwritable_directory_is_reported_before_anything_is_written(tmp_path, monkeypatch):
+    # Runs as root too (root ignores permissions): simulate the answer of the permission check.
+    monkeypatch.setattr(os, "access", lambda *args, **kwargs: False)
+    path = tmp_path / "m.nbnet"
+    with pytest.raises(PermissionError) as info:
+        write_model_file(path, {}, {"w": np.ones(2)})
+    monkeypatch.undo()
+    assert str(path) in str(info.value)
+    assert "not writable" in str(info.value)
+    assert os.listdir(tmp_path) == []

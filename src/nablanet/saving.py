@@ -179,8 +179,8 @@ def _read_header(zf: zipfile.ZipFile, where: str) -> dict[str, Any]:
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise ModelFileError(f"{where} has an invalid format_version {version!r}")
     if version > FORMAT_VERSION:
-        newer = f"was written by a newer nablanet ({header.get('nablanet_version')!r}); upgrade"
-        raise ModelFileError(f"{where} has format_version {version} > {FORMAT_VERSION}: it {newer}")
+        by = f"a newer nablanet ({header.get('nablanet_version')}, format_version {version})"
+        raise ModelFileError(f"{where} was written by {by}; upgrade nablanet to read it")
     if not isinstance(header.get("model"), dict) or not isinstance(header.get("arrays"), dict):
         raise ModelFileError(f"{where}: header.json must hold 'model' and 'arrays' objects")
     return header
@@ -209,10 +209,8 @@ def _read_array(zf: zipfile.ZipFile, name: str, entry: Any, where: str) -> np.nd
             f"and object arrays are refused ({exc})"
         ) from exc
     if array.dtype != dtype or array.shape != shape:
-        found = f"{array.dtype} of shape {array.shape}"
-        raise ModelFileError(
-            f"{where}: array {name!r} should be {dtype} of shape {shape}, is {found}"
-        )
+        found = f"is {array.dtype} of shape {array.shape}"
+        raise ModelFileError(f"{where}: array {name!r} should be {dtype} {shape}, {found}")
     return array
 
 
