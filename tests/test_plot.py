@@ -203,6 +203,16 @@ def test_weights_from_dict_and_get_weights():
     assert fig.axes[0].get_title() == "W1 (2 x 3)"
 
 
+def test_weights_from_sequential_style_list_of_dicts():
+    # Sequential.get_weights() returns one dict per layer, empty for activation layers.
+    W1, W2 = np.ones((4, 3)), np.full((3, 1), -2.0)
+    layers = [{"W": W1, "b": np.zeros(3)}, {}, {"W": W2, "b": np.zeros(1)}, {}]
+    fig = plot.plot_weights(layers)
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in panels] == ["W1 (4 x 3)", "W2 (3 x 1)"]
+    np.testing.assert_array_equal(panels[1].images[0].get_array(), W2)
+
+
 def test_weights_bad_input():
     with pytest.raises(ValueError, match="no 2-D weight matrix"):
         plot.plot_weights([np.zeros(3)])

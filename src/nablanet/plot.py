@@ -207,16 +207,16 @@ def _weight_matrices(weights: Any) -> list[np.ndarray]:
     elif hasattr(weights, "layers"):  # a model whose layers keep params["W"]
         weights = [layer.params["W"] for layer in weights.layers if "W" in layer.params]
     if isinstance(weights, Mapping):
-        flat: list[Any] = []
-        for value in weights.values():
-            flat.extend(value.values() if isinstance(value, Mapping) else [value])
-        weights = flat
+        weights = list(weights.values())
     if not isinstance(weights, Sequence) or isinstance(weights, str | bytes):
         raise TypeError(
             "weights must be a list of 2-D arrays, a dict of arrays or an object with "
             f"get_weights(), got {type(weights).__name__}"
         )
-    mats = [np.asarray(w) for w in weights if np.ndim(w) == 2]
+    flat: list[Any] = []  # Sequential.get_weights() gives one {"W": ..., "b": ...} per layer
+    for item in weights:
+        flat.extend(item.values() if isinstance(item, Mapping) else [item])
+    mats = [np.asarray(w) for w in flat if np.ndim(w) == 2]
     if not mats:
         raise ValueError(f"no 2-D weight matrix found in {_short(weights)}")
     return [check_array(w, f"W{i + 1}") for i, w in enumerate(mats)]
@@ -234,6 +234,8 @@ def plot_weights(weights: Any, path: PathLike | None = None) -> Figure:
     """
     mats = _weight_matrices(weights)
     fig = _new_figure(len(mats), ncols=3)
+    from matplotlib.ticker import MaxNLocator  # matplotlib is known to be present by now
+
     for i, (ax, W) in enumerate(zip(list(fig.axes), mats, strict=True)):
         vmax = float(np.abs(W).max()) or 1.0
         image = ax.imshow(W, cmap="coolwarm", vmin=-vmax, vmax=vmax, aspect="auto")
@@ -241,6 +243,8 @@ def plot_weights(weights: Any, path: PathLike | None = None) -> Figure:
         ax.set_title(f"W{i + 1} ({W.shape[0]} x {W.shape[1]})")
         ax.set_xlabel("output unit")
         ax.set_ylabel("input unit")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     return _finish(fig, path)
 
 
