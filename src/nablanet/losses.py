@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._validation import check_choice
-from .functional import log_softmax, sigmoid, softmax, softplus
+from .functional import sigmoid, softplus
 
 Array = np.ndarray
 
@@ -191,11 +191,17 @@ class SoftmaxCrossEntropy(Loss):
     from_logits = True
 
     def forward(self, y_pred: Array, y_true: Array) -> float:
-        self._z, self._y = y_pred, y_true
-        return float(-np.sum(y_true * log_softmax(y_pred)) / y_true.shape[0])
+        shifted = y_pred - y_pred.max(axis=1, keepdims=True)  # z - max z, row by row
+        p = np.exp(shifted)
+        total = p.sum(axis=1, keepdims=True)
+        p /= total
+        self._p, self._y = p, y_true  # softmax(z), kept for backward
+        # -sum y (shifted - log total): log-sum-exp without forming log p
+        value = np.vdot(np.log(total), y_true.sum(axis=1)) - np.vdot(y_true, shifted)
+        return float(value) / y_true.shape[0]
 
     def backward(self) -> Array:
-        grad = softmax(self._z)
+        grad = self._p  # owned by this loss: turned into (p - y) / n in place
         grad -= self._y
         grad *= grad.dtype.type(1.0 / self._y.shape[0])
         return grad

@@ -32,6 +32,34 @@ Array = np.ndarray
 Weights = list[dict[str, Array]]
 
 
+def _pack_parameters(layers: list[Layer], dtype: Any) -> tuple[Array, Array] | None:
+    """Move every parameter (and gradient) into one flat buffer, each layer keeping a view.
+
+    Optimizers then update all parameters with a handful of whole-buffer NumPy operations
+    instead of a handful per parameter. Each view starts on a 64-byte boundary; the padding
+    between views holds zeros in both buffers and never changes.
+    """
+    align = max(1, 64 // np.dtype(dtype).itemsize)
+    sizes = [(layer, key, p) for layer in layers for key, p in layer.params.items()]
+    if not sizes:
+        return None
+    total = sum(-(-p.size // align) * align for _, _, p in sizes)
+    flat_p = np.zeros(total + align, dtype=dtype)
+    flat_g = np.zeros(total + align, dtype=dtype)
+    base = (-(flat_p.ctypes.data // flat_p.itemsize)) % align  # first aligned element
+    if base != (-(flat_g.ctypes.data // flat_g.itemsize)) % align:
+        base = 0  # the two buffers are aligned differently: give up alignment, keep packing
+    flat_p, flat_g = flat_p[base : base + total], flat_g[base : base + total]
+    offset = 0
+    for layer, key, p in sizes:
+        view_p = flat_p[offset : offset + p.size].reshape(p.shape)
+        view_p[...] = p
+        layer.params[key] = view_p
+        layer.grads[key] = flat_g[offset : offset + p.size].reshape(p.shape)
+        offset += -(-p.size // align) * align
+    return flat_p, flat_g
+
+
 class Sequential:
     """A feed-forward network: layers applied in order, batch first.
 
@@ -207,6 +235,7 @@ class Sequential:
         first_dense = next((la for la in self.layers if isinstance(la, Dense)), None)
         if first_dense is not None and self.layers.index(first_dense) == 0:
             first_dense.need_input_grad = False
+        self._packed = _pack_parameters(self.layers, self.dtype)
         self.built = True
         self._bind()
 
@@ -221,7 +250,7 @@ class Sequential:
             self._train_layers = list(self.layers)
             self._train_loss = self.loss
         self._l2_layers = [la for la in self.layers if isinstance(la, Dense) and la.l2]
-        self.optimizer.build(self.slots())
+        self.optimizer.build(self.slots(), self._packed)
 
     def slots(self) -> list[tuple[str, Array, Array]]:
         """``(key, param, grad)`` for every parameter, keys like ``"layers.0.W"``."""
@@ -275,9 +304,9 @@ class Sequential:
         grad = self._train_loss.backward()
         for layer in reversed(self._train_layers):
             grad = layer.backward(grad)
-        self.optimizer.step()
-        if self._l2_layers:
+        if self._l2_layers:  # the penalty of the weights the loss was computed with
             loss += sum(layer.penalty() for layer in self._l2_layers)
+        self.optimizer.step()
         return loss, out
 
     def is_classifier(self) -> bool:

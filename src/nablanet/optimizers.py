@@ -42,19 +42,38 @@ class Optimizer:
         self.slots: list[Slot] = []
         self.state: dict[str, dict[str, Array]] = {}
         self._tmp: dict[str, Array] = {}
+        self._packed: tuple[Array, Array] | None = None
+        self._flat_state: dict[str, Array] = {}
+        self._flat_tmp: Array = np.empty(0)
 
-    def build(self, slots: list[Slot]) -> None:
-        """Bind to ``slots``; allocate zeroed state for keys not seen before (kept otherwise)."""
+    def build(self, slots: list[Slot], packed: tuple[Array, Array] | None = None) -> None:
+        """Bind to ``slots``; allocate zeroed state for keys not seen before (kept otherwise).
+
+        ``packed`` is ``(flat_params, flat_grads)`` when every slot's arrays are views into these
+        two 1-D buffers (as :class:`nablanet.Sequential` lays them out): the update then runs once
+        over the flat buffers instead of once per parameter, and each key's state is a view into
+        one flat state buffer as well.
+        """
         self.slots = list(slots)
+        self._packed = packed
+        old_state, self.state = self.state, {}
+        if packed is not None:
+            flat_p = packed[0]
+            self._flat_state = {name: np.zeros_like(flat_p) for name in self.state_names}
+            self._flat_tmp = np.empty_like(flat_p)
         for key, param, _ in self.slots:
-            old = self.state.get(key, {})
-            self.state[key] = {
-                name: old[name]
-                if name in old and old[name].shape == param.shape and old[name].dtype == param.dtype
-                else np.zeros_like(param)
-                for name in self.state_names
-            }
-            self._tmp[key] = np.empty_like(param)
+            if packed is not None:
+                start = (param.ctypes.data - packed[0].ctypes.data) // param.itemsize
+                stop = start + param.size
+                bufs = {n: f[start:stop].reshape(param.shape) for n, f in self._flat_state.items()}
+            else:
+                bufs = {name: np.zeros_like(param) for name in self.state_names}
+                self._tmp[key] = np.empty_like(param)
+            for name, buf in bufs.items():
+                previous = old_state.get(key, {}).get(name)
+                if previous is not None and previous.shape == buf.shape:
+                    np.copyto(buf, previous, casting="same_kind")
+            self.state[key] = bufs
 
     def set_epoch(self, epoch: int) -> None:
         """Take the learning rate for ``epoch`` from the schedule, if there is one."""
@@ -64,10 +83,15 @@ class Optimizer:
     def step(self) -> None:
         """Apply one update to every bound parameter."""
         self.iterations += 1
+        if self.weight_decay:
+            for key, param, _ in self.slots:
+                if key.endswith(".W"):
+                    # Decoupled weight decay (AdamW, Loshchilov & Hutter): p <- p (1 - lr * wd).
+                    param *= param.dtype.type(1.0 - self.lr * self.weight_decay)
+        if self._packed is not None:
+            self._update(self._packed[0], self._packed[1], self._flat_state, self._flat_tmp)
+            return
         for key, param, grad in self.slots:
-            if self.weight_decay and key.endswith(".W"):
-                # Decoupled weight decay (AdamW, Loshchilov & Hutter): p <- p (1 - lr * wd).
-                param *= param.dtype.type(1.0 - self.lr * self.weight_decay)
             self._update(param, grad, self.state[key], self._tmp[key])
 
     def _update(self, p: Array, g: Array, state: dict[str, Array], tmp: Array) -> None:
@@ -101,7 +125,11 @@ class Optimizer:
             if flat == "iterations":
                 continue
             key, _, name = flat.rpartition(".")
-            self.state.setdefault(key, {})[name] = np.array(arr)
+            current = self.state.setdefault(key, {}).get(name)
+            if current is not None and current.shape == np.shape(arr):
+                np.copyto(current, arr, casting="same_kind")  # keep views into packed state
+            else:
+                self.state[key][name] = np.array(arr)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")

@@ -46,7 +46,8 @@ class Sigmoid(Activation):
     r""":math:`a = \sigma(z) = 1 / (1 + e^{-z})`, overflow-safe for any finite ``z``."""
 
     def forward(self, x: Array, training: bool = False) -> Array:
-        self._a = sigmoid(x)
+        out = self._buffer("a", x.shape, x.dtype) if training else None
+        self._a = sigmoid(x, out=out)
         return self._a
 
     def backward(self, dy: Array) -> Array:
@@ -55,7 +56,11 @@ class Sigmoid(Activation):
         Shapes: ``dy`` and the result are (n_samples, n_units).
         """
         a = self._cached()
-        return dy * a * (1.0 - a)
+        dx = self._buffer("dx", a.shape, dy.dtype)
+        np.subtract(1.0, a, out=dx)
+        dx *= a
+        dx *= dy
+        return dx
 
 
 @register
@@ -63,13 +68,18 @@ class Tanh(Activation):
     r""":math:`a = \tanh z`."""
 
     def forward(self, x: Array, training: bool = False) -> Array:
-        self._a = np.tanh(x)
+        out = self._buffer("a", x.shape, x.dtype) if training else None
+        self._a = np.tanh(x, out=out)
         return self._a
 
     def backward(self, dy: Array) -> Array:
         r""":math:`\delta = dL/da \odot (1 - a^2)`. Shapes: (n_samples, n_units)."""
         a = self._cached()
-        return dy * (1.0 - a * a)
+        dx = self._buffer("dx", a.shape, dy.dtype)
+        np.multiply(a, a, out=dx)
+        np.subtract(1.0, dx, out=dx)
+        dx *= dy
+        return dx
 
 
 @register
@@ -77,7 +87,8 @@ class ReLU(Activation):
     r""":math:`a = \max(0, z)`."""
 
     def forward(self, x: Array, training: bool = False) -> Array:
-        self._a = np.maximum(x, 0)
+        out = self._buffer("a", x.shape, x.dtype) if training else None
+        self._a = np.maximum(x, 0, out=out)
         return self._a
 
     def backward(self, dy: Array) -> Array:
@@ -85,7 +96,8 @@ class ReLU(Activation):
 
         Shapes: (n_samples, n_units).
         """
-        return dy * (self._cached() > 0)
+        a = self._cached()
+        return np.multiply(dy, a > 0, out=self._buffer("dx", a.shape, dy.dtype))
 
 
 @register

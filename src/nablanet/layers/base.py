@@ -5,6 +5,10 @@ A layer maps a batch ``x`` of shape ``(n_samples, n_in)`` to ``y`` of shape ``(n
 - ``forward(x, training=False)`` computes ``y`` and caches what ``backward`` needs;
 - ``backward(dy)`` takes ``dL/dy`` (same shape as ``y``) and returns ``dL/dx`` (same shape as
   ``x``), after filling ``grads`` with ``dL/dparam`` for every entry of ``params``;
+- in training mode (``forward(x, training=True)``, and every ``backward``) a layer may write its
+  result into a buffer it owns and reuses on the next call of the same batch shape, so that the
+  training step allocates nothing; copy a result you want to keep. Inference
+  (``training=False``) always returns fresh arrays;
 - ``params`` and ``grads`` are dicts with the same keys, e.g. ``{"W": ..., "b": ...}``;
 - ``get_config()`` returns a JSON-serialisable dict from which ``from_config`` rebuilds the layer
   (weights travel separately, see :mod:`nablanet.saving`).
@@ -37,6 +41,15 @@ class Layer:
         self.output_dim: int | None = None
         self.dtype: np.dtype[Any] = np.dtype(np.float32)
         self.built = False
+        self._buffers: dict[tuple[str, tuple[int, ...]], Array] = {}
+
+    def _buffer(self, name: str, shape: tuple[int, ...], dtype: Any) -> Array:
+        """A work array owned by this layer, reused by every call with the same shape."""
+        key = (name, shape)
+        buf = self._buffers.get(key)
+        if buf is None or buf.dtype != dtype:
+            buf = self._buffers[key] = np.empty(shape, dtype=dtype)
+        return buf
 
     # -- building -------------------------------------------------------------------------
     def build(self, input_dim: int, rng: np.random.Generator, dtype: Any = np.float32) -> int:

@@ -101,7 +101,12 @@ class Dense(Layer):
     def forward(self, x: Array, training: bool = False) -> Array:
         """Return ``z = x @ W + b`` of shape (n_samples, n_out); cache ``x`` for backward."""
         self._x = x
-        z = x @ self.params["W"]  # (n, n_in) @ (n_in, n_out)
+        W = self.params["W"]
+        if training:
+            z = self._buffer("z", (x.shape[0], self.units), W.dtype)
+            np.matmul(x, W, out=z)  # (n, n_in) @ (n_in, n_out)
+        else:
+            z = x @ W
         z += self.params["b"]  # broadcast over the rows
         return z
 
@@ -135,7 +140,8 @@ class Dense(Layer):
         np.sum(dz, axis=0, out=db)  # (n_out,)
         if not self.need_input_grad:
             return dz[:, :0]
-        return dz @ W.T  # (n, n_out) @ (n_out, n_in) -> (n, n_in)
+        dx = self._buffer("dx", x.shape, dz.dtype)
+        return np.matmul(dz, W.T, out=dx)  # (n, n_out) @ (n_out, n_in) -> (n, n_in)
 
     def penalty(self) -> float:
         r"""The L2 term :math:`\frac{\lambda}{2}\|W\|^2` this layer adds to the loss."""
