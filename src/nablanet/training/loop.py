@@ -113,6 +113,7 @@ def fit(
     for cb in cbs:
         cb.set_model(model)
     metric_fns = _metric_fns(model)
+    batches = _Batcher(Xc, Y, bs)
     from_logits = model._train_loss.from_logits
     model.stop_training, model.stop_reason, model.fit_epochs = False, None, epochs
     for cb in cbs:
@@ -127,7 +128,7 @@ def fit(
         total_loss = 0.0
         sums = dict.fromkeys(metric_fns, 0.0)
         for step in range(steps):
-            xb, yb = _batch(Xc, Y, order, step * bs, bs)
+            xb, yb = batches(order, step * bs)
             loss, out = model.train_step(xb, yb)
             if not math.isfinite(loss):
                 _diverged(model, snapshot, epoch, step, loss)
@@ -152,14 +153,32 @@ def fit(
     return history
 
 
-def _batch(X: Array, Y: Array, order: Array | None, start: int, size: int) -> tuple[Array, Array]:
-    """Rows ``start:start+size`` of the epoch's order, gathered into contiguous arrays."""
-    if order is None:
-        if start == 0 and size >= len(X):
-            return X, Y  # full batch: no copy
-        return X[start : start + size], Y[start : start + size]
-    idx = order[start : start + size]
-    return X.take(idx, axis=0), Y.take(idx, axis=0)
+class _Batcher:
+    """Mini-batches of ``(X, Y)`` in a given order, gathered into reused contiguous buffers.
+
+    Only the shuffled index is per epoch; the data itself is never copied whole.
+    """
+
+    def __init__(self, X: Array, Y: Array, size: int) -> None:
+        self.X, self.Y, self.size = X, Y, size
+        self._bufs: dict[int, tuple[Array, Array]] = {}
+
+    def __call__(self, order: Array | None, start: int) -> tuple[Array, Array]:
+        X, Y, size = self.X, self.Y, self.size
+        if order is None:
+            if start == 0 and size >= len(X):
+                return X, Y  # full batch: no copy
+            return X[start : start + size], Y[start : start + size]
+        idx = order[start : start + size]
+        bufs = self._bufs.get(len(idx))
+        if bufs is None:
+            bufs = self._bufs[len(idx)] = (
+                np.empty((len(idx), X.shape[1]), X.dtype),
+                np.empty((len(idx), Y.shape[1]), Y.dtype),
+            )
+        np.take(X, idx, axis=0, out=bufs[0])
+        np.take(Y, idx, axis=0, out=bufs[1])
+        return bufs
 
 
 def _diverged(
