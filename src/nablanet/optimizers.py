@@ -97,6 +97,13 @@ class Optimizer:
     def _update(self, p: Array, g: Array, state: dict[str, Array], tmp: Array) -> None:
         raise NotImplementedError
 
+    def reset_nonfinite_state(self) -> None:
+        """Zero every state buffer holding NaN or infinity (after a divergence)."""
+        for bufs in self.state.values():
+            for buf in bufs.values():
+                if not np.isfinite(buf).all():
+                    buf.fill(0)
+
     # -- persistence ----------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {"name": self.name, "lr": self.lr}
@@ -111,9 +118,11 @@ class Optimizer:
         return {}
 
     def get_state(self) -> dict[str, Array]:
-        """Every state buffer as ``{"<key>.<buffer>": array}`` plus the step counter."""
+        """A copy of every state buffer as ``{"<key>.<buffer>": array}`` plus the step counter."""
         out = {
-            f"{key}.{name}": arr for key, bufs in self.state.items() for name, arr in bufs.items()
+            f"{key}.{name}": arr.copy()  # a snapshot: the live buffers change at every step
+            for key, bufs in self.state.items()
+            for name, arr in bufs.items()
         }
         out["iterations"] = np.asarray(self.iterations, dtype=np.int64)
         return out

@@ -114,6 +114,8 @@ def fit(
         cb.set_model(model)
     metric_fns = _metric_fns(model)
     batches = _Batcher(Xc, Y, bs)
+    params = model._packed[0] if model._packed is not None else np.empty(0, model.dtype)
+    snapshot = np.empty_like(params)
     from_logits = model._train_loss.from_logits
     model.stop_training, model.stop_reason, model.fit_epochs = False, None, epochs
     for cb in cbs:
@@ -123,7 +125,8 @@ def fit(
         model.optimizer.set_epoch(epoch)
         for cb in cbs:
             cb.on_epoch_begin(epoch)
-        snapshot = model.get_weights()  # the last finite state, should this epoch diverge
+        # the last finite state, should this epoch diverge: one copy of the packed parameters
+        np.copyto(snapshot, params)
         order: Array | None = model.rng.permutation(n) if (shuffle and bs < n) else None
         total_loss = 0.0
         sums = dict.fromkeys(metric_fns, 0.0)
@@ -181,14 +184,14 @@ class _Batcher:
         return bufs
 
 
-def _diverged(
-    model: Sequential, snapshot: list[dict[str, Array]], epoch: int, step: int, loss: float
-) -> None:
+def _diverged(model: Sequential, snapshot: Array, epoch: int, step: int, loss: float) -> None:
     finite = all(np.isfinite(p).all() for layer in model.layers for p in layer.params.values())
     if finite:
         where = f"the weights of epoch {epoch + 1}, batch {step + 1} (still finite)"
     else:
-        model.set_weights(snapshot)
+        assert model._packed is not None
+        np.copyto(model._packed[0], snapshot)
+        model.optimizer.reset_nonfinite_state()
         where = f"the weights from the start of epoch {epoch + 1}"
     model.stop_training = True
     model.stop_reason = (
