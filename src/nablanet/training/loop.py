@@ -115,7 +115,7 @@ def fit(
     metric_fns = _metric_fns(model)
     batches = _Batcher(Xc, Y, bs)
     params = model._packed[0] if model._packed is not None else np.empty(0, model.dtype)
-    snapshot = np.empty_like(params)
+    snapshot, previous = np.empty_like(params), np.empty_like(params)
     from_logits = model._train_loss.from_logits
     model.stop_training, model.stop_reason, model.fit_epochs = False, None, epochs
     for cb in cbs:
@@ -125,7 +125,10 @@ def fit(
         model.optimizer.set_epoch(epoch)
         for cb in cbs:
             cb.on_epoch_begin(epoch)
-        # the last finite state, should this epoch diverge: one copy of the packed parameters
+        # The weights at the start of this epoch and of the one before (one copy of the packed
+        # parameters each): should this epoch diverge, the last ones known to give a finite loss
+        # are put back.
+        snapshot, previous = previous, snapshot
         np.copyto(snapshot, params)
         order: Array | None = model.rng.permutation(n) if (shuffle and bs < n) else None
         total_loss = 0.0
@@ -134,7 +137,10 @@ def fit(
             xb, yb = batches(order, step * bs)
             loss, out = model.train_step(xb, yb)
             if not math.isfinite(loss):
-                _diverged(model, snapshot, epoch, step, loss)
+                # batch 1's loss was measured on this epoch's starting weights: if it is the one
+                # that failed, those weights are bad too, and the previous epoch's are restored
+                bad_start = step == 0 and epoch > 0
+                _diverged(model, previous if bad_start else snapshot, epoch, step, loss, bad_start)
                 break
             total_loss += loss * len(xb)
             for name, fn in metric_fns.items():
@@ -184,15 +190,15 @@ class _Batcher:
         return bufs
 
 
-def _diverged(model: Sequential, snapshot: Array, epoch: int, step: int, loss: float) -> None:
-    finite = all(np.isfinite(p).all() for layer in model.layers for p in layer.params.values())
-    if finite:
-        where = f"the weights of epoch {epoch + 1}, batch {step + 1} (still finite)"
-    else:
-        assert model._packed is not None
+def _diverged(
+    model: Sequential, snapshot: Array, epoch: int, step: int, loss: float, previous: bool = False
+) -> None:
+    # Always restore: weights that gave a non-finite loss, even if finite themselves, predict
+    # inf or NaN; and the step taken from them may have overflowed.
+    if model._packed is not None:
         np.copyto(model._packed[0], snapshot)
-        model.optimizer.reset_nonfinite_state()
-        where = f"the weights from the start of epoch {epoch + 1}"
+    model.optimizer.reset_nonfinite_state()
+    where = f"the weights from the start of epoch {epoch if previous else epoch + 1}"
     model.stop_training = True
     model.stop_reason = (
         f"training diverged at epoch {epoch + 1}, batch {step + 1}: the loss is {loss}. "

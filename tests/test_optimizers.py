@@ -1,0 +1,298 @@
+"""Optimizers against hand-written references, element by element.
+
+Each reference below is the update rule written as scalars (``math.sqrt``, plain floats), the
+form a textbook gives; the optimizer must reproduce it over several steps with changing
+gradients, both when bound to loose arrays and when bound to a model's packed parameters.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+import nablanet as nn
+from nablanet.optimizers import get_optimizer, optimizer_from_config
+from nablanet.schedules import ExponentialDecay, StepDecay
+
+W0 = np.array([[0.5, -1.0, 2.0], [0.25, 0.0, -0.75]])  # (2, 3)
+B0 = np.array([0.1, -0.2, 0.3])  # (3,)
+GRADS = [  # three steps of (dW, db)
+    (np.array([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]]), np.array([0.5, 0.0, -0.25])),
+    (np.array([[-0.5, 1.0, 0.5], [2.0, -1.0, 0.25]]), np.array([1.0, -1.0, 0.0])),
+    (np.array([[0.1, 0.2, -0.3], [-0.4, 0.5, 0.6]]), np.array([-0.5, 2.0, 0.75])),
+]
+
+
+# ------------------------------------------------------------------- scalar references
+def ref_sgd(p, grads, lr, momentum=0.0, nesterov=False, decay=0.0):
+    p, v = float(p), 0.0
+    for g in grads:
+        p *= 1 - lr * decay
+        v = momentum * v + g
+        p -= lr * (g + momentum * v if nesterov else v)
+    return p
+
+
+def ref_adam(p, grads, lr, b1=0.9, b2=0.999, eps=1e-8, decay=0.0):
+    p, m, v = float(p), 0.0, 0.0
+    for t, g in enumerate(grads, start=1):
+        p *= 1 - lr * decay
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        m_hat = m / (1 - b1**t)
+        v_hat = v / (1 - b2**t)
+        p -= lr * m_hat / (math.sqrt(v_hat) + eps)
+    return p
+
+
+def ref_rmsprop(p, grads, lr, rho=0.9, eps=1e-8):
+    p, v = float(p), 0.0
+    for g in grads:
+        v = rho * v + (1 - rho) * g * g
+        p -= lr * g / (math.sqrt(v) + eps)
+    return p
+
+
+CASES = {
+    # name: (optimizer factory, reference(p, grads, is_weight))
+    "sgd": (lambda: nn.SGD(lr=0.1), lambda p, gs, w: ref_sgd(p, gs, 0.1)),
+    "momentum": (
+        lambda: nn.SGD(lr=0.1, momentum=0.9),
+        lambda p, gs, w: ref_sgd(p, gs, 0.1, momentum=0.9),
+    ),
+    "nesterov": (
+        lambda: nn.SGD(lr=0.05, momentum=0.7, nesterov=True),
+        lambda p, gs, w: ref_sgd(p, gs, 0.05, momentum=0.7, nesterov=True),
+    ),
+    "sgd_decay": (
+        lambda: nn.SGD(lr=0.1, weight_decay=0.2),
+        lambda p, gs, w: ref_sgd(p, gs, 0.1, decay=0.2 if w else 0.0),
+    ),
+    "adam": (
+        lambda: nn.Adam(lr=0.01, beta_1=0.8, beta_2=0.95, epsilon=1e-6),
+        lambda p, gs, w: ref_adam(p, gs, 0.01, 0.8, 0.95, 1e-6),
+    ),
+    "adamw": (
+        lambda: nn.Adam(lr=0.01, weight_decay=0.3),
+        lambda p, gs, w: ref_adam(p, gs, 0.01, decay=0.3 if w else 0.0),
+    ),
+    "rmsprop": (
+        lambda: nn.RMSProp(lr=0.01, rho=0.7, epsilon=1e-6),
+        lambda p, gs, w: ref_rmsprop(p, gs, 0.01, 0.7, 1e-6),
+    ),
+}
+
+
+def expected_after(reference, steps: int):
+    W = np.empty_like(W0)
+    for i, j in np.ndindex(W0.shape):
+        W[i, j] = reference(W0[i, j], [g[0][i, j] for g in GRADS[:steps]], True)
+    b = np.array([reference(B0[j], [g[1][j] for g in GRADS[:steps]], False) for j in range(3)])
+    return W, b
+
+
+def bind(optimizer, path: str):
+    """(W, b, dW, db) bound to ``optimizer``: loose arrays, or a built model's (packed) params."""
+    if path == "slots":
+        W, b = W0.copy(), B0.copy()
+        dW, db = np.zeros_like(W), np.zeros_like(b)
+        optimizer.build([("layers.0.W", W, dW), ("layers.0.b", b, db)])
+        return W, b, dW, db
+    model = nn.Sequential(
+        [nn.Dense(3, weights=W0, bias=B0)], optimizer=optimizer, dtype="float64"
+    )  # fmt: skip
+    model.build(2)
+    dense = model.layers[0]
+    return dense.params["W"], dense.params["b"], dense.grads["W"], dense.grads["b"]
+
+
+@pytest.mark.parametrize("path", ["slots", "model"])
+@pytest.mark.parametrize("name", list(CASES))
+def test_update_rule_matches_scalar_reference(name, path):
+    make, reference = CASES[name]
+    optimizer = make()
+    W, b, dW, db = bind(optimizer, path)
+    for step, (gW, gb) in enumerate(GRADS, start=1):
+        dW[...], db[...] = gW, gb
+        optimizer.step()
+        W_ref, b_ref = expected_after(reference, step)
+        np.testing.assert_allclose(W, W_ref, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(b, b_ref, rtol=1e-12, atol=1e-15)
+    assert optimizer.iterations == 3
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_updates_happen_in_place(name):
+    optimizer = CASES[name][0]()
+    W, b, dW, db = bind(optimizer, "slots")
+    dW[...], db[...] = GRADS[0]
+    optimizer.step()
+    assert optimizer.slots[0][1] is W and optimizer.slots[1][1] is b
+    assert not np.array_equal(W, W0)
+
+
+def test_fit_updates_the_model_parameters_in_place(regression_data):
+    X, y = regression_data
+    model = nn.Sequential.from_sizes([3, 5, 1], "tanh", optimizer="adam", lr=0.01, seed=0)
+    arrays = [p for layer in model.layers for p in layer.params.values()]
+    before = [p.copy() for p in arrays]
+    model.fit(X, y, epochs=3, batch_size=8)
+    after = [p for layer in model.layers for p in layer.params.values()]
+    assert all(a is b for a, b in zip(arrays, after, strict=True))
+    assert all(
+        np.shares_memory(p, slot[1]) for p, slot in zip(after, model.optimizer.slots, strict=True)
+    )
+    assert all(not np.array_equal(p, q) for p, q in zip(after, before, strict=True))
+
+
+def test_state_is_kept_per_key():
+    opt = nn.SGD(lr=0.1, momentum=0.5)
+    p1, p2 = np.zeros(2), np.zeros(2)
+    g1, g2 = np.array([1.0, 1.0]), np.array([-2.0, 0.5])
+    opt.build([("a.W", p1, g1), ("b.W", p2, g2)])
+    opt.step()
+    opt.step()
+    assert set(opt.state) == {"a.W", "b.W"}
+    # v1 = g, v2 = 0.5 g + g = 1.5 g, separately for each key
+    np.testing.assert_allclose(opt.state["a.W"]["v"], [1.5, 1.5])
+    np.testing.assert_allclose(opt.state["b.W"]["v"], [-3.0, 0.75])
+    # p = -0.1 (g + 1.5 g) = -0.25 g
+    np.testing.assert_allclose(p1, [-0.25, -0.25])
+    np.testing.assert_allclose(p2, [0.5, -0.125])
+
+
+@pytest.mark.parametrize("order", ["set_before_build", "set_after_build"])
+@pytest.mark.parametrize("path", ["slots", "model"])
+@pytest.mark.parametrize("name", ["momentum", "adam", "rmsprop"])
+def test_state_round_trip(name, path, order):
+    make = CASES[name][0]
+    first = make()
+    W, b, dW, db = bind(first, path)
+    for gW, gb in GRADS[:2]:
+        dW[...], db[...] = gW, gb
+        first.step()
+    saved = first.get_state()
+    W_saved, b_saved = W.copy(), b.copy()
+    assert int(saved["iterations"]) == 2
+    assert any(np.any(v != 0) for k, v in saved.items() if k != "iterations")
+    dW[...], db[...] = GRADS[2]
+    first.step()  # the original carries on ...
+
+    second = make()  # ... and a fresh optimizer restored from the saved state must agree
+    if order == "set_before_build":
+        second.set_state(saved)
+    W2, b2, dW2, db2 = bind(second, path)
+    W2[...], b2[...] = W_saved, b_saved
+    if order == "set_after_build":
+        second.set_state(saved)
+    assert second.iterations == 2
+    dW2[...], db2[...] = GRADS[2]
+    second.step()
+    np.testing.assert_array_equal(W2, W)
+    np.testing.assert_array_equal(b2, b)
+
+
+@pytest.mark.parametrize("make", [lambda: nn.SGD(lr=0.1, weight_decay=0.5),
+                                  lambda: nn.Adam(lr=0.1, weight_decay=0.5)])  # fmt: skip
+@pytest.mark.parametrize("path", ["slots", "model"])
+def test_weight_decay_only_on_weight_matrices(make, path):
+    optimizer = make()
+    W, b, _, _ = bind(optimizer, path)  # gradients stay zero: only the decay acts
+    optimizer.step()
+    np.testing.assert_allclose(W, 0.95 * W0, rtol=1e-12)  # W (1 - 0.1 * 0.5)
+    np.testing.assert_array_equal(b, B0)
+
+
+def test_adamw_by_name_defaults_to_weight_decay():
+    assert get_optimizer("adamw").weight_decay == 0.01
+    assert get_optimizer("adam").weight_decay == 0.0
+    assert get_optimizer("adamw", weight_decay=0.2).weight_decay == 0.2
+
+
+def test_schedule_through_lr():
+    opt = nn.SGD(lr=StepDecay(0.1, step_size=1, gamma=0.5))
+    p, g = np.zeros(1), np.ones(1)
+    opt.build([("x.W", p, g)])
+    assert opt.lr == pytest.approx(0.1)
+    opt.set_epoch(0)
+    opt.step()  # p = -0.1
+    opt.set_epoch(1)
+    opt.step()  # p = -0.1 - 0.05
+    opt.set_epoch(3)
+    opt.step()  # p = -0.15 - 0.0125
+    np.testing.assert_allclose(p, [-0.1625])
+
+    adam = nn.Adam(lr=ExponentialDecay(0.2, gamma=0.5))
+    adam.set_epoch(2)
+    assert adam.lr == pytest.approx(0.05)
+
+
+@pytest.mark.parametrize(
+    ("factory", "match"),
+    [
+        (lambda: nn.SGD(lr=0), r"lr.*got 0\.0"),
+        (lambda: nn.SGD(lr=-0.5), r"lr.*got -0\.5"),
+        (lambda: nn.Adam(lr=float("nan")), r"lr.*got nan"),
+        (lambda: nn.SGD(momentum=1.0), r"momentum.*got 1\.0"),
+        (lambda: nn.SGD(momentum=-0.1), r"momentum.*got -0\.1"),
+        (lambda: nn.SGD(momentum=0.0, nesterov=True), r"nesterov.*momentum=0"),
+        (lambda: nn.Adam(beta_1=1.0), r"beta_1.*got 1\.0"),
+        (lambda: nn.RMSProp(rho=1.5), r"rho.*got 1\.5"),
+        (lambda: nn.Adam(weight_decay=-1.0), r"weight_decay.*got -1\.0"),
+        (lambda: get_optimizer("adagrad"), r"adagrad"),
+        (lambda: nn.Sequential([nn.Dense(1)], optimizer="lbfgs"), r"lbfgs"),
+        (lambda: nn.Sequential([nn.Dense(1)], lr=-2.0), r"lr.*got -2\.0"),
+    ],
+)
+def test_bad_arguments_raise_value_error_naming_the_value(factory, match):
+    with pytest.raises(ValueError, match=match):
+        factory()
+
+
+def test_config_round_trip():
+    for opt in [
+        nn.SGD(lr=0.3, momentum=0.5, nesterov=True),
+        nn.Adam(lr=0.002, beta_1=0.8, weight_decay=0.1),
+        nn.RMSProp(lr=0.004, rho=0.8, epsilon=1e-6),
+    ]:
+        twin = optimizer_from_config(opt.get_config())
+        assert type(twin) is type(opt)
+        assert twin.get_config() == opt.get_config()
+
+
+# ------------------------------------------------------------------------- properties
+def test_larger_l2_shrinks_the_weights(regression_data):
+    X, y = regression_data
+    norms = []
+    for l2 in [0.0, 0.01, 0.1, 1.0]:
+        model = nn.Sequential.from_sizes([3, 8, 1], "tanh", l2=l2, lr=0.05, seed=0, dtype="float64")
+        model.fit(X, y, epochs=150)
+        W = [layer.params["W"] for layer in model.layers if isinstance(layer, nn.Dense)]
+        norms.append(math.sqrt(sum(float(np.sum(w * w)) for w in W)))
+    assert all(a > b for a, b in itertools.pairwise(norms)), norms  # strictly shrinking
+    assert norms[-1] < 0.7 * norms[0]
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "lr"),
+    [
+        ("sgd", 0.05),
+        (nn.SGD(lr=0.02, momentum=0.9), None),
+        (nn.SGD(lr=0.02, momentum=0.9, nesterov=True), None),
+        ("adam", 0.01),
+        ("adamw", 0.01),
+        ("rmsprop", 0.005),
+    ],
+)
+def test_loss_decreases(optimizer, lr, regression_data):
+    X, y = regression_data
+    if isinstance(optimizer, nn.optimizers.Optimizer):
+        optimizer = optimizer_from_config(optimizer.get_config())  # fresh per run
+    model = nn.Sequential.from_sizes([3, 8, 1], "tanh", optimizer=optimizer, lr=lr, seed=0)
+    history = model.fit(X, y, epochs=40, batch_size=10, seed=0)
+    losses = history["loss"]
+    assert losses[-1] < 0.25 * losses[0]
+    assert np.all(np.isfinite(losses))
