@@ -192,6 +192,7 @@ class ReduceLROnPlateau(Callback):
         key = self.monitor if self.monitor in logs else self.monitor.removeprefix("val_")
         if key not in logs:
             raise ValueError(f"ReduceLROnPlateau monitors {self.monitor!r}, not in {sorted(logs)}")
+        logs["lr"] = self.model.optimizer.lr  # the rate this epoch used (History runs after)
         if _better(_infer_mode(self.mode, key), logs[key], self.best, self.min_delta):
             self.best, self.wait = logs[key], 0
             return
@@ -201,7 +202,6 @@ class ReduceLROnPlateau(Callback):
             opt.schedule = None  # a plateau overrides any schedule from now on
             opt.lr = max(opt.lr * self.factor, self.min_lr)
             self.wait = 0
-        logs["lr"] = self.model.optimizer.lr
 
 
 class ProgressBar(Callback):

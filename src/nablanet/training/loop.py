@@ -104,12 +104,13 @@ def fit(
         val = None
 
     history = History()
-    cbs: list[Callback] = [history, *(callbacks or [])]
+    cbs: list[Callback] = list(callbacks or [])
     n = len(Xc)
     bs = n if batch_size is None else min(batch_size, n)
     steps = math.ceil(n / bs)
     if verbose is True or (verbose == "auto" and epochs * steps >= 2000):
         cbs.append(ProgressBar(stream=sys.stderr, force=verbose is True))
+    cbs.append(history)  # last, as in Keras: it records what the other callbacks add to logs
     for cb in cbs:
         cb.set_model(model)
     metric_fns = _metric_fns(model)
