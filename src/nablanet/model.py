@@ -514,5 +514,24 @@ class Sequential:
             twin.set_weights(self.get_weights())
         return twin
 
+    # -- persistence and teaching (bodies in model_io.py and explain.py) ------------------
+    def save(self, path: Any, **extras: Any) -> Any:
+        """Write the model to one file (no pickle); see :func:`nablanet.model_io.save`.
+
+        ``extras``: ``preprocessing=`` (a fitted Standardizer) and ``metadata=`` (a JSON dict).
+        Returns the ``pathlib.Path`` written.
+        """
+        from .model_io import save
+
+        return save(self, path, **extras)
+
+    def explain(self, x: Any, y: Any, **kwargs: Any) -> Any:
+        """Trace backprop on one sample ``x`` with target ``y``, layer by layer, beside finite
+        differences; returns an :class:`nablanet.explain.Explanation` (``print`` it).
+        """
+        from .explain import explain
+
+        return explain(self, x, y, **kwargs)
+
     def __repr__(self) -> str:
         return f"Sequential({self.layers!r}, loss={self.loss.name!r})"

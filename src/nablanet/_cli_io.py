@@ -1,0 +1,331 @@
+"""Files in and out for the ``nablanet`` command (:mod:`nablanet.cli`): data, predictions,
+history, and the all-or-nothing output writer."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._validation import check_array
+
+TRAIN_EXAMPLES = """\
+  nablanet train                                  # digits (or moons), a few seconds
+  nablanet train --dataset circles --layers 2-16-16-2 --activation tanh --epochs 100
+  nablanet train --data iris.csv --label-column species --out iris.nbnet --history hist
+  nablanet train --idx-dir ~/fashion-mnist --layers 784-256-128-10 --epochs 5 --plot curves.png
+  nablanet train --data houses.csv --regression --output identity --loss mse
+"""
+PREDICT_EXAMPLES = """\
+  nablanet predict model.nbnet new.csv                      # labels to stdout
+  nablanet predict model.nbnet new.csv --proba --output predictions.csv
+  nablanet predict model.nbnet test.csv --label-column species   # ignore that column
+INPUT holds the raw feature columns in training order; the stored preprocessing and class
+labels are applied. A CSV header row is optional.
+"""
+
+
+def dataset_names() -> list[str]:
+    from .datasets import DATASETS
+
+    return list(DATASETS)
+
+
+def _column(text: str) -> int | str:
+    """A label column given on the command line: an index if it looks like one, else a name."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+@dataclass
+class TrainData:
+    """Training and test data for ``nablanet train``; ``y`` holds class codes 0..K-1 when
+    ``classes`` is set (classification), else numbers (regression)."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    classes: np.ndarray | None
+    name: str
+    feature_names: list[str] | None = None
+
+
+def load_training_data(args: Any, default_dataset: str) -> TrainData:
+    """Read the data named by ``--dataset``, ``--data`` or ``--idx-dir`` and split it."""
+    from .datasets import load_csv, load_dataset, load_mnist, load_npz
+    from .preprocessing import encode_labels, train_test_split
+
+    names = None
+    if args.data is not None:
+        path = Path(args.data)
+        if path.suffix.lower() == ".npz":
+            X, y = load_npz(path)
+        else:
+            X, y, names = load_csv(path, label_column=_column(args.label_column))
+        stratify = not args.regression
+        X_tr, X_te, y_tr, y_te = train_test_split(
+            X, y, args.test_size, stratify=stratify, seed=args.seed
+        )
+        name = str(path)
+    elif args.idx_dir is not None:
+        X_tr, y_tr, X_te, y_te = load_mnist(args.idx_dir)
+        name = f"IDX files in {args.idx_dir}"
+    else:
+        ds = load_dataset(args.dataset or default_dataset, seed=args.seed)
+        X_tr, y_tr, X_te, y_te, name = ds.X_train, ds.y_train, ds.X_test, ds.y_test, ds.name
+    if args.regression:
+        y_tr = check_array(y_tr, "labels", ndim=1, dtype=np.float64)
+        y_te = check_array(y_te, "labels", ndim=1, dtype=np.float64)
+        return TrainData(X_tr, y_tr, X_te, y_te, None, name, names)
+    if np.asarray(y_tr).dtype.kind == "f":
+        raise ValueError(
+            "the labels are fractional numbers; pass --regression to predict numbers, or use "
+            "whole-number or text class labels"
+        )
+    codes, classes = encode_labels(np.concatenate([y_tr, y_te]))
+    return TrainData(X_tr, codes[: len(y_tr)], X_te, codes[len(y_tr) :], classes, name, names)
+
+
+# -- reading inputs for predict / evaluate ------------------------------------------------
+def _number(text: str, where: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{where}: {text!r} is not a number") from None
+    if not np.isfinite(value):
+        raise ValueError(f"{where}: {text!r} is not a finite number")
+    return value
+
+
+def _read_csv_features(path: Path) -> np.ndarray:
+    """Every column of a CSV file as features; a first row that is not all numbers is a header."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = [(i + 1, [c.strip() for c in row]) for i, row in enumerate(csv.reader(f))]
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"'{path}' is not a UTF-8 text file: {exc}") from exc
+    except csv.Error as exc:
+        raise ValueError(f"'{path}' is not valid CSV: {exc}") from exc
+    rows = [(line, row) for line, row in rows if any(row)]
+    if rows and any(_is_text(c) for c in rows[0][1]):
+        rows = rows[1:]
+    if not rows:
+        raise ValueError(f"'{path}' holds no data rows")
+    width = len(rows[0][1])
+    X = np.empty((len(rows), width))
+    for i, (line, row) in enumerate(rows):
+        if len(row) != width:
+            raise ValueError(f"'{path}', line {line}: expected {width} fields, got {len(row)}")
+        for j, text in enumerate(row):
+            if _is_text(text):
+                raise ValueError(
+                    f"'{path}', line {line}, column {j}: {text!r} is not a number; if that "
+                    "column holds the labels, name it with --label-column"
+                )
+            X[i, j] = _number(text, f"'{path}', line {line}, column {j}")
+    return X
+
+
+def _is_text(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return True
+    return False
+
+
+def _check_width(X: np.ndarray, n_features: int | None, path: Any, has_label: bool) -> None:
+    if n_features is not None and X.shape[1] != n_features:
+        hint = ""
+        if X.shape[1] == n_features + 1 and not has_label:
+            hint = "; if one column is the label, name it with --label-column"
+        raise ValueError(
+            f"'{path}' has {X.shape[1]} feature columns but the model expects {n_features}{hint}"
+        )
+
+
+def read_features(path: Any, n_features: int | None, label_column: str | None) -> np.ndarray:
+    """Features from a CSV file (dropping ``label_column`` if given) or an .npz (array X)."""
+    from .datasets import load_csv
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"input file not found: '{path}'")
+    if path.suffix.lower() == ".npz":
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                if "X" not in archive.files:
+                    raise ValueError(f"'{path}' has no array X; it has {sorted(archive.files)}")
+                X = check_array(archive["X"], f"'{path}'[X]")
+        except (OSError, EOFError) as exc:
+            raise ValueError(f"'{path}' is not a readable .npz archive: {exc}") from exc
+    elif label_column is not None:
+        X = load_csv(path, label_column=_column(label_column))[0]
+    else:
+        X = _read_csv_features(path)
+    _check_width(X, n_features, path, label_column is not None)
+    return X
+
+
+def read_labelled(path: Any, n_features: int | None, label_column: str) -> tuple[Any, Any]:
+    """``(X, y)`` from a CSV file with a label column, or an .npz with arrays X and y."""
+    from .datasets import load_csv, load_npz
+
+    path = Path(path)
+    if path.suffix.lower() == ".npz":
+        X, y = load_npz(path)
+    else:
+        X, y, _ = load_csv(path, label_column=_column(label_column))
+    _check_width(X, n_features, path, True)
+    return X, y
+
+
+def label_codes(y: np.ndarray, classes: np.ndarray | None) -> np.ndarray:
+    """Map labels as read from a file to the model's class indices."""
+    if classes is None:
+        return np.asarray(y)
+    known = classes.tolist()
+    lookup = {value: i for i, value in enumerate(known)}
+    lookup.update({str(value): i for i, value in enumerate(known)})
+    codes = np.empty(len(y), dtype=np.int64)
+    for i, value in enumerate(np.asarray(y).tolist()):
+        code = lookup.get(value, lookup.get(str(value)))
+        if code is None:
+            raise ValueError(f"label {value!r} (row {i}) is not one of the model's classes {known}")
+        codes[i] = code
+    return codes
+
+
+def predictions_csv(labels: np.ndarray, proba: np.ndarray | None, classes: Any) -> str:
+    """CSV text: a ``prediction`` column, then one ``p_<class>`` column per output."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if labels.ndim == 2:
+        header = [f"prediction_{j}" for j in range(labels.shape[1])]
+    else:
+        header = ["prediction"]
+    rows = labels.reshape(len(labels), -1).tolist()
+    if proba is not None:
+        names = list(classes) if classes is not None else list(range(max(proba.shape[1], 2)))
+        if proba.shape[1] == 1:  # one sigmoid unit: the probability of the second class
+            names = names[1:]
+        header += [f"p_{name}" for name in names]
+        rows = [r + [repr(float(p)) for p in ps] for r, ps in zip(rows, proba, strict=True)]
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def parse_numbers(text: str, option: str) -> np.ndarray:
+    return np.array([_number(t.strip(), option) for t in text.split(",")], dtype=np.float64)
+
+
+def parse_target(text: str, model: Any) -> Any:
+    """``--target``: a class label (mapped through ``classes_``) or comma-separated targets."""
+    if model.is_classifier() and "," not in text:
+        if model.classes_ is not None:
+            return label_codes(np.array([text]), model.classes_)[0]
+        return int(_number(text, "--target"))
+    return parse_numbers(text, "--target")
+
+
+def random_batch(model: Any, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Random inputs and targets that suit ``model`` (for gradcheck)."""
+    from .targets import CATEGORICAL_LOSSES, CLASSIFICATION_LOSSES
+
+    rng = np.random.default_rng(seed)
+    n_out = model.n_outputs
+    X = rng.normal(size=(n, model.input_dim))
+    if model.task == "multiclass" or model.loss.name in CATEGORICAL_LOSSES:
+        return X, rng.integers(0, n_out, size=n)
+    if model.task in ("binary", "multilabel") or model.loss.name in CLASSIFICATION_LOSSES:
+        return X, rng.integers(0, 2, size=(n, n_out)).astype(np.float64)
+    return X, rng.normal(size=(n, n_out))
+
+
+# -- writing ------------------------------------------------------------------------------
+def write_history_json(path: Path, history: Any) -> None:
+    data = {"epoch": [e + 1 for e in history.epoch], **history.history}
+    data["stop_reason"] = history.stop_reason
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+
+
+def write_history_csv(path: Path, history: Any) -> None:
+    keys = list(history.history)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["epoch", *keys])
+        for i, epoch in enumerate(history.epoch):
+            writer.writerow([epoch + 1, *(repr(history.history[k][i]) for k in keys)])
+
+
+class Outputs:
+    """All-or-nothing output files: ``check`` every target first, ``stage`` each into a
+    temporary file beside it, then ``commit`` renames them all (``os.replace`` is atomic).
+
+    As a context manager: commit on success, discard the staged files on any error.
+    """
+
+    def __enter__(self) -> Outputs:
+        return self
+
+    def __exit__(self, kind: Any, value: Any, traceback: Any) -> None:
+        if kind is None:
+            self.commit()
+        else:
+            self.discard()
+
+    def __init__(self) -> None:
+        self.staged: list[tuple[Path, Path]] = []
+        self.done: list[Path] = []
+
+    @staticmethod
+    def check(target: Any) -> Path:
+        """Raise ``OSError`` naming ``target`` unless it can be written."""
+        path = Path(target)
+        parent = path.absolute().parent
+        if path.is_dir():
+            raise IsADirectoryError(f"cannot write '{path}': it is a directory")
+        if not parent.is_dir():
+            raise FileNotFoundError(f"cannot write '{path}': directory '{parent}' does not exist")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise PermissionError(f"cannot write '{path}': directory '{parent}' is not writable")
+        return path
+
+    def stage(self, target: Path, write: Callable[[Path], Any]) -> None:
+        """Run ``write(tmp)`` on a temporary path next to ``target``."""
+        fd, name = tempfile.mkstemp(dir=target.absolute().parent, prefix=f".{target.name}.")
+        os.close(fd)
+        tmp = Path(name)
+        try:
+            write(tmp)
+            os.chmod(tmp, 0o644)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        self.staged.append((tmp, target))
+
+    def commit(self) -> None:
+        for tmp, target in self.staged:
+            os.replace(tmp, target)
+            self.done.append(target)
+        self.staged = []
+
+    def discard(self) -> None:
+        for tmp, _ in self.staged:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        self.staged = []

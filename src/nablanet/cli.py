@@ -1,0 +1,409 @@
+"""The ``nablanet`` command: train, predict, evaluate, info, gradcheck and explain.
+
+Run ``nablanet`` with no arguments to train a small network on a built-in data set and see its
+test accuracy; ``nablanet COMMAND --help`` shows each command's options and examples.
+
+Exit status: 0 on success, 1 when ``gradcheck`` fails its tolerance, 2 on bad usage or bad
+input (with one line on stderr, ``nablanet: error: ...``). Output files are written only after
+everything succeeded, each atomically, so a failed run never damages an existing file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from . import _cli_io as io_
+from ._validation import check_fraction, check_positive_float, check_positive_int
+from .model_io import read_model
+
+PROG = "nablanet"
+DEFAULT_OUT = "model.nbnet"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (exit status 2)."""
+
+    def error(self, message: str) -> Any:
+        self.exit(2, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+# -- train --------------------------------------------------------------------------------
+def _default_dataset() -> str:
+    return "digits" if importlib.util.find_spec("sklearn") is not None else "moons"
+
+
+def _parse_sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split("-")]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise ValueError(
+            f"--layers must be positive sizes joined by '-', like 64-32-10; got {text!r}"
+        )
+    return sizes
+
+
+def _architecture(args: argparse.Namespace, n_features: int, n_out: int) -> list[int]:
+    """Layer sizes from --layers: the first may be the input size, the last must be n_out."""
+    if args.layers is None:
+        hidden = [128] if n_features >= 256 else [64] if n_features > 8 else [16, 16]
+        return [n_features, *hidden, n_out]
+    sizes = _parse_sizes(args.layers)
+    if len(sizes) >= 2 and sizes[0] == n_features:
+        sizes = sizes[1:]
+    if sizes[-1] != n_out:
+        raise ValueError(
+            f"--layers {args.layers} ends with {sizes[-1]} outputs, but this data and "
+            f"--output {args.output} need {n_out}; end it with -{n_out}"
+        )
+    return [n_features, *sizes]
+
+
+def _activations(text: str, n_hidden: int) -> list[str]:
+    names = [name.strip() for name in text.split(",")]
+    if len(names) == 1:
+        return names * n_hidden
+    if len(names) != n_hidden:
+        raise ValueError(
+            f"--activation lists {len(names)} names for {n_hidden} hidden layers; "
+            "give one name, or one per hidden layer"
+        )
+    return names
+
+
+def _build_model(args: argparse.Namespace, data: io_.TrainData) -> tuple[Any, list[int]]:
+    """The network for ``data``: sizes from --layers, activations, output and loss."""
+    from .model import Sequential
+
+    output = args.output or ("softmax" if data.classes is not None else "identity")
+    args.output = output
+    if data.classes is None:
+        n_out = 1
+    elif output == "sigmoid":
+        if len(data.classes) != 2:
+            raise ValueError(
+                f"--output sigmoid is for two classes; the data has {len(data.classes)} "
+                "classes, use --output softmax"
+            )
+        n_out = 1
+    else:
+        n_out = len(data.classes)
+    sizes = _architecture(args, data.X_train.shape[1], n_out)
+    acts = [*_activations(args.activation, len(sizes) - 2), output]
+    default_loss = {"softmax": "categorical_cross_entropy", "sigmoid": "binary_cross_entropy"}
+    loss = args.loss or default_loss.get(output, "mse")
+    model = Sequential.from_sizes(
+        sizes, acts, loss=loss, optimizer=args.optimizer, lr=args.lr, seed=args.seed
+    )
+    return model, sizes
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .callbacks import EarlyStopping
+    from .preprocessing import Standardizer
+
+    check_positive_int("--epochs", args.epochs)
+    check_positive_int("--batch-size", args.batch_size)
+    check_fraction("--validation-split", args.validation_split, low_open=False)
+    check_fraction("--test-size", args.test_size)
+    if args.lr is not None:
+        check_positive_float("--lr", args.lr)
+    if args.early_stopping is not None:
+        check_positive_int("--early-stopping", args.early_stopping, minimum=0)
+    outputs = io_.Outputs()
+    out = outputs.check(args.out)
+    history_paths = []
+    if args.history:
+        history_paths = [outputs.check(f"{args.history}.{ext}") for ext in ("json", "csv")]
+    plot_path = outputs.check(args.plot) if args.plot else None
+    want_plot = plot_path is not None and importlib.util.find_spec("matplotlib") is not None
+    if plot_path is not None and not want_plot:
+        print(f"{PROG}: note: --plot needs matplotlib (pip install nablanet[plot]); "
+              "no plot written", file=sys.stderr)  # fmt: skip
+
+    data = io_.load_training_data(args, _default_dataset())
+    model, sizes = _build_model(args, data)
+    scaler = Standardizer().fit(data.X_train) if args.standardize else None
+    X_train = scaler.transform(data.X_train) if scaler else data.X_train
+    X_test = scaler.transform(data.X_test) if scaler else data.X_test
+    callbacks = []
+    if args.early_stopping is not None:
+        monitor = "val_loss" if args.validation_split else "loss"
+        callbacks.append(EarlyStopping(monitor, args.early_stopping, restore_best_weights=True))
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    print(f"data: {data.name}: {len(X_train)} training and {len(X_test)} test samples, "
+          f"{X_train.shape[1]} features" + (f", {len(data.classes)} classes"
+          if data.classes is not None else ", regression"))  # fmt: skip
+    print(f"network: {'-'.join(map(str, sizes))}, {args.activation} hidden, {args.output} "
+          f"output, loss {model.loss.name}, optimizer {model.optimizer!r}")  # fmt: skip
+    history = model.fit(
+        X_train, data.y_train, epochs=args.epochs, batch_size=args.batch_size,
+        validation_split=args.validation_split, callbacks=callbacks, verbose=progress,
+    )  # fmt: skip
+    if data.classes is not None:
+        model.classes_ = data.classes
+    if history.stop_reason:
+        print(f"stopped early: {history.stop_reason}", file=sys.stderr)
+    metrics = model.evaluate(X_test, data.y_test)
+    epochs_run = len(history.epoch)
+    metadata = {"dataset": data.name, "feature_names": data.feature_names,
+                "epochs": epochs_run, "test_metrics": metrics}  # fmt: skip
+    with outputs:
+        outputs.stage(out, lambda p: model.save(p, preprocessing=scaler, metadata=metadata))
+        if history_paths:
+            outputs.stage(history_paths[0], lambda p: io_.write_history_json(p, history))
+            outputs.stage(history_paths[1], lambda p: io_.write_history_csv(p, history))
+        if want_plot and plot_path is not None:
+            from .plot import plot_history
+
+            outputs.stage(plot_path, lambda p: plot_history(history).savefig(p, format="png"))
+
+    shown = ", ".join(f"{k} {v[-1]:.4f}" for k, v in history.history.items() if v)
+    print(f"trained {epochs_run} epochs; last epoch: {shown}")
+    for name, value in metrics.items():
+        print(f"test {name}: {value:.4f}")
+    print(f"saved model to {out}" + "".join(f", {p}" for p in outputs.done if p != out))
+    return 0
+
+
+# -- predict / evaluate / info ------------------------------------------------------------
+def cmd_predict(args: argparse.Namespace) -> int:
+    outputs = io_.Outputs()
+    target = outputs.check(args.output) if args.output else None
+    saved = read_model(args.model)
+    model = saved.model
+    if args.proba and not model.is_classifier():
+        raise ValueError("--proba needs a classifier; this model does regression")
+    X = io_.read_features(args.input, model.input_dim, args.label_column)
+    X_net = saved.transform(X)
+    labels = model.predict(X_net)
+    proba = model.predict_proba(X_net) if args.proba else None
+    text = io_.predictions_csv(labels, proba, model.classes_)
+    if target is None:
+        sys.stdout.write(text)
+    else:
+        with outputs:
+            outputs.stage(target, lambda p: p.write_text(text, encoding="utf-8"))
+        print(f"wrote {len(labels)} predictions to {target}", file=sys.stderr)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    saved = read_model(args.model)
+    model = saved.model
+    X, y = io_.read_labelled(args.input, model.input_dim, args.label_column)
+    codes = io_.label_codes(y, model.classes_) if model.is_classifier() else y
+    metrics = model.evaluate(saved.transform(X), codes)
+    print(f"{args.input}: {len(X)} samples")
+    for name, value in metrics.items():
+        print(f"{name}: {value:.4f}")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    saved = read_model(args.model)
+    model = saved.model
+    print(f"model file: {args.model}")
+    model.summary()
+    classes = None if model.classes_ is None else model.classes_.tolist()
+    print(f"task: {model.task}  input features: {model.input_dim}  classes: {classes}")
+    print(f"preprocessing: {saved.preprocessing!r}")
+    for key, value in saved.metadata.items():
+        print(f"{key}: {value}")
+    if args.weights:
+        model.info()
+    return 0
+
+
+# -- gradcheck / explain ------------------------------------------------------------------
+def cmd_gradcheck(args: argparse.Namespace) -> int:
+    from .gradcheck import gradcheck
+    from .model import Sequential
+
+    check_positive_int("--samples", args.samples)
+    check_positive_int("--max-checks", args.max_checks)
+    check_positive_float("--tol", args.tol)
+    if args.model is not None:
+        model = read_model(args.model).model
+    else:
+        sizes = _parse_sizes(args.layers)
+        if len(sizes) < 2:
+            raise ValueError(
+                f"--layers needs the input and output sizes at least, got {args.layers!r}"
+            )
+        acts = [*_activations(args.activation, len(sizes) - 2), args.output]
+        model = Sequential.from_sizes(sizes, acts, loss=args.loss, seed=args.seed)
+    X, y = io_.random_batch(model, args.samples, args.seed)
+    report = gradcheck(model, X, y, max_checks=args.max_checks, seed=args.seed)
+    print(f"gradcheck: {args.samples} random samples, float64, central differences")
+    print(report)
+    verdict = "PASSED" if report.passed(args.tol) else "FAILED"
+    print(f"{verdict}: max relative error {report.max_error:.2e} (tolerance {args.tol:g})")
+    return 0 if verdict == "PASSED" else 1
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .explain import explain, seed001_example
+
+    if args.example is not None:
+        if args.model is not None:
+            raise ValueError("give either MODEL or --example, not both")
+        model, x, y = seed001_example()
+        print("seed 001's 2-2-2 network (Output.4 weights), first sample x = [1.2, 1.6], "
+              "class 0 -> target [0.05, 0.95]")  # fmt: skip
+    else:
+        if args.model is None or args.input is None or args.target is None:
+            raise ValueError("explain needs MODEL --input X --target Y, or --example seed001")
+        saved = read_model(args.model)
+        model = saved.model
+        x = io_.parse_numbers(args.input, "--input")
+        if len(x) != model.input_dim:
+            raise ValueError(f"--input has {len(x)} values but the model expects {model.input_dim}")
+        if saved.preprocessing is not None:
+            x = saved.transform(x.reshape(1, -1))[0]
+            print(f"input standardized with the stored Standardizer: {x.tolist()}")
+        y = io_.parse_target(args.target, model)
+    print(explain(model, x, y, max_fd=args.max_fd))
+    return 0
+
+
+# -- parser -------------------------------------------------------------------------------
+def _sub(subs: Any, name: str, help_: str, epilog: str) -> argparse.ArgumentParser:
+    return subs.add_parser(
+        name, help=help_, description=help_, epilog="examples:\n" + epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``nablanet`` command."""
+    parser = _Parser(
+        prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Multilayer perceptrons from scratch in NumPy. With no arguments: train a "
+        "small network on a built-in data set and print its test accuracy.",
+        epilog="examples:\n  nablanet\n  nablanet train --dataset circles --epochs 50\n"
+        "  nablanet predict model.nbnet new.csv --proba\n  nablanet explain --example seed001",
+    )  # fmt: skip
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
+    subs = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = _sub(subs, "train", "train a network and save it to a model file", io_.TRAIN_EXAMPLES)
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--dataset", help=f"built-in data set: {', '.join(io_.dataset_names())} "
+                     "(default: digits with scikit-learn, else moons)")  # fmt: skip
+    src.add_argument("--data", metavar="FILE", help="a CSV file or an .npz archive (arrays X, y)")
+    src.add_argument("--idx-dir", metavar="DIR", help="directory of (Fashion-)MNIST IDX files")
+    p.add_argument("--label-column", default="-1", metavar="COL",
+                   help="CSV label column, name or index (default: -1, the last)")  # fmt: skip
+    p.add_argument("--test-size", type=float, default=0.2, help="for --data (default 0.2)")
+    p.add_argument("--layers", metavar="SIZES",
+                   help="e.g. 784-256-128-10: (inputs-)hidden...-outputs; the input size is "
+                   "optional, the output size must match the classes")  # fmt: skip
+    p.add_argument("--activation", default="relu", help="hidden activation, or a comma list")
+    p.add_argument("--output", choices=["softmax", "sigmoid", "identity"],
+                   help="output activation (default softmax; identity for regression)")  # fmt: skip
+    p.add_argument("--loss", help="default: matches --output (cross-entropy or mse)")
+    p.add_argument("--optimizer", default="adam", choices=["sgd", "adam", "adamw", "rmsprop"])
+    p.add_argument("--lr", type=float, help="learning rate (default: the optimizer's)")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--validation-split", type=float, default=0.0)
+    p.add_argument("--early-stopping", type=int, metavar="PATIENCE")
+    p.add_argument("--standardize", action=argparse.BooleanOptionalAction, default=True,
+                   help="scale features with training-set mean and std (stored in the model)")  # fmt: skip
+    p.add_argument("--regression", action="store_true", help="treat the labels as numbers")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction,
+                   help="progress bar per epoch (default: when stderr is a terminal)")  # fmt: skip
+    p.add_argument("--out", default=DEFAULT_OUT, help=f"model file (default {DEFAULT_OUT})")
+    p.add_argument("--history", metavar="PREFIX", help="write PREFIX.json and PREFIX.csv")
+    p.add_argument("--plot", metavar="PNG", help="loss/accuracy curves (needs matplotlib)")
+    p.set_defaults(func=cmd_train)
+
+    p = _sub(subs, "predict", "predict with a saved model", io_.PREDICT_EXAMPLES)
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("input", metavar="INPUT", help="CSV of feature columns (header optional), "
+                   "or .npz with an array X")  # fmt: skip
+    p.add_argument("--label-column", metavar="COL", help="drop this CSV column (name or index)")
+    p.add_argument("--proba", action="store_true", help="add one probability column per class")
+    p.add_argument("--output", metavar="FILE", help="write the CSV here instead of stdout")
+    p.set_defaults(func=cmd_predict)
+
+    p = _sub(subs, "evaluate", "loss and accuracy of a saved model on labelled data",
+             "  nablanet evaluate model.nbnet test.csv --label-column species\n")  # fmt: skip
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("input", metavar="INPUT", help="CSV with a label column, or .npz (X, y)")
+    p.add_argument("--label-column", default="-1", metavar="COL", help="default: -1, the last")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = _sub(subs, "info", "describe a saved model",
+             "  nablanet info model.nbnet\n  nablanet info model.nbnet --weights\n")  # fmt: skip
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("--weights", action="store_true", help="print every bias and weight")
+    p.set_defaults(func=cmd_info)
+
+    p = _sub(subs, "gradcheck", "compare backprop with finite differences (exit 1 on failure)",
+             "  nablanet gradcheck --layers 2-4-3-1 --activation relu,tanh --output sigmoid "
+             "--loss binary_cross_entropy\n  nablanet gradcheck model.nbnet\n")  # fmt: skip
+    p.add_argument("model", metavar="MODEL", nargs="?")
+    p.add_argument("--layers", default="4-8-3", metavar="SIZES", help="inputs-hidden...-outputs")
+    p.add_argument("--activation", default="tanh")
+    p.add_argument("--output", default="softmax")
+    p.add_argument("--loss", default="categorical_cross_entropy")
+    p.add_argument("--samples", type=int, default=8)
+    p.add_argument("--max-checks", type=int, default=200, help="entries checked per array")
+    p.add_argument("--tol", type=float, default=1e-6)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_gradcheck)
+
+    p = _sub(subs, "explain", "print backprop layer by layer for one sample",
+             "  nablanet explain --example seed001\n"
+             "  nablanet explain model.nbnet --input 1.2,1.6 --target 0\n")  # fmt: skip
+    p.add_argument("model", metavar="MODEL", nargs="?")
+    p.add_argument("--example", choices=["seed001"], help="seed 001's worked 2-2-2 network")
+    p.add_argument("--input", metavar="X", help="comma-separated raw feature values")
+    p.add_argument("--target", metavar="Y", help="class label, or comma-separated targets")
+    p.add_argument("--max-fd", type=int, default=64, help="finite differences per array")
+    p.set_defaults(func=cmd_explain)
+    return parser
+
+
+def _showwarning(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+    print(f"{PROG}: warning: {' '.join(str(message).split())}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``nablanet`` command with ``argv`` (default ``sys.argv[1:]``); return the status."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(arguments or ["train"])
+    with warnings.catch_warnings():
+        warnings.showwarning = _showwarning
+        try:
+            return int(args.func(args))
+        except (ValueError, TypeError, OSError, ImportError) as exc:
+            print(f"{PROG}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+            return 2
+        except BrokenPipeError:  # e.g. `nablanet predict ... | head`: stop quietly
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return 1
+        except KeyboardInterrupt:
+            print(f"{PROG}: interrupted; nothing was written", file=sys.stderr)
+            return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,366 @@
+r"""Backpropagation, shown: every forward and backward quantity of one sample, layer by layer.
+
+For a network of Dense layers (each followed by an activation, or none for the identity),
+layer :math:`k` computes, in seed 001's notation with samples as rows:
+
+.. math::
+    z_k = a_{k-1} W_k + b_k, \qquad a_k = \sigma(z_k), \qquad a_0 = x
+
+and back-propagation walks back from the loss :math:`L`:
+
+.. math::
+    \delta_k = \frac{\partial L}{\partial a_k} \odot \sigma'(z_k), \qquad
+    \frac{\partial L}{\partial W_k} = a_{k-1}^\top \delta_k, \qquad
+    \frac{\partial L}{\partial b_k} = \textstyle\sum_{\text{rows}} \delta_k, \qquad
+    \frac{\partial L}{\partial a_{k-1}} = \delta_k W_k^\top
+
+:func:`explain` records each of these (computed by the layers' own ``backward``, in float64)
+together with its central finite difference, and prints the trace with the equation each
+line implements. Softmax/sigmoid outputs are explained unfused (``dL/da`` through the loss,
+then the activation's derivative) so that every delta shows; dropout is off, as at inference.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._explain_text import equations_for, loss_equations, max_error, model_notes, render
+from ._validation import as_generator, check_positive_float, check_positive_int
+from .gradcheck import numerical_gradient
+from .layers import Activation, Dense, Dropout, Layer
+
+if TYPE_CHECKING:
+    from .model import Sequential
+
+Array = np.ndarray
+MAX_SAMPLES = 32
+
+
+@dataclass
+class LayerTrace:
+    """Layer ``k`` (a Dense layer and its activation) of an :class:`Explanation`.
+
+    Every array has the shape noted, for ``n`` samples, ``n_in`` inputs and ``n_out`` units;
+    the ``*_fd`` arrays hold central finite differences (NaN where not checked).
+
+    Attributes
+    ----------
+    k : int
+        1 for the first Dense layer.
+    activation : str
+        Class name of the activation (``"Identity"`` when the Dense layer has none).
+    a_prev : ndarray of shape (n, n_in)
+        ``a_{k-1}`` (the input ``x`` for ``k = 1``).
+    W : ndarray of shape (n_in, n_out)
+        ``W[:, j]`` holds neuron ``j``'s weights.
+    b : ndarray of shape (n_out,)
+    z, a, dL_da, delta, dL_da_fd, delta_fd : ndarray of shape (n, n_out)
+    dW, dW_fd : ndarray of shape (n_in, n_out)
+    db, db_fd : ndarray of shape (n_out,)
+    equations : dict of str to str
+        The equation behind ``z``, ``a``, ``dL_da``, ``delta``, ``dW`` and ``db``.
+    refs : dict of str to str
+        Matching equation numbers in seed 001, where it has them.
+    notes : list of str
+    """
+
+    k: int
+    activation: str
+    a_prev: Array
+    W: Array
+    b: Array
+    z: Array
+    a: Array
+    dL_da: Array
+    delta: Array
+    dW: Array
+    db: Array
+    dL_da_fd: Array
+    delta_fd: Array
+    dW_fd: Array
+    db_fd: Array
+    equations: dict[str, str]
+    refs: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def errors(self) -> dict[str, float]:
+        """Max relative error of each gradient against its finite difference (checked entries)."""
+        pairs = {
+            "dL_da": (self.dL_da, self.dL_da_fd),
+            "delta": (self.delta, self.delta_fd),
+            "dW": (self.dW, self.dW_fd),
+            "db": (self.db, self.db_fd),
+        }
+        return {name: max_error(bp, fd) for name, (bp, fd) in pairs.items()}
+
+
+@dataclass
+class Explanation:
+    """A full forward and backward pass, as returned by :func:`explain`; ``str()`` prints it.
+
+    Attributes
+    ----------
+    x : ndarray of shape (n, n_features)
+    y : ndarray of shape (n, n_outputs)
+        The targets as the loss compares them (one-hot rows for class labels).
+    loss_name : str
+    loss : float
+        ``L`` (plus the L2 penalty when a layer has one).
+    layers : list of LayerTrace
+        ``layers[k - 1]`` is layer ``k``.
+    notes : list of str
+    """
+
+    x: Array
+    y: Array
+    loss_name: str
+    loss: float
+    loss_equations: tuple[str, str]
+    layers: list[LayerTrace]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def max_error(self) -> float:
+        """Largest relative error between a back-propagated and a numerical gradient."""
+        return max((max(t.errors().values()) for t in self.layers), default=0.0)
+
+    def __str__(self) -> str:
+        return render(self)
+
+
+# -- computation --------------------------------------------------------------------------
+def _groups(layers: list[Layer]) -> list[tuple[Dense, Activation | None, list[Dropout]]]:
+    """Pair each Dense layer with the activation (and any dropout) after it."""
+    groups: list[tuple[Dense, Activation | None, list[Dropout]]] = []
+    for i, layer in enumerate(layers):
+        if isinstance(layer, Dense):
+            groups.append((layer, None, []))
+        elif isinstance(layer, Dropout) and groups:
+            groups[-1][2].append(layer)
+        elif isinstance(layer, Activation) and groups and groups[-1][1] is None:
+            groups[-1] = (groups[-1][0], layer, groups[-1][2])
+        else:
+            raise ValueError(
+                f"explain pairs each Dense layer with one activation after it; layer {i} "
+                f"({type(layer).__name__}) does not fit that pattern"
+            )
+    return groups
+
+
+def _as_batch(x: Any, y: Any) -> tuple[Array, Any]:
+    """``x`` as rows; a single sample's ``y`` (label or target row) as a batch of one."""
+    X = np.asarray(x, dtype=np.float64) if not isinstance(x, np.ndarray) else x
+    if X.ndim == 1:
+        X = X.reshape(1, -1)
+        y_arr = np.asarray(y)
+        y = y_arr.reshape(1) if y_arr.ndim == 0 or y_arr.size == 1 else y_arr.reshape(1, -1)
+    if X.ndim == 2 and len(X) > MAX_SAMPLES:
+        raise ValueError(
+            f"explain is for one sample or a tiny batch (at most {MAX_SAMPLES} rows), "
+            f"got {len(X)} rows"
+        )
+    return X, y
+
+
+def _output_fd(f: Any, a: Array, h: float, index: Any) -> Array:
+    """Finite differences of the loss in the network's output ``a``, with a step shrunk to
+    ``h * min(1, |a|, |1 - a|)`` per entry so that ``a +- step`` stays where a log-loss is
+    defined (probabilities near 0 or 1)."""
+    grad = np.full(a.shape, np.nan)
+    for i in range(a.size) if index is None else index:
+        value = float(a.flat[i])
+        scale = min(1.0, abs(value), abs(1.0 - value)) or 1.0
+        grad.flat[i] = numerical_gradient(f, a, h * scale, [i]).flat[i]
+    return grad
+
+
+def explain(
+    model: Sequential,
+    x: Any,
+    y: Any,
+    *,
+    h: float = 1e-5,
+    max_fd: int | None = 64,
+    seed: Any = 0,
+) -> Explanation:
+    """Trace one forward and backward pass of ``model`` on ``x`` with targets ``y``.
+
+    The model is copied to float64 first and left untouched.
+
+    Parameters
+    ----------
+    model : Sequential
+        A built model of Dense layers, each followed by at most one activation (and dropout).
+    x : array-like of shape (n_features,) or (n, n_features)
+        One sample, or a tiny batch (``n`` at most 32), as the network sees it (already
+        preprocessed).
+    y : label, target row, or array-like as for ``fit``
+        E.g. ``0`` (a class label), or ``[0.05, 0.95]`` (seed 001's target row for one sample).
+    h : float
+        Finite-difference step.
+    max_fd : int or None
+        Entries checked by finite differences per array (at random beyond that; ``None``: all).
+    seed : None, int or Generator
+        Chooses those entries.
+
+    Returns
+    -------
+    Explanation
+    """
+    from .training.loop import _prepare
+
+    h = check_positive_float("h", h)
+    if max_fd is not None:
+        max_fd = check_positive_int("max_fd", max_fd)
+    rng = as_generator(seed)
+    model._require_built()
+    twin = model.clone(dtype="float64")
+    twin.task = model.task
+    groups = _groups(twin.layers)
+    X, y = _as_batch(x, y)
+    X, Y = _prepare(twin, X, y)
+    loss_fn, l2_layers = twin.loss, [g[0] for g in groups if g[0].l2]
+
+    def penalty() -> float:
+        return sum(dense.penalty() for dense in l2_layers)
+
+    def run_from(k: int, value: Array, stage: str) -> float:
+        """Loss with ``value`` as ``z_k`` (stage "z") or ``a_k`` (stage "a"), k from 0."""
+        out = value
+        for j in range(k, len(groups)):
+            dense, act, _ = groups[j]
+            if j > k or stage == "x":
+                out = dense.forward(out)
+            if act is not None and (j > k or stage != "a"):
+                out = act.forward(out)
+        return loss_fn.forward(out, Y) + penalty()
+
+    # forward
+    a_prev, zs, as_ = X, [], []
+    for dense, act, _ in groups:
+        z = dense.forward(a_prev).copy()
+        a = act.forward(z).copy() if act is not None else z.copy()
+        zs.append(z)
+        as_.append(a)
+        a_prev = a
+    loss = loss_fn.forward(as_[-1], Y) + penalty()
+    grad = loss_fn.backward().copy()
+
+    # backward, through each layer's own backward
+    records: list[dict[str, Array]] = [{} for _ in groups]
+    for k in reversed(range(len(groups))):
+        dense, act, _ = groups[k]
+        if act is not None:
+            act.forward(zs[k])  # restore the activation's cache
+        delta = act.backward(grad).copy() if act is not None else grad.copy()
+        dense.forward(X if k == 0 else as_[k - 1])
+        dense.need_input_grad = True
+        below = dense.backward(delta).copy()
+        records[k] = dict(
+            dL_da=grad, delta=delta, dW=dense.grads["W"].copy(), db=dense.grads["b"].copy()
+        )
+        grad = below
+
+    # finite differences
+    def pick(size: int) -> Any:
+        if max_fd is None or size <= max_fd:
+            return None
+        return rng.choice(size, size=max_fd, replace=False)
+
+    def objective() -> float:
+        return run_from(0, X, "x")
+
+    traces = []
+    for k, (dense, act, dropouts) in enumerate(groups):
+        W, b = dense.params["W"], dense.params["b"]
+        fd = {
+            "dW_fd": numerical_gradient(objective, W, h, pick(W.size)),
+            "db_fd": numerical_gradient(objective, b, h, pick(b.size)),
+        }
+        for stage, key, base in (("z", "delta_fd", zs[k]), ("a", "dL_da_fd", as_[k])):
+            buf = base.copy()
+            f = functools.partial(run_from, k, buf, stage)
+            if stage == "a" and k == len(groups) - 1:
+                fd[key] = _output_fd(f, buf, h, pick(buf.size))
+            else:
+                fd[key] = numerical_gradient(f, buf, h, pick(buf.size))
+        name = type(act).__name__ if act is not None else "Identity"
+        equations, refs = equations_for(k + 1, len(groups), name, dense.l2, twin.loss.name)
+        notes = [
+            f"Dropout(rate={d.rate}) after this layer is off, as at inference "
+            "(training would zero each unit with that probability and scale the rest)"
+            for d in dropouts
+        ]
+        traces.append(
+            LayerTrace(
+                k=k + 1,
+                activation=name,
+                a_prev=(X if k == 0 else as_[k - 1]).copy(),
+                W=W.copy(),
+                b=b.copy(),
+                z=zs[k],
+                a=as_[k],
+                equations=equations,
+                refs=refs,
+                notes=notes,
+                **records[k],
+                **fd,
+            )
+        )
+    return Explanation(
+        X, Y, twin.loss.name, float(loss), loss_equations(twin.loss.name, len(groups)),
+        traces, model_notes(twin.loss.name, groups[-1][1], len(groups)),
+    )  # fmt: skip
+
+
+# -- seed 001's worked network --------------------------------------------------------------
+#: Seed 001's Output.4: per neuron (bias, weights); W[:, j] is neuron j's weights.
+SEED001_LAYERS = [
+    [
+        (0.17152165622510307, [0.6852769816973125, 0.8338968626360765]),
+        (0.3069662196722378, [0.8936130796833973, 0.7215438617683047]),
+    ],
+    [
+        (0.18993895420479678, [0.5542275911247871, 0.3521319540266141]),
+        (0.18189240266007867, [0.7856017618643588, 0.9654832224119693]),
+    ],
+]
+#: The seed's first training sample and its target row, probabilities_of_target(0).
+SEED001_X = [1.2, 1.6]
+SEED001_Y = [0.05, 0.95]
+
+
+def seed001_example() -> tuple[Sequential, Array, Array]:
+    """Seed 001's 2-2-2 sigmoid network with its printed initial weights, and its first sample.
+
+    Returns
+    -------
+    model : Sequential
+        Sigmoid hidden and output layers, half squared error (the seed's loss: squared error
+        divided by 2), SGD with the seed's ``eta = 0.05``, float64.
+    x : ndarray of shape (2,)
+        ``[1.2, 1.6]``.
+    y : ndarray of shape (2,)
+        ``[0.05, 0.95]``, the seed's ``probabilities_of_target(0)``.
+    """
+    from .model import Sequential
+    from .optimizers import SGD
+
+    weights = [
+        (np.array([w for _, w in layer]).T, np.array([b for b, _ in layer]))
+        for layer in SEED001_LAYERS
+    ]
+    model = Sequential.from_sizes(
+        [2, 2, 2],
+        activation="sigmoid",
+        output="sigmoid",
+        weights=weights,
+        loss="half_squared_error",
+        optimizer=SGD(lr=0.05),
+        dtype="float64",
+    )
+    return model, np.array(SEED001_X), np.array(SEED001_Y)
