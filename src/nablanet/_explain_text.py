@@ -55,9 +55,17 @@ LOSSES = {
 
 
 def max_error(bp: Array, fd: Array) -> float:
-    """Largest relative error between ``bp`` and the checked (non-NaN) entries of ``fd``."""
+    """Largest relative error between ``bp`` and the checked (non-NaN) entries of ``fd``.
+
+    As in :func:`nablanet.gradcheck.gradcheck`, the denominator is at least a thousandth of
+    the array's largest gradient, so that round-off on entries that are almost zero does not
+    read as a large relative error.
+    """
     mask = ~np.isnan(fd)
-    return float(relative_error(bp[mask], fd[mask]).max()) if mask.any() else 0.0
+    if not mask.any():
+        return 0.0
+    floor = max(1e-8, 1e-3 * float(np.abs(bp).max()))
+    return float(relative_error(bp[mask], fd[mask], floor).max())
 
 
 def loss_equations(name: str, K: int) -> tuple[str, str]:
