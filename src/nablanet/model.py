@@ -8,6 +8,7 @@ through the layers in reverse -> optimizer step. :meth:`Sequential.fit` drives t
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,7 +23,16 @@ from ._validation import (
     check_positive_float,
     check_positive_int,
 )
-from .layers import Dense, Dropout, Layer, get_activation, layer_from_config
+from .functional import sigmoid, softmax
+from .layers import (
+    Dense,
+    Dropout,
+    Layer,
+    Sigmoid,
+    Softmax,
+    get_activation,
+    layer_from_config,
+)
 from .losses import FUSED, Loss, get_loss
 from .metrics import METRIC_NAMES
 from .optimizers import Optimizer, get_optimizer, optimizer_from_config
@@ -151,6 +161,8 @@ class Sequential:
         **kwargs
             Passed to :class:`Sequential` (loss, optimizer, lr, seed, ...).
         """
+        if isinstance(sizes, np.ndarray) and sizes.ndim == 1:
+            sizes = sizes.tolist()
         if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or len(sizes) < 2:
             raise ValueError(f"sizes must list at least 2 layer sizes, got {sizes!r}")
         sizes = [check_positive_int("layer size", s) for s in sizes]
@@ -214,13 +226,17 @@ class Sequential:
             if isinstance(optimizer, Optimizer) and lr is not None:
                 raise ValueError("pass lr to the optimizer instance, not to the model")
             self.optimizer = get_optimizer(optimizer, **kwargs)
+        if isinstance(metrics, str):
+            metrics = [metrics]  # metrics="accuracy" means one metric, not five letters
         if metrics is not None:
             for name in metrics:
                 if name not in METRIC_NAMES:
                     raise ValueError(
                         f"unknown metric {name!r}; expected one of {list(METRIC_NAMES)}"
                     )
-        self.metrics = None if metrics is None else list(metrics)
+            self.metrics: list[str] | None = list(metrics)
+        elif not hasattr(self, "metrics"):
+            self.metrics = None  # the default: accuracy for classifiers, none for regression
         if getattr(self, "built", False):
             self._bind()
 
@@ -242,6 +258,16 @@ class Sequential:
     def _bind(self) -> None:
         """Choose the training path (fused output + loss or not) and bind the optimizer."""
         last = self.layers[-1]
+        if self.loss.from_logits and isinstance(last, (Sigmoid, Softmax)):
+            warnings.warn(
+                f"the loss {self.loss.name!r} takes logits, but the last layer is "
+                f"{type(last).__name__}: its output would go through a second "
+                f"{type(last).__name__.lower()}. Drop the last layer, or use "
+                f"{'binary' if isinstance(last, Sigmoid) else 'categorical'}_cross_entropy "
+                "(trained through the same fused, stable form).",
+                UserWarning,
+                stacklevel=3,
+            )
         fused = FUSED.get((type(last).__name__, self.loss.name))
         if fused is not None:
             self._train_layers = self.layers[:-1]
@@ -356,16 +382,26 @@ class Sequential:
     def predict_proba(self, X: Any, batch_size: int = 8192) -> Array:
         """Network output for ``X``: probabilities for classifiers, values for regression.
 
+        With a loss that takes logits (``"sigmoid_binary_cross_entropy"``,
+        ``"softmax_cross_entropy"``) the network's output is passed through the sigmoid or softmax.
+
         Returns
         -------
         ndarray of shape (n_samples, n_outputs), in the model's dtype
         """
         self._require_built()
+        batch_size = check_positive_int("batch_size", batch_size)
         Xc = self._check_X(X)
         if len(Xc) <= batch_size:
-            return self.forward(Xc)
-        parts = [self.forward(Xc[i : i + batch_size]) for i in range(0, len(Xc), batch_size)]
-        return np.concatenate(parts)
+            out = self.forward(Xc)
+        else:
+            parts = [self.forward(Xc[i : i + batch_size]) for i in range(0, len(Xc), batch_size)]
+            out = np.concatenate(parts)
+        if self.loss.from_logits:
+            # a loss that takes logits (e.g. "bce_with_logits" after a linear output): the
+            # network's output is z, and the probabilities are sigmoid(z) or softmax(z)
+            return softmax(out) if self.loss.name in CATEGORICAL_LOSSES else sigmoid(out)
+        return out
 
     def predict(self, X: Any, batch_size: int = 8192) -> Array:
         """Class labels for classifiers (``classes_`` if set, else 0..K-1); outputs for regression.
@@ -408,18 +444,21 @@ class Sequential:
         self._require_built()
         if len(weights) != len(self.layers):
             raise ValueError(f"expected weights for {len(self.layers)} layers, got {len(weights)}")
+        checked = []  # everything is checked before anything is copied: all or nothing
         for i, (layer, new) in enumerate(zip(self.layers, weights, strict=True)):
             if set(new) != set(layer.params):
                 raise ValueError(
                     f"layer {i} has parameters {sorted(layer.params)}, got {sorted(new)}"
                 )
             for key, value in new.items():
-                value = np.asarray(value)
+                value = check_array(value, f"layer {i} {key}", ndim=layer.params[key].ndim)
                 if value.shape != layer.params[key].shape:
                     raise ValueError(
                         f"layer {i} {key} has shape {layer.params[key].shape}, got {value.shape}"
                     )
-                np.copyto(layer.params[key], value, casting="same_kind")
+                checked.append((layer.params[key], value))
+        for param, value in checked:
+            np.copyto(param, value, casting="same_kind")
 
     # -- description ----------------------------------------------------------------------
     def summary(self, print_fn: Any = print) -> str:
@@ -461,7 +500,7 @@ class Sequential:
             for j in range(layer.units):
                 lines.append("--- [ Neuron ] ---")
                 lines.append(f"No. of Inputs: {W.shape[0]}")
-                lines.append(f"Bias: {b[j]!r} , Weights: {W[:, j].tolist()}")
+                lines.append(f"Bias: {float(b[j])!r} , Weights: {W[:, j].tolist()}")
         lines.append("======================================")
         text = "\n".join(lines)
         if print_fn is not None:
