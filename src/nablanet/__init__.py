@@ -10,7 +10,7 @@ The public API is re-exported here::
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import initializers, losses, optimizers, schedules
+from . import datasets, initializers, losses, optimizers, preprocessing, schedules
 from .gradcheck import GradCheckReport, gradcheck
 from .layers import (
     Dense,
@@ -26,7 +26,9 @@ from .layers import (
 )
 from .losses import get_loss
 from .model import Sequential
+from .model_io import SavedModel, load, read_model
 from .optimizers import SGD, Adam, RMSProp, get_optimizer
+from .perceptron import Perceptron
 from .training import (
     Callback,
     DivergenceWarning,
@@ -54,10 +56,12 @@ __all__ = [
     "Identity",
     "Layer",
     "LeakyReLU",
+    "Perceptron",
     "ProgressBar",
     "RMSProp",
     "ReLU",
     "ReduceLROnPlateau",
+    "SavedModel",
     "Sequential",
     "Sigmoid",
     "Softmax",
@@ -67,8 +71,12 @@ __all__ = [
     "get_loss",
     "get_optimizer",
     "gradcheck",
+    "datasets",
     "initializers",
+    "load",
     "losses",
     "optimizers",
+    "preprocessing",
+    "read_model",
     "schedules",
 ]

@@ -92,7 +92,9 @@ class EarlyStopping(Callback):
         A key of the epoch logs; ``"val_loss"`` by default, falling back to ``"loss"`` (with a note
         in ``stop_reason``) when there is no validation data.
     patience : int
-        Epochs without improvement to wait before stopping.
+        Epochs without improvement to tolerate: training stops on the ``patience + 1``-th
+        epoch in a row without improvement (as scikit-learn's ``n_iter_no_change`` and
+        PyTorch's ``ReduceLROnPlateau`` count; Keras stops one epoch earlier).
     min_delta : float
         Smallest change that counts as an improvement.
     mode : {"auto", "min", "max"}
