@@ -11,13 +11,15 @@ import numpy as np
 
 
 def sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    r"""Logistic sigmoid, safe from overflow for any finite input.
+    r"""Logistic sigmoid, safe from overflow and accurate to the last digit for any input.
 
-    .. math:: \sigma(z) = \frac{1}{1 + e^{-z}}
+    .. math:: \sigma(z) = \frac{1}{1 + e^{-z}} = \frac{e^{z}}{1 + e^{z}}
 
-    Written as ``0.5 * (1 + tanh(z / 2))``, an exact identity that never evaluates ``exp`` of a
-    large positive number, so it neither overflows nor warns (seed 000 clips to [-500, 500]
-    for the same reason).
+    The two branches: the first form for :math:`z \ge 0`, the second for :math:`z < 0`, both
+    written with :math:`e = e^{-|z|} \in (0, 1]`, so ``exp`` never overflows and never warns (seed
+    000 clips to [-500, 500] for the same reason). Unlike ``0.5 * (1 + tanh(z / 2))``, small
+    probabilities keep their relative precision (that form returns exactly 0 for z < -17 in
+    float32).
 
     Parameters
     ----------
@@ -25,10 +27,15 @@ def sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     out : ndarray of the same shape and dtype, optional
         Where to write the result.
     """
-    out = np.multiply(z, 0.5, out=out)
-    np.tanh(out, out=out)
-    out += 1.0
-    out *= 0.5
+    if z.dtype.kind != "f":
+        z = z.astype(np.float64)  # integers and booleans: compute in float64
+    positive = z >= 0  # taken before ``out`` is written: ``out`` may be ``z`` itself
+    e = np.abs(z)
+    np.negative(e, out=e)
+    np.exp(e, out=e)  # e = exp(-|z|), in (0, 1]
+    out = np.add(e, 1.0, out=out)  # 1 + exp(-|z|)
+    np.maximum(e, positive, out=e)  # numerator: 1 where z >= 0, exp(z) where z < 0
+    np.divide(e, out, out=out)
     return out
 
 

@@ -218,14 +218,18 @@ class Sequential:
         lr: float | None = None,
         metrics: Sequence[str] | None = None,
     ) -> None:
-        """Set (or change) the loss, optimizer and metrics."""
-        if loss is not None:
-            self.loss = get_loss(loss)
+        """Set (or change) the loss, optimizer and metrics; ``None`` keeps the current one.
+
+        ``lr`` without ``optimizer`` sets the current optimizer's learning rate (replacing its
+        schedule, if it had one). Everything is checked before anything changes.
+        """
+        new_loss = None if loss is None else get_loss(loss)
+        lr = None if lr is None else check_positive_float("lr", lr)
+        new_optimizer = None
         if optimizer is not None:
-            kwargs = {} if lr is None else {"lr": check_positive_float("lr", lr)}
             if isinstance(optimizer, Optimizer) and lr is not None:
                 raise ValueError("pass lr to the optimizer instance, not to the model")
-            self.optimizer = get_optimizer(optimizer, **kwargs)
+            new_optimizer = get_optimizer(optimizer, **({} if lr is None else {"lr": lr}))
         if isinstance(metrics, str):
             metrics = [metrics]  # metrics="accuracy" means one metric, not five letters
         if metrics is not None:
@@ -234,6 +238,13 @@ class Sequential:
                     raise ValueError(
                         f"unknown metric {name!r}; expected one of {list(METRIC_NAMES)}"
                     )
+        if new_loss is not None:
+            self.loss = new_loss
+        if new_optimizer is not None:
+            self.optimizer = new_optimizer
+        elif lr is not None:
+            self.optimizer.lr, self.optimizer.schedule = lr, None
+        if metrics is not None:
             self.metrics: list[str] | None = list(metrics)
         elif not hasattr(self, "metrics"):
             self.metrics = None  # the default: accuracy for classifiers, none for regression

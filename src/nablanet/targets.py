@@ -18,14 +18,16 @@ def infer_task(loss_name: str, n_outputs: int, y: np.ndarray) -> str:
 
     - categorical cross-entropy: multiclass;
     - binary cross-entropy: binary with one output, multilabel with several;
-    - squared losses: multiclass when ``y`` is 1-D whole numbers and the network has several
+    - squared losses: multiclass when ``y`` is whole numbers of shape (n,) or (n, 1) and the
+      network has several
       outputs (seeds 001 and 002 train MSE on class labels), regression otherwise.
     """
     if loss_name in CATEGORICAL_LOSSES:
         return "multiclass"
     if loss_name in CLASSIFICATION_LOSSES:
         return "binary" if n_outputs == 1 else "multilabel"
-    if y.ndim == 1 and n_outputs > 1 and np.all(y == np.round(y)):
+    labels = y[:, 0] if (y.ndim == 2 and y.shape[1] == 1) else y  # a column of labels
+    if labels.ndim == 1 and n_outputs > 1 and np.all(labels == np.round(labels)):
         return "multiclass"
     return "regression"
 
@@ -35,7 +37,8 @@ def prepare_targets(
 ) -> np.ndarray:
     """Return ``y`` as an array of shape (n_samples, n_outputs) in ``dtype``.
 
-    Integer class labels become one-hot rows for multiclass tasks. ``label_smoothing`` ``e``
+    Integer class labels (shape (n_samples,) or (n_samples, 1)) become one-hot rows for
+    multiclass tasks. ``label_smoothing`` ``e``
     moves each classification target toward uniform: ``y (1 - e) + e / K`` (``K`` classes, 2 for
     binary), which turns one-hot 0/1 into seed 001's 0.05/0.95 with ``e = 0.1``.
     """
@@ -46,6 +49,8 @@ def prepare_targets(
             "encode class labels as integers 0..K-1, e.g. with nablanet.preprocessing.encode_labels"
         )
     arr = check_array(arr, "y", ndim=(1, 2), dtype=np.float64)
+    if task == "multiclass" and arr.ndim == 2 and arr.shape[1] == 1 and n_outputs > 1:
+        arr = arr[:, 0]  # a column vector of class labels, shape (n_samples, 1)
     if task == "multiclass" and arr.ndim == 1:
         if not np.all(arr == np.round(arr)):
             bad = arr[arr != np.round(arr)][0]

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_positive_float, check_positive_int
+from .._validation import check_array, check_positive_float, check_positive_int
 from ..initializers import get_initializer
 from .base import Array, Layer, register
 
@@ -69,8 +69,12 @@ class Dense(Layer):
         self.kernel_initializer = kernel_initializer
         self.bias_initializer = bias_initializer
         self.l2 = check_positive_float("l2", l2, allow_zero=True)
-        self._initial_weights = None if weights is None else np.asarray(weights, dtype=np.float64)
-        self._initial_bias = None if bias is None else np.asarray(bias, dtype=np.float64)
+        self._initial_weights = (
+            None if weights is None else check_array(weights, "weights", dtype=np.float64)
+        )
+        self._initial_bias = (
+            None if bias is None else check_array(bias, "bias", ndim=1, dtype=np.float64)
+        )
         #: The model sets this to False on the first layer: nobody needs dL/dx of the data.
         self.need_input_grad = True
         self._x: Array | None = None

@@ -80,6 +80,15 @@ def fit(
     validation_split = check_fraction("validation_split", validation_split, low_open=False)
     if validation_split and validation_data is not None:
         raise ValueError("give validation_data or validation_split, not both")
+    if isinstance(callbacks, Callback):
+        callbacks = [callbacks]  # one callback given on its own
+    cbs: list[Callback] = list(callbacks or [])
+    for cb in cbs:
+        if not isinstance(cb, Callback):
+            raise TypeError(
+                f"callbacks must be nablanet.Callback instances, got {cb!r}; subclass "
+                "nablanet.Callback and override on_epoch_end(epoch, logs) to hook in a function"
+            )
     if seed is not None:
         model.rng = as_generator(seed)
         for layer in model.layers:
@@ -104,7 +113,6 @@ def fit(
         val = None
 
     history = History()
-    cbs: list[Callback] = list(callbacks or [])
     n = len(Xc)
     bs = n if batch_size is None else min(batch_size, n)
     steps = math.ceil(n / bs)
@@ -231,5 +239,6 @@ def _evaluate_prepared(
 def evaluate(model: Sequential, X: Any, y: Any, batch_size: int = 8192) -> dict[str, float]:
     """Body of :meth:`nablanet.Sequential.evaluate`."""
     model._require_built()
+    batch_size = check_positive_int("batch_size", batch_size)
     Xc, Y = _prepare(model, X, y)
     return _evaluate_prepared(model, Xc, Y, _metric_fns(model), batch_size)
