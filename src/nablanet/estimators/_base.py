@@ -1,0 +1,359 @@
+"""What MLPClassifier and MLPRegressor share: building the network and training it.
+
+The network is a :class:`nablanet.Sequential` (``model_``); the training loop is scikit-learn's,
+step for step (``sklearn/neural_network/_multilayer_perceptron.py``): the same mini-batches,
+loss scaling, L2 term, convergence rule and early stopping, so that the estimators are drop-in
+replacements. The loops (in :mod:`._solvers`) are the estimators' own rather than
+:meth:`Sequential.fit` because those rules differ from nablanet's (sample weights,
+``tol``/``n_iter_no_change``, validation score); this module builds the network and computes
+one batch's loss and gradients.
+
+L2 penalty, as scikit-learn defines it: on a batch of total sample weight ``S`` (its size
+without weights) the loss gains ``alpha / (2 S) * sum ||W||^2`` and each ``dL/dW`` gains
+``alpha / S * W``. This is ``Dense(l2=alpha / S)`` with a per-batch coefficient, so the layers
+keep ``l2=0`` and the loop adds the term itself.
+"""
+
+from __future__ import annotations
+
+import math
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..layers import Dense, Dropout
+from ..model import Sequential
+from ..optimizers import SGD, Adam, Optimizer, RMSProp, get_optimizer, optimizer_from_config
+from ..schedules import Schedule
+from ._losses import OUTPUT_LOSSES
+from ._params import MLPSettings, as_rng, check_mlp_params
+from ._solvers import dense_rows, fit_lbfgs, fit_stochastic
+from ._state import portable_model, restore_model, restore_on_error
+
+Array = np.ndarray
+#: output activation (scikit-learn's name) -> (nablanet activation, nablanet loss)
+OUTPUTS = {
+    "softmax": ("softmax", "categorical_cross_entropy"),
+    "logistic": ("sigmoid", "binary_cross_entropy"),
+    "identity": ("identity", "half_squared_error"),
+}
+PREDICT_CHUNK = 8192
+DTYPES = (np.float64, np.float32)  # float32 data stays float32
+
+
+class BaseMLP(BaseEstimator):
+    """Shared machinery; use :class:`MLPClassifier` or :class:`MLPRegressor`.
+
+    ``__init__`` only stores its arguments; they are checked when ``fit`` uses them.
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (100,),
+        activation: Any = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: Any = "auto",
+        learning_rate: Any = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: Any = 10,
+        max_fun: int = 15000,
+        dropout: float = 0.0,
+        optimizer: Any = None,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.dropout = dropout
+        self.optimizer = optimizer
+
+    # -- fitted views ---------------------------------------------------------------------
+    def _denses(self) -> list[Dense]:
+        check_is_fitted(self, "model_")
+        return [layer for layer in self.model_.layers if isinstance(layer, Dense)]
+
+    @property
+    def coefs_(self) -> list[Array]:
+        """Weight matrices, ``coefs_[i]`` of shape (n_units[i], n_units[i + 1]) (live views)."""
+        return [layer.params["W"] for layer in self._denses()]
+
+    @coefs_.setter
+    def coefs_(self, values: list[Any]) -> None:
+        self._set_params_of("W", values)
+
+    @property
+    def intercepts_(self) -> list[Array]:
+        """Bias vectors, ``intercepts_[i]`` of shape (n_units[i + 1],) (live views)."""
+        return [layer.params["b"] for layer in self._denses()]
+
+    @intercepts_.setter
+    def intercepts_(self, values: list[Any]) -> None:
+        self._set_params_of("b", values)
+
+    def _set_params_of(self, key: str, values: list[Any]) -> None:
+        denses = self._denses()
+        if len(values) != len(denses):
+            raise ValueError(f"expected {len(denses)} arrays, got {len(values)}")
+        arrays = [np.asarray(v) for v in values]
+        for i, (layer, arr) in enumerate(zip(denses, arrays, strict=True)):
+            if arr.shape != layer.params[key].shape:
+                raise ValueError(
+                    f"array {i} must have shape {layer.params[key].shape}, got {arr.shape}"
+                )
+        for layer, arr in zip(denses, arrays, strict=True):
+            np.copyto(layer.params[key], arr, casting="same_kind")
+
+    # -- pickling and copying: rebuild the network instead of copying its buffers ---------
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        if "model_" in state:
+            state["model_"] = portable_model(state["model_"])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        if "model_" in state:
+            state["model_"] = restore_model(state["model_"])
+        super().__setstate__(state)
+
+    # -- fitting --------------------------------------------------------------------------
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> BaseMLP:
+        """Fit the network to ``X`` of shape (n_samples, n_features) and ``y``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels (a label-indicator matrix for multilabel) or target values.
+        sample_weight : array-like of shape (n_samples,), optional
+            Weights of the samples in the loss; integer weights act like repeated samples.
+
+        Returns
+        -------
+        self
+        """
+        with restore_on_error(self):
+            return self._fit(X, y, sample_weight, incremental=False)
+
+    def _check_solver(self) -> bool:
+        if self.solver not in ("sgd", "adam"):
+            raise AttributeError(
+                f"partial_fit is only available for stochastic optimizers; {self.solver!r} "
+                "is not stochastic"
+            )
+        return True
+
+    def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool) -> BaseMLP:
+        settings = check_mlp_params(self)
+        first_pass = not hasattr(self, "model_") or (not self.warm_start and not incremental)
+        X, Y = self._validate_input(X, y, incremental, reset=first_pass)
+        sw = self._check_sample_weight(sample_weight, X, Y, incremental)
+        rng = as_rng(self.random_state)
+        if first_pass:
+            self._initialize(X.shape[1], Y, X.dtype, rng, settings)
+        else:
+            self.model_.rng = rng
+        for layer in self.model_.layers:
+            if isinstance(layer, Dropout):
+                layer.rng = rng
+        # Overflow surfaces as a non-finite loss, reported below with advice; no NumPy noise.
+        with np.errstate(over="ignore", invalid="ignore"):
+            if settings.stochastic:
+                fit_stochastic(self, X, Y, sw, rng, settings, incremental)
+            else:
+                fit_lbfgs(self, X, Y, sw)
+        if not all(np.isfinite(p).all() for la in self.model_.layers for p in la.params.values()):
+            raise ValueError(
+                "the solver produced non-finite weights; scale the inputs (e.g. with "
+                "StandardScaler) or lower learning_rate_init "
+                f"(got {self.learning_rate_init!r})"
+            )
+        return self
+
+    def _initialize(
+        self, n_features: int, Y: Array, dtype: Any, rng: np.random.Generator, s: MLPSettings
+    ) -> None:
+        """Build a new network with scikit-learn's initialisation; reset the fitted state."""
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = Y.shape[1]
+        units = [n_features, *s.hidden, self.n_outputs_]
+        self.n_layers_ = len(units)
+        self.out_activation_ = self._output_activation()
+        weights = []
+        for (fan_in, fan_out), factor in zip(pairwise(units), s.init_factors, strict=True):
+            bound = math.sqrt(factor / (fan_in + fan_out))
+            W = rng.uniform(-bound, bound, (fan_in, fan_out))
+            b = rng.uniform(-bound, bound, fan_out)
+            weights.append((W.astype(dtype), b.astype(dtype)))
+        activation, loss = OUTPUTS[self.out_activation_]
+        self.model_ = Sequential.from_sizes(
+            units,
+            activation=[*s.activations, activation],
+            dropout=float(self.dropout),
+            weights=weights,
+            loss=loss,
+            seed=rng,
+            dtype=dtype,
+        )
+        self.model_.task = self._task()
+        self.model_.classes_ = self._model_classes()
+        self._optimizer_ready = False
+        self._reset_training_state(s.stochastic)
+
+    def _reset_training_state(self, stochastic: bool) -> None:
+        """scikit-learn's fitted state of a new network: curves, best scores, counters."""
+        self._best_weights = self.model_.get_weights()
+        if stochastic:
+            self.loss_curve_: list[float] = []
+            self._no_improvement_count = 0
+            self._epochs_total = 0
+            if self.early_stopping:
+                self.validation_scores_: list[float] | None = []
+                self.validation_loss_curve_: list[float] | None = []
+                self.best_validation_score_: float | None = -np.inf
+                self.best_loss_: float | None = None
+            else:
+                self.best_loss_ = np.inf
+                self.validation_scores_ = None
+                self.validation_loss_curve_ = None
+                self.best_validation_score_ = None
+
+    def _new_optimizer(self) -> Optimizer:
+        """A fresh optimizer for the solver (or the ``optimizer`` parameter)."""
+        lr: float | Schedule = (
+            self.learning_rate
+            if isinstance(self.learning_rate, Schedule)
+            else float(self.learning_rate_init)
+        )
+        name = self.optimizer if self.optimizer is not None else self.solver
+        if isinstance(name, Optimizer):
+            return optimizer_from_config(name.get_config())  # never train the user's instance
+        if name == "sgd":
+            mom = float(self.momentum)
+            return SGD(lr, momentum=mom, nesterov=bool(self.nesterovs_momentum) and mom > 0)
+        if name in ("adam", "adamw"):
+            decay = 0.01 if name == "adamw" else 0.0
+            return Adam(lr, self.beta_1, self.beta_2, self.epsilon, weight_decay=decay)
+        if name == "rmsprop":
+            return RMSProp(lr, epsilon=self.epsilon)
+        return get_optimizer(name, lr=lr)
+
+    # -- one step -------------------------------------------------------------------------
+    def _loss_and_grads(self, xb: Array, yb: Array, swb: Array | None) -> float:
+        """Forward and backward on one batch: fill every layer's ``grads``, return the loss."""
+        total = float(len(xb)) if swb is None else float(swb.sum())
+        logit_layers = self.model_.layers[:-1]  # the output activation is fused into the loss
+        out = xb
+        for layer in logit_layers:
+            out = layer.forward(out, True)
+        loss, delta = OUTPUT_LOSSES[self.out_activation_](out, yb, swb)
+        for layer in reversed(logit_layers):
+            delta = layer.backward(delta)
+        if self.alpha:
+            scale = float(self.alpha) / total
+            squares = 0.0
+            for layer in self._denses():
+                W = layer.params["W"]
+                layer.grads["W"] += W.dtype.type(scale) * W
+                squares += float(np.vdot(W, W))
+            loss += 0.5 * scale * squares
+        return loss
+
+    # -- inference ------------------------------------------------------------------------
+    def _forward(self, X: Any, logits: bool = False) -> Array:
+        """Network output (or logits) for validated ``X``, computed in chunks of rows."""
+        layers = self.model_.layers[:-1] if logits else self.model_.layers
+        dtype = self.model_.dtype
+        parts = []
+        for start in range(0, X.shape[0], PREDICT_CHUNK):
+            out = dense_rows(X[start : start + PREDICT_CHUNK]).astype(dtype, copy=False)
+            for layer in layers:
+                out = layer.forward(out, False)
+            parts.append(out)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def _check_X(self, X: Any) -> Any:
+        check_is_fitted(self, "model_")
+        return validate_data(self, X, accept_sparse=["csr", "csc"], dtype=DTYPES, reset=False)
+
+    def to_onnx(self, path: Any = None, **kwargs: Any) -> Any:
+        """Export the fitted network to ONNX (see :func:`nablanet.onnx_export.to_onnx`)."""
+        from ..onnx_export import to_onnx
+
+        check_is_fitted(self, "model_")
+        return to_onnx(self.model_, path, **kwargs)
+
+    def save(self, path: Any, *, metadata: dict[str, Any] | None = None) -> Any:
+        """Write the fitted network and these parameters to a nablanet model file; see
+        :func:`nablanet.estimators.model_files.save`. Returns the ``pathlib.Path`` written."""
+        from .model_files import save
+
+        return save(self, path, metadata=metadata)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    # -- hooks the subclasses fill in -----------------------------------------------------
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[Any, Array]:
+        raise NotImplementedError
+
+    def _check_sample_weight(
+        self, sample_weight: Any, X: Any, Y: Array, incremental: bool
+    ) -> Array | None:
+        raise NotImplementedError
+
+    def _output_activation(self) -> str:
+        raise NotImplementedError
+
+    def _task(self) -> str:
+        raise NotImplementedError
+
+    def _model_classes(self) -> Array | None:
+        return None
+
+    def _stratify(self, Y: Array) -> Array | None:
+        return None
+
+    def _validation_score(self, X: Any, Y: Array, sw: Array | None) -> float:
+        raise NotImplementedError

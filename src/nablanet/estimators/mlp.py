@@ -1,0 +1,351 @@
+"""``MLPClassifier`` and ``MLPRegressor``: scikit-learn's estimators, trained by nablanet.
+
+Same parameter names, defaults and fitted attributes as ``sklearn.neural_network``; changing the
+import is enough. Extras, for what scikit-learn lacks:
+
+- ``activation`` may list one activation per hidden layer, and also accepts ``"sigmoid"``
+  (= ``"logistic"``) and ``"leaky_relu"``;
+- ``dropout``: rate of a Dropout layer after every hidden activation;
+- ``optimizer``: any nablanet optimizer (``"sgd"``, ``"adam"``, ``"adamw"``, ``"rmsprop"`` or an
+  instance, copied at each fit); ``learning_rate`` may be a :mod:`nablanet.schedules` schedule;
+- ``validation_loss_curve_``: with ``early_stopping=True``, the validation loss of every epoch
+  next to ``validation_scores_`` (scikit-learn issue 18507);
+- ``decision_function`` on the classifier (the logits), ``model_`` (the trained
+  :class:`nablanet.Sequential`) and ``to_onnx``.
+
+Differences, documented rather than hidden: Adam and SGD follow PyTorch's formulas (Adam's
+epsilon is added to the bias-corrected root, the momentum buffer is applied after the learning
+rate), which equal scikit-learn's for a constant learning rate up to Adam's epsilon;
+``loss="poisson"`` is not available; ``random_state`` draws from a ``np.random.Generator``, so
+results are reproducible but not bitwise equal to scikit-learn's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import (
+    _check_partial_fit_first_call,
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    column_or_1d,
+    validate_data,
+)
+
+from ._base import DTYPES, Array, BaseMLP
+from ._state import restore_on_error
+
+
+class MLPClassifier(ClassifierMixin, BaseMLP):
+    """Multi-layer perceptron classifier, a drop-in for ``sklearn.neural_network.MLPClassifier``.
+
+    Minimises the log-loss with a softmax output (multiclass) or logistic outputs (binary and
+    multilabel). See :mod:`nablanet.estimators.mlp` for the parameters nablanet adds.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    loss_, best_loss_, loss_curve_, t_, n_iter_, n_layers_, n_outputs_, out_activation_
+        As in scikit-learn.
+    validation_scores_, best_validation_score_ : list of float, float or None
+        Accuracy on the held-out set (``early_stopping=True``).
+    validation_loss_curve_ : list of float or None
+        Log-loss on the held-out set at each epoch, without the L2 term.
+    coefs_ : list of ndarray, ``coefs_[i]`` of shape (n_units[i], n_units[i + 1])
+    intercepts_ : list of ndarray, ``intercepts_[i]`` of shape (n_units[i + 1],)
+    model_ : nablanet.Sequential
+        The trained network.
+
+    Examples
+    --------
+    >>> from nablanet.estimators import MLPClassifier
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=500, random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.9
+    True
+    """
+
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[Any, Array]:
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            dtype=DTYPES,
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer().fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            classes = unique_labels(y)
+            if self.warm_start and set(classes) != set(self.classes_):
+                raise ValueError(
+                    "warm_start can only be used where y has the same classes as in the "
+                    f"previous call to fit; previously got {self.classes_}, y has {classes}"
+                )
+            if len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+                raise ValueError(f"y has classes not in classes_ {self.classes_}: {classes}")
+        if self._label_binarizer.y_type_ != "multilabel-indicator" and len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 classes, got only one class: "
+                f"{self.classes_.tolist()}"
+            )
+        dtype = self.model_.dtype if not reset else X.dtype
+        Y = self._label_binarizer.transform(y).astype(dtype)
+        return X.astype(dtype, copy=False), Y
+
+    def _check_sample_weight(
+        self, sample_weight: Any, X: Any, Y: Array, incremental: bool
+    ) -> Array | None:
+        if sample_weight is None:
+            return None
+        sw = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+        if not incremental and self._label_binarizer.y_type_ != "multilabel-indicator":
+            present = Y[sw > 0]
+            n_classes = len(np.unique(present.argmax(1) if Y.shape[1] > 1 else present))
+            if n_classes < 2:
+                raise ValueError(
+                    "sample_weight leaves only one class with positive weight; a classifier "
+                    "needs at least 2 classes"
+                )
+        return sw
+
+    def _output_activation(self) -> str:
+        return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
+
+    def _task(self) -> str:
+        kind = self._label_binarizer.y_type_
+        return "multilabel" if kind == "multilabel-indicator" else kind
+
+    def _model_classes(self) -> Array | None:
+        return None if self._task() == "multilabel" else np.asarray(self.classes_)
+
+    def _stratify(self, Y: Array) -> Array | None:
+        if Y.shape[1] == 1:
+            return Y[:, 0]
+        return Y.argmax(axis=1) if self.out_activation_ == "softmax" else None
+
+    def _validation_score(self, X: Any, Y: Array, sw: Array | None) -> float:
+        out = self._forward(X)
+        if not np.isfinite(out).all():
+            return float("nan")
+        y_true = self._label_binarizer.inverse_transform(Y)
+        return float(accuracy_score(y_true, self._labels(out), sample_weight=sw))
+
+    def _labels(self, out: Array) -> Array:
+        return self._label_binarizer.inverse_transform(out[:, 0] if out.shape[1] == 1 else out)
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(
+        self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None
+    ) -> MLPClassifier:
+        """One epoch over ``(X, y)``, continuing from the current weights and optimizer state.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+        sample_weight : array-like of shape (n_samples,), optional
+        classes : array-like of shape (n_classes,)
+            Every class of the whole data set; required on the first call.
+        """
+        with restore_on_error(self):
+            if _check_partial_fit_first_call(self, classes):
+                self._label_binarizer = LabelBinarizer()
+                if type_of_target(y).startswith("multilabel"):
+                    self._label_binarizer.fit(y)
+                else:
+                    self._label_binarizer.fit(classes)
+            self._fit(X, y, sample_weight, incremental=True)
+        return self
+
+    def predict(self, X: Any) -> Array:
+        """Class labels, shape (n_samples,) (label-indicator matrix for multilabel)."""
+        return self._labels(self._forward(self._check_X(X)))
+
+    def predict_proba(self, X: Any) -> Array:
+        """Probabilities of shape (n_samples, n_classes), columns ordered as ``classes_``."""
+        out = self._forward(self._check_X(X))
+        if self.n_outputs_ == 1:
+            return np.hstack([1 - out, out])
+        return out
+
+    def predict_log_proba(self, X: Any) -> Array:
+        """``log(predict_proba(X))``, shape (n_samples, n_classes)."""
+        proba = self.predict_proba(X)
+        return np.log(proba, out=proba)
+
+    def decision_function(self, X: Any) -> Array:
+        """Logits: shape (n_samples,) for binary, (n_samples, n_outputs) otherwise.
+
+        ``predict_proba`` is their sigmoid (binary, multilabel) or softmax (multiclass).
+        """
+        out = self._forward(self._check_X(X), logits=True)
+        return out[:, 0] if self.n_outputs_ == 1 else out
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class MLPRegressor(RegressorMixin, BaseMLP):
+    """Multi-layer perceptron regressor, a drop-in for ``sklearn.neural_network.MLPRegressor``.
+
+    Minimises half the squared error with identity outputs (one or several). Parameters and
+    attributes as :class:`MLPClassifier` (``validation_scores_`` holds R^2 scores), plus
+    ``loss``, which must be ``"squared_error"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nablanet.estimators import MLPRegressor
+    >>> X = np.linspace(-1, 1, 200).reshape(-1, 1)
+    >>> reg = MLPRegressor((32,), "tanh", solver="lbfgs", random_state=0).fit(X, X[:, 0] ** 2)
+    >>> reg.score(X, X[:, 0] ** 2) > 0.95
+    True
+    """
+
+    def __init__(
+        self,
+        loss: str = "squared_error",
+        hidden_layer_sizes: Any = (100,),
+        activation: Any = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: Any = "auto",
+        learning_rate: Any = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: Any = 10,
+        max_fun: int = 15000,
+        dropout: float = 0.0,
+        optimizer: Any = None,
+    ) -> None:
+        super().__init__(
+            hidden_layer_sizes,
+            activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            dropout=dropout,
+            optimizer=optimizer,
+        )
+        self.loss = loss
+
+    def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[Any, Array]:
+        if self.loss != "squared_error":
+            hint = (
+                "; as in scikit-learn, loss is MLPRegressor's first positional argument: "
+                "pass hidden_layer_sizes by name"
+                if not isinstance(self.loss, str)
+                else " (nablanet has no Poisson loss)"
+            )
+            raise ValueError(f"loss must be 'squared_error', got {self.loss!r}{hint}")
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            y_numeric=True,
+            dtype=DTYPES,
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        dtype = self.model_.dtype if not reset else X.dtype
+        Y = np.asarray(y, dtype=dtype).reshape(len(y), -1)
+        if not reset and Y.shape[1] != self.n_outputs_:
+            raise ValueError(f"y has {Y.shape[1]} outputs, but the model has {self.n_outputs_}")
+        return X.astype(dtype, copy=False), Y
+
+    def _check_sample_weight(
+        self, sample_weight: Any, X: Any, Y: Array, incremental: bool
+    ) -> Array | None:
+        if sample_weight is None:
+            return None
+        return _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+
+    def _output_activation(self) -> str:
+        return "identity"
+
+    def _task(self) -> str:
+        return "regression"
+
+    def _validation_score(self, X: Any, Y: Array, sw: Array | None) -> float:
+        out = self._forward(X)
+        if not np.isfinite(out).all():
+            return float("nan")
+        return float(r2_score(Y, out, sample_weight=sw))
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+        """One epoch over ``(X, y)``, continuing from the current weights and optimizer state.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), optional
+        """
+        with restore_on_error(self):
+            self._fit(X, y, sample_weight, incremental=True)
+        return self
+
+    def predict(self, X: Any) -> Array:
+        """Predicted values, shape (n_samples,) for one output, else (n_samples, n_outputs)."""
+        out = self._forward(self._check_X(X))
+        return out[:, 0] if out.shape[1] == 1 else out
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags

@@ -1,0 +1,242 @@
+"""Estimators and nablanet model files: save a fitted estimator, wrap a model file as one.
+
+A model file (:mod:`nablanet.model_io`) holds a :class:`~nablanet.Sequential` with its
+optimizer state, classes and optional Standardizer. :func:`save` writes an estimator's network
+there and records the estimator's parameters (and ``loss_curve_``, ``n_iter_``, ``t_``) in the
+file's metadata; :func:`from_model` turns a model file, or a trained ``Sequential``, into a fitted
+``MLPClassifier`` / ``MLPRegressor`` that predicts exactly as the network does and whose
+``partial_fit`` continues from the stored optimizer state. A file written by ``nablanet train``
+stores the Standardizer it trained with: :func:`from_model` then returns
+``Pipeline([("standardscaler", <the same scaling>), ("mlp", estimator)])``, so raw features go in.
+
+Examples
+--------
+>>> clf.save("digits.nbnet")                                  # doctest: +SKIP
+>>> clf2 = nablanet.estimators.from_model("digits.nbnet")     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import pathlib
+from typing import Any
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import LabelBinarizer, StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+from .. import model_io
+from ..layers import Dense, Dropout, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from ..model import Sequential
+from ..optimizers import Optimizer, optimizer_from_config
+from ..schedules import Schedule, schedule_from_config
+from ..targets import CATEGORICAL_LOSSES
+from .mlp import MLPClassifier, MLPRegressor
+
+HIDDEN_NAMES: dict[type[Layer], str] = {
+    Identity: "identity",
+    Sigmoid: "logistic",
+    Tanh: "tanh",
+    ReLU: "relu",
+    LeakyReLU: "leaky_relu",
+}
+OUTPUT_NAMES: dict[type[Layer], str] = {
+    Softmax: "softmax",
+    Sigmoid: "logistic",
+    Identity: "identity",
+}
+
+
+# -- parameters as JSON -----------------------------------------------------------------------
+def _to_json(value: Any) -> Any:
+    if isinstance(value, Schedule):
+        return {"schedule": value.get_config()}
+    if isinstance(value, Optimizer):
+        return {"optimizer": value.get_config()}
+    if isinstance(value, np.random.Generator | np.random.RandomState):
+        return None  # a generator's state is not a parameter worth keeping
+    if isinstance(value, tuple | list | np.ndarray):
+        return [_to_json(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isinf(value):
+        return "inf"
+    return value
+
+
+def _from_json(name: str, value: Any) -> Any:
+    if isinstance(value, dict) and "schedule" in value:
+        return schedule_from_config(value["schedule"])
+    if isinstance(value, dict) and "optimizer" in value:
+        return optimizer_from_config(value["optimizer"])
+    if value == "inf" and name == "n_iter_no_change":
+        return math.inf
+    if name == "hidden_layer_sizes" and isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+# -- saving -----------------------------------------------------------------------------------
+def save(
+    est: Any, path: str | os.PathLike[str], *, metadata: dict[str, Any] | None = None
+) -> pathlib.Path:
+    """Write a fitted ``MLPClassifier`` / ``MLPRegressor`` to a nablanet model file.
+
+    Parameters
+    ----------
+    est : fitted MLPClassifier or MLPRegressor
+    path : str or path-like
+        Target file (``.nbnet`` by convention); written atomically.
+    metadata : dict, optional
+        More JSON notes to store; the estimator's own go under the key ``"estimator"``.
+    """
+    check_is_fitted(est, "model_")
+    notes = dict(metadata or {})
+    notes["estimator"] = {
+        "class": type(est).__name__,
+        "params": {k: _to_json(v) for k, v in est.get_params(deep=False).items()},
+        "fitted": {
+            "loss_curve_": [float(v) for v in getattr(est, "loss_curve_", None) or []],
+            "n_iter_": int(est.n_iter_),
+            "t_": int(getattr(est, "t_", 0)),
+        },
+    }
+    return model_io.save(est.model_, path, metadata=notes)
+
+
+# -- wrapping ---------------------------------------------------------------------------------
+def _with_output_activation(model: Sequential) -> Sequential:
+    """``model`` itself, or a copy with an Identity output when its last layer is Dense."""
+    if type(model.layers[-1]) in OUTPUT_NAMES:
+        return model
+    if not isinstance(model.layers[-1], Dense):
+        raise ValueError(
+            "an estimator needs a Softmax, Sigmoid or Identity output (or none), got "
+            f"{type(model.layers[-1]).__name__}"
+        )
+    config = model.get_config()
+    config["layers"] = [*config["layers"], {"class": "Identity", "config": {}}]
+    twin = Sequential.from_config(config, seed=model.rng)
+    twin.set_weights([*model.get_weights(), {}])
+    twin.optimizer.set_state(model.optimizer.get_state())
+    return twin
+
+
+def _architecture(model: Sequential) -> dict[str, Any]:
+    """Estimator parameters that describe ``model``'s layers."""
+    sizes: list[int] = []
+    names: list[str] = []
+    layers = model.layers
+    denses = [i for i, layer in enumerate(layers) if isinstance(layer, Dense)]
+    for i in denses[:-1]:
+        dense = layers[i]
+        assert isinstance(dense, Dense)
+        sizes.append(dense.units)
+        follower = layers[i + 1]
+        if isinstance(follower, Dense | Dropout):
+            names.append("identity")
+        elif type(follower) in HIDDEN_NAMES:
+            names.append(HIDDEN_NAMES[type(follower)])
+        else:
+            raise ValueError(
+                f"layer {i + 1} ({type(follower).__name__}) cannot be a hidden activation of "
+                f"an estimator; expected one of {sorted(set(HIDDEN_NAMES.values()))}"
+            )
+    rates = [layer.rate for layer in layers if isinstance(layer, Dropout)]
+    activation: Any = names[0] if len(set(names)) == 1 else names
+    return {
+        "hidden_layer_sizes": tuple(sizes),
+        "activation": activation if names else "relu",
+        "dropout": rates[0] if rates else 0.0,
+        "optimizer": optimizer_from_config(model.optimizer.get_config()),
+        "learning_rate_init": float(model.optimizer.lr),
+    }
+
+
+def _task(model: Sequential) -> str:
+    if model.task is not None:
+        return model.task
+    if not model.is_classifier():
+        return "regression"
+    if model.n_outputs == 1:
+        return "binary"
+    return "multiclass" if model.loss.name in CATEGORICAL_LOSSES else "multilabel"
+
+
+def _adopt(est: Any, model: Sequential, task: str, fitted: dict[str, Any]) -> None:
+    """Make ``est`` a fitted estimator around ``model``."""
+    est.model_ = model
+    est.n_features_in_ = int(model.input_dim or 0)
+    est.n_outputs_ = model.n_outputs
+    est.n_layers_ = sum(isinstance(layer, Dense) for layer in model.layers) + 1
+    est.out_activation_ = OUTPUT_NAMES[type(model.layers[-1])]
+    if task != "regression":
+        if task == "multilabel":
+            binarizer = LabelBinarizer().fit(np.eye(model.n_outputs, dtype=int))
+        else:
+            classes = (
+                model.classes_ if model.classes_ is not None else np.arange(max(2, model.n_outputs))
+            )
+            binarizer = LabelBinarizer().fit(np.asarray(classes))
+        est._label_binarizer = binarizer
+        est.classes_ = binarizer.classes_
+    est._reset_training_state(est.solver != "lbfgs")
+    est.loss_curve_ = list(fitted.get("loss_curve_", []))
+    est.n_iter_ = int(fitted.get("n_iter_", 0))
+    est.t_ = int(fitted.get("t_", 0))
+    est._optimizer_ready = True  # partial_fit continues with the stored optimizer state
+
+
+def _scaler(preprocessing: Any) -> StandardScaler:
+    """A fitted StandardScaler doing what a nablanet Standardizer does."""
+    scaler = StandardScaler()
+    scaler.mean_ = np.asarray(preprocessing.mean_, dtype=np.float64)
+    scaler.scale_ = np.asarray(preprocessing.scale_, dtype=np.float64)
+    scaler.var_ = scaler.scale_**2
+    scaler.n_features_in_ = len(scaler.mean_)
+    scaler.n_samples_seen_ = 0
+    return scaler
+
+
+def from_model(source: Any) -> Any:
+    """A fitted estimator around a trained network.
+
+    Parameters
+    ----------
+    source : str, path-like or Sequential
+        A nablanet model file, or a built ``Sequential`` (used as it is, not copied, unless
+        its last layer is Dense: then a copy gains an Identity output).
+
+    Returns
+    -------
+    MLPClassifier or MLPRegressor
+        Classifier for binary, multiclass and multilabel models, regressor otherwise; with the
+        parameters saved by :func:`save` if the file came from an estimator. If the file (or
+        the model's ``preprocessing_``) holds a Standardizer, a ``Pipeline`` of the equivalent
+        fitted ``StandardScaler`` and the estimator.
+    """
+    if isinstance(source, Sequential):
+        model, preprocessing, metadata = source, getattr(source, "preprocessing_", None), {}
+    elif isinstance(source, str | os.PathLike):
+        saved = model_io.read_model(source)
+        model, preprocessing, metadata = saved.model, saved.preprocessing, saved.metadata
+    else:
+        raise TypeError(f"source must be a model file path or a Sequential, got {source!r}")
+    if not getattr(model, "built", False):
+        raise ValueError("the model is not built: train it (or build it) first")
+    model = _with_output_activation(model)
+    task = _task(model)
+    cls = MLPRegressor if task == "regression" else MLPClassifier
+    info = metadata.get("estimator") if isinstance(metadata, dict) else None
+    if isinstance(info, dict) and info.get("class") == cls.__name__:
+        est = cls(**{k: _from_json(k, v) for k, v in info["params"].items()})
+        fitted = info.get("fitted", {})
+    else:
+        est = cls(**_architecture(model))
+        fitted = {}
+    _adopt(est, model, task, fitted)
+    if preprocessing is None:
+        return est
+    return Pipeline([("standardscaler", _scaler(preprocessing)), ("mlp", est)])

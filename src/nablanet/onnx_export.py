@@ -1,0 +1,308 @@
+"""Export a trained network to ONNX, built node by node with ``onnx.helper``.
+
+The graph computes in float32 what :meth:`nablanet.Sequential.predict_proba` computes:
+
+==========================  ================================================================
+nablanet                    ONNX
+==========================  ================================================================
+Standardizer (optional)     ``Sub(X, mean)``, ``Div(., scale)``
+``Dense``                   ``Gemm(a, W, b)`` with ``W`` of shape (n_in, n_out), as stored
+``Sigmoid``, ``Tanh``,      ``Sigmoid``, ``Tanh``, ``Relu``, ``LeakyRelu(alpha)``,
+``ReLU``, ``LeakyReLU``,    ``Softmax(axis=1)``; ``Identity`` and ``Dropout`` (inference)
+``Softmax``                 add no node
+==========================  ================================================================
+
+Input ``"X"``: float32 of shape (N, n_features). Outputs, as skl2onnx writes them for
+scikit-learn models with ``zipmap=False``:
+
+- classifiers: ``"label"`` of shape (N,) (int64 class labels, or strings / doubles when the
+  classes are), and ``"probabilities"``, float32 of shape (N, n_classes); a binary model's single
+  sigmoid output ``p`` becomes the two columns ``[1 - p, p]``. Multilabel: ``"label"`` is the
+  int64 indicator matrix ``p > 0.5`` of shape (N, n_labels);
+- regressors: ``"variable"``, float32 of shape (N, n_outputs).
+
+``onnx`` is an optional dependency (``pip install nablanet[onnx]``); ``onnxruntime`` runs the
+result.
+
+Examples
+--------
+>>> model.to_onnx("model.onnx")                         # doctest: +SKIP
+>>> import onnxruntime as ort                           # doctest: +SKIP
+>>> sess = ort.InferenceSession("model.onnx")           # doctest: +SKIP
+>>> label, proba = sess.run(None, {"X": X.astype("float32")})  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import pathlib
+import sys
+import tempfile
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._validation import check_positive_int
+from .layers import Dense, Dropout, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .targets import CATEGORICAL_LOSSES
+
+if TYPE_CHECKING:
+    from .model import Sequential
+
+DEFAULT_OPSET = 17
+MIN_OPSET = 13  # Softmax over one axis and Gemm with optional C need opset 13
+
+
+def _import_onnx() -> Any:
+    try:
+        import onnx
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "ONNX export needs the onnx package: pip install 'nablanet[onnx]'"
+        ) from exc
+    return onnx
+
+
+def _task(model: Sequential) -> str:
+    """``"binary"``, ``"multiclass"``, ``"multilabel"`` or ``"regression"``."""
+    if model.task is not None:
+        return model.task
+    if not model.is_classifier():
+        return "regression"
+    if model.n_outputs == 1:
+        return "binary"
+    return "multiclass" if model.loss.name in CATEGORICAL_LOSSES else "multilabel"
+
+
+class _Graph:
+    """Nodes and initializers under construction, with unique names."""
+
+    def __init__(self, onnx: Any) -> None:
+        self.onnx = onnx
+        self.nodes: list[Any] = []
+        self.initializers: list[Any] = []
+        self._count = 0
+
+    def name(self, stem: str) -> str:
+        self._count += 1
+        return f"{stem}_{self._count}"
+
+    def const(self, stem: str, value: np.ndarray) -> str:
+        name = self.name(stem)
+        self.initializers.append(self.onnx.numpy_helper.from_array(value, name))
+        return name
+
+    def node(self, op: str, inputs: Sequence[str], output: str | None = None, **attrs: Any) -> str:
+        out = output or self.name(op.lower())
+        self.nodes.append(self.onnx.helper.make_node(op, list(inputs), [out], **attrs))
+        return out
+
+
+def _layers(graph: _Graph, model: Sequential, x: str) -> str:
+    """Append the network's nodes after tensor ``x``; return the output tensor's name."""
+    simple: dict[type[Layer], str] = {Sigmoid: "Sigmoid", Tanh: "Tanh", ReLU: "Relu"}
+    for i, layer in enumerate(model.layers):
+        if isinstance(layer, Dense):
+            W = graph.const(f"W{i}", layer.params["W"].astype(np.float32))
+            b = graph.const(f"b{i}", layer.params["b"].astype(np.float32))
+            x = graph.node("Gemm", [x, W, b])
+        elif isinstance(layer, LeakyReLU):
+            x = graph.node("LeakyRelu", [x], alpha=float(layer.alpha))
+        elif isinstance(layer, Softmax):
+            x = graph.node("Softmax", [x], axis=1)
+        elif type(layer) in simple:
+            x = graph.node(simple[type(layer)], [x])
+        elif not isinstance(layer, Identity | Dropout):
+            raise TypeError(
+                f"cannot export layer {i} ({type(layer).__name__}) to ONNX; supported: Dense, "
+                "Dropout and the activations Identity, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax"
+            )
+    return x
+
+
+def _class_values(classes: Any) -> tuple[np.ndarray, int]:
+    """Class labels as an ONNX-ready array and its tensor element type."""
+    from onnx import TensorProto
+
+    arr = np.asarray(classes)
+    if arr.dtype.kind in "biu" or (arr.dtype.kind == "f" and np.all(arr == np.round(arr))):
+        return arr.astype(np.int64), TensorProto.INT64
+    if arr.dtype.kind == "f":
+        return arr.astype(np.float64), TensorProto.DOUBLE
+    return arr.astype(str).astype(object), TensorProto.STRING
+
+
+def _outputs(graph: _Graph, model: Sequential, out: str, task: str) -> list[Any]:
+    """The label/probabilities (or variable) outputs, as value infos."""
+    helper, TensorProto = graph.onnx.helper, graph.onnx.TensorProto
+    k = model.n_outputs
+    if task == "regression":
+        graph.node("Identity", [out], "variable")
+        return [helper.make_tensor_value_info("variable", TensorProto.FLOAT, ["N", k])]
+    if task == "multilabel":
+        graph.node("Identity", [out], "probabilities")
+        positive = graph.node(
+            "Greater", [out, graph.const("half", np.array([0.5], dtype=np.float32))]
+        )
+        graph.node("Cast", [positive], "label", to=TensorProto.INT64)
+        return [
+            helper.make_tensor_value_info("label", TensorProto.INT64, ["N", k]),
+            helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", k]),
+        ]
+    if task == "binary" and k == 1:
+        one_minus = graph.node("Sub", [graph.const("one", np.array([1.0], dtype=np.float32)), out])
+        graph.node("Concat", [one_minus, out], "probabilities", axis=1)
+        positive = graph.node(
+            "Greater", [out, graph.const("half", np.array([0.5], dtype=np.float32))]
+        )
+        index = graph.node("Cast", [positive], to=TensorProto.INT64)
+        index = graph.node("Reshape", [index, graph.const("flat", np.array([-1], dtype=np.int64))])
+        n_classes = 2
+    else:
+        graph.node("Identity", [out], "probabilities")
+        index = graph.node("ArgMax", [out], axis=1, keepdims=0)
+        n_classes = k
+    classes = model.classes_ if model.classes_ is not None else np.arange(n_classes)
+    values, label_type = _class_values(classes)
+    graph.node("Gather", [graph.const("classes", values), index], "label", axis=0)
+    return [
+        helper.make_tensor_value_info("label", label_type, ["N"]),
+        helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", n_classes]),
+    ]
+
+
+def to_onnx(
+    model: Any,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    preprocessing: Any = None,
+    opset: int = DEFAULT_OPSET,
+    name: str = "nablanet",
+) -> Any:
+    """Convert a built ``Sequential`` (or a fitted nablanet estimator) to an ONNX model.
+
+    Parameters
+    ----------
+    model : Sequential or estimator with ``model_``
+    path : str or path-like, optional
+        Where to write the ``.onnx`` file (atomically: on failure nothing is written).
+    preprocessing : Standardizer, optional
+        Folded into the graph so that it takes raw features; defaults to the
+        ``preprocessing_`` that :func:`nablanet.model_io.load` attaches.
+    opset : int
+        ONNX operator set (13 or later; 17 by default).
+    name : str
+        The graph's name.
+
+    Returns
+    -------
+    onnx.ModelProto
+        Checked by ``onnx.checker.check_model(..., full_check=True)``.
+    """
+    onnx = _import_onnx()
+    model = getattr(model, "model_", model)
+    if not getattr(model, "built", False):
+        raise ValueError(f"the model must be built (fitted) before export, got {model!r}")
+    opset = check_positive_int("opset", opset, minimum=MIN_OPSET)
+    if preprocessing is None:
+        preprocessing = getattr(model, "preprocessing_", None)
+    graph = _Graph(onnx)
+    x = "X"
+    if preprocessing is not None:
+        if getattr(preprocessing, "mean_", None) is None:
+            raise ValueError(f"preprocessing must be a fitted Standardizer, got {preprocessing!r}")
+        mean = np.asarray(preprocessing.mean_, dtype=np.float32)
+        scale = np.asarray(preprocessing.scale_, dtype=np.float32)
+        x = graph.node("Sub", [x, graph.const("mean", mean)])
+        x = graph.node("Div", [x, graph.const("scale", scale)])
+    out = _layers(graph, model, x)
+    outputs = _outputs(graph, model, out, _task(model))
+    inputs = [
+        onnx.helper.make_tensor_value_info("X", onnx.TensorProto.FLOAT, ["N", model.input_dim])
+    ]
+    g = onnx.helper.make_graph(graph.nodes, name, inputs, outputs, graph.initializers)
+    proto = onnx.helper.make_model(
+        g,
+        opset_imports=[onnx.helper.make_opsetid("", opset)],
+        producer_name="nablanet",
+        doc_string=f"nablanet {_task(model)} network: {model!r}",
+    )
+    proto.ir_version = 8  # the oldest IR that allows opset 17; widest runtime support
+    onnx.checker.check_model(proto, full_check=True)
+    if path is not None:
+        _write_atomic(pathlib.Path(path), proto.SerializeToString())
+    return proto
+
+
+def _write_atomic(path: pathlib.Path, data: bytes) -> None:
+    parent = path.absolute().parent
+    if not parent.is_dir():
+        raise FileNotFoundError(f"cannot write {path}: directory {parent} does not exist")
+    tmp = tempfile.NamedTemporaryFile(dir=parent, prefix=f".{path.name}.", delete=False)
+    try:
+        with tmp:
+            tmp.write(data)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        os.chmod(tmp.name, 0o644)
+        os.replace(tmp.name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp.name)
+        raise
+
+
+EXPORT_EXAMPLES = (
+    "  nablanet export model.nbnet model.onnx\n  nablanet export model.nbnet m.onnx --opset 13\n"
+)
+
+
+def add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``export`` command's arguments (MODEL, OUTPUT, ``--opset``) to ``parser``."""
+    parser.add_argument("model", metavar="MODEL", help="nablanet model file (e.g. model.nbnet)")
+    parser.add_argument("output", metavar="OUTPUT", help="ONNX file to write (e.g. model.onnx)")
+    parser.add_argument(
+        "--opset",
+        type=int,
+        default=DEFAULT_OPSET,
+        help=f"ONNX opset, >= {MIN_OPSET} (default {DEFAULT_OPSET})",
+    )
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Run ``nablanet export`` for parsed ``args``; errors propagate (the CLI prints them).
+
+    The model file's Standardizer, if any, is folded into the graph, so the ONNX model takes
+    the same raw features as ``nablanet predict``.
+    """
+    from .model_io import read_model
+
+    saved = read_model(args.model)
+    proto = to_onnx(saved.model, args.output, preprocessing=saved.preprocessing, opset=args.opset)
+    outputs = ", ".join(o.name for o in proto.graph.output)
+    print(f"wrote {args.output} (ONNX opset {args.opset}; input X; outputs {outputs})")
+    return 0
+
+
+def export_main(argv: Sequence[str] | None = None) -> int:
+    """``nablanet export MODEL OUTPUT [--opset N]`` as a function; returns the exit status.
+
+    0 on success; 2 on an error, printed to stderr as one line.
+    """
+    parser = argparse.ArgumentParser(
+        prog="nablanet export",
+        description="Convert a nablanet model file to ONNX (input 'X'; outputs 'label' and "
+        "'probabilities' for classifiers, 'variable' for regressors).",
+        epilog="examples:\n" + EXPORT_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_export_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return cmd_export(args)
+    except (OSError, ValueError, TypeError, ImportError) as exc:
+        print(f"nablanet export: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2

@@ -1,0 +1,523 @@
+"""nablanet.estimators: scikit-learn's MLP semantics, reproduced step for step, and the extras."""
+
+from __future__ import annotations
+
+import copy
+import warnings
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sklearn")
+
+from sklearn import neural_network as sk_nn
+from sklearn.base import clone
+from sklearn.datasets import load_digits, load_iris, make_classification
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import (
+    GridSearchCV,
+    cross_val_score,
+    train_test_split,
+)
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+from nablanet.estimators import MLPClassifier, MLPRegressor
+from nablanet.layers import Dropout, LeakyReLU, ReLU, Tanh
+from nablanet.optimizers import SGD, RMSProp
+from nablanet.schedules import StepDecay
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture(scope="module")
+def iris() -> tuple[np.ndarray, np.ndarray]:
+    X, y = load_iris(return_X_y=True)
+    return (X - X.mean(0)) / X.std(0), y
+
+
+def _targets(kind: str, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return {
+        "multiclass": y,
+        "binary": y == 1,
+        "multilabel": np.c_[y == 1, y == 2].astype(int),
+        "regression": np.c_[2 * X[:, 0], X[:, 1] - X[:, 2]],
+    }[kind]
+
+
+# -- the same algorithm as scikit-learn ---------------------------------------------------------
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("kind", ["multiclass", "binary", "multilabel", "regression"])
+def test_training_matches_sklearn_step_for_step(iris, solver, kind):
+    # From the same initial weights, 5 full-batch epochs with sample weights and L2 give
+    # scikit-learn's weights and loss curve. Adam's epsilon sits in a different place
+    # (PyTorch's form), so it is set negligible here.
+    X, y = iris
+    target = _targets(kind, X, y)
+    sw = np.random.default_rng(0).integers(1, 4, len(y)).astype(float)
+    params = dict(
+        hidden_layer_sizes=(5, 4),
+        activation="tanh",
+        solver=solver,
+        batch_size=len(y),
+        shuffle=False,
+        alpha=0.01,
+        learning_rate_init=0.05,
+        epsilon=1e-30,
+        warm_start=True,
+        random_state=0,
+    )
+    sk_cls, nb_cls = (
+        (sk_nn.MLPRegressor, MLPRegressor)
+        if kind == "regression"
+        else (sk_nn.MLPClassifier, MLPClassifier)
+    )
+    ref = sk_cls(max_iter=1, **params).fit(X, target, sample_weight=sw)
+    ours = nb_cls(max_iter=1, **params).fit(X, target, sample_weight=sw)
+    ours.coefs_, ours.intercepts_ = ref.coefs_, ref.intercepts_
+    ref.set_params(max_iter=5).fit(X, target, sample_weight=sw)
+    ours.set_params(max_iter=5).fit(X, target, sample_weight=sw)
+    for mine, theirs in zip(
+        ours.coefs_ + ours.intercepts_, ref.coefs_ + ref.intercepts_, strict=True
+    ):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours.loss_curve_[-5:], ref.loss_curve_[-5:], rtol=1e-10)
+    assert ours.out_activation_ == ref.out_activation_
+    assert ours.n_layers_ == ref.n_layers_ and ours.n_outputs_ == ref.n_outputs_
+
+
+def test_lbfgs_matches_sklearn(iris):
+    X, y = iris
+    params = dict(hidden_layer_sizes=(6,), solver="lbfgs", alpha=1e-3, warm_start=True)
+    ref = sk_nn.MLPClassifier(max_iter=1, random_state=1, **params).fit(X, y)
+    ours = MLPClassifier(max_iter=1, random_state=1, **params).fit(X, y)
+    ours.coefs_, ours.intercepts_ = ref.coefs_, ref.intercepts_
+    ref.set_params(max_iter=30).fit(X, y)
+    ours.set_params(max_iter=30).fit(X, y)
+    assert ours.n_iter_ == ref.n_iter_
+    assert ours.loss_ == pytest.approx(ref.loss_, rel=1e-6)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-6)
+
+
+def test_initialisation_follows_sklearn():
+    # Glorot-uniform with scikit-learn's factor: bound sqrt(6 / (fan_in + fan_out)), factor 2
+    # for logistic units; intercepts drawn from the same range. A learning rate of 1e-300
+    # leaves the initial weights in place.
+    X = np.random.default_rng(0).normal(size=(50, 40))
+    y = np.arange(50) % 2
+    for activation, factor in [("relu", 6.0), ("logistic", 2.0)]:
+        clf = MLPClassifier((60,), activation, learning_rate_init=1e-300, max_iter=1)
+        clf.fit(X, y)
+        for W, b in zip(clf.coefs_, clf.intercepts_, strict=True):
+            bound = np.sqrt(factor / (W.shape[0] + W.shape[1]))
+            assert np.abs(W).max() <= bound and np.abs(b).max() <= bound
+            assert np.abs(W).max() > 0.95 * bound
+
+
+def test_stopping_rule_counts_like_sklearn(iris):
+    # tol=10: only the first epoch "improves"; training stops once the count of epochs without
+    # improvement exceeds n_iter_no_change=3, i.e. at epoch 1 + 4 = 5.
+    X, y = iris
+    ref = sk_nn.MLPClassifier((4,), tol=10, n_iter_no_change=3, random_state=0).fit(X, y)
+    ours = MLPClassifier((4,), tol=10, n_iter_no_change=3, random_state=0).fit(X, y)
+    assert ref.n_iter_ == 5
+    assert ours.n_iter_ == 5 and len(ours.loss_curve_) == 5
+    assert ours.best_loss_ == min(ours.loss_curve_)
+
+
+def test_max_iter_warns(iris):
+    X, y = iris
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations \\(3\\)"):
+        MLPClassifier((4,), max_iter=3, random_state=0).fit(X, y)
+
+
+def test_integer_sample_weights_equal_repeated_samples(iris):
+    X, y = iris
+    sw = np.random.default_rng(1).integers(0, 4, len(y))
+    reps = np.repeat(np.arange(len(y)), sw)
+    a = MLPClassifier((8,), batch_size=1000, max_iter=20, random_state=0)
+    b = clone(a)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # batch_size larger than the data
+        a.fit(X, y, sample_weight=sw)
+        b.fit(X[reps], y[reps])
+    np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-9)
+
+
+def test_larger_alpha_shrinks_weights(iris):
+    X, y = iris
+    norms = [
+        sum(np.sum(W**2) for W in MLPClassifier((8,), alpha=a, random_state=0).fit(X, y).coefs_)
+        for a in (1e-4, 1.0, 10.0)
+    ]
+    assert norms[0] > norms[1] > norms[2]
+
+
+# -- partial_fit, warm_start, early stopping -----------------------------------------------------
+def test_partial_fit_matches_fit(iris):
+    X, y = iris
+    params = dict(hidden_layer_sizes=(5,), solver="sgd", batch_size=len(y), shuffle=False)
+    fitted = MLPClassifier(max_iter=4, random_state=0, **params).fit(X, y)
+    stepped = MLPClassifier(random_state=0, **params)
+    for _ in range(4):
+        stepped.partial_fit(X, y, classes=np.unique(y))
+    for a, b in zip(fitted.coefs_, stepped.coefs_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    assert stepped.t_ == 4 * len(y) and stepped.n_iter_ == 1
+
+
+def test_partial_fit_needs_classes_and_a_stochastic_solver(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        MLPClassifier().partial_fit(X, y)
+    assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")
+    clf = MLPClassifier((4,), random_state=0).partial_fit(X[:10], y[:10], classes=[0, 1, 2])
+    assert clf.classes_.tolist() == [0, 1, 2] and clf.predict_proba(X).shape == (150, 3)
+
+
+def test_warm_start_continues(iris):
+    X, y = iris
+    clf = MLPClassifier((5,), max_iter=3, warm_start=True, random_state=0).fit(X, y)
+    first = [W.copy() for W in clf.coefs_]
+    clf.fit(X, y)
+    assert len(clf.loss_curve_) == 6
+    assert clf.loss_curve_[3] < clf.loss_curve_[0]
+    assert not np.allclose(first[0], clf.coefs_[0])
+    with pytest.raises(ValueError, match="same classes"):
+        clf.fit(X[y < 2], y[y < 2])
+
+
+def test_early_stopping_records_validation_loss(iris):
+    X, y = iris
+    clf = MLPClassifier(
+        (16,), early_stopping=True, learning_rate_init=0.01, max_iter=60, random_state=0
+    ).fit(X, y)
+    assert len(clf.validation_scores_) == len(clf.validation_loss_curve_) == clf.n_iter_
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert clf.best_loss_ is None
+    losses = clf.validation_loss_curve_
+    assert np.all(np.isfinite(losses)) and losses[-1] < losses[0] < np.log(3) + 1
+    plain = MLPClassifier((16,), random_state=0).fit(X, y)
+    assert plain.validation_scores_ is None and plain.validation_loss_curve_ is None
+
+
+# -- targets, outputs and dtypes -----------------------------------------------------------------
+def test_outputs_per_task(iris):
+    X, y = iris
+    clf = MLPClassifier((8,), random_state=0, max_iter=50)
+    multi = clf.fit(X, y)
+    proba = multi.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(1), 1.0)
+    logits = multi.decision_function(X)
+    soft = np.exp(logits - logits.max(1, keepdims=True))
+    np.testing.assert_allclose(soft / soft.sum(1, keepdims=True), proba, rtol=1e-10)
+    np.testing.assert_array_equal(multi.predict(X), proba.argmax(1))
+    np.testing.assert_allclose(multi.predict_log_proba(X), np.log(proba))
+
+    words = np.array(["no", "yes"])[(y == 1).astype(int)]
+    binary = clone(clf).fit(X, words)
+    p = binary.predict_proba(X)
+    assert p.shape == (150, 2) and binary.decision_function(X).shape == (150,)
+    np.testing.assert_allclose(p[:, 1], 1 / (1 + np.exp(-binary.decision_function(X))))
+    assert set(binary.predict(X)) <= {"no", "yes"}
+
+    labels = np.c_[y == 1, y == 2, y > 0].astype(int)
+    multilabel = clone(clf).fit(X, labels)
+    assert multilabel.predict(X).shape == (150, 3)
+    np.testing.assert_array_equal(multilabel.predict(X), multilabel.predict_proba(X) > 0.5)
+
+    reg = MLPRegressor(hidden_layer_sizes=(8,), random_state=0, max_iter=50).fit(
+        X, np.c_[X[:, 0], X[:, 1]]
+    )
+    assert reg.predict(X).shape == (150, 2) and reg.n_outputs_ == 2
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_float32_stays_float32(iris, dtype):
+    X, y = iris
+    clf = MLPClassifier((8,), random_state=0, max_iter=5).fit(X.astype(dtype), y)
+    assert clf.model_.dtype == dtype and clf.coefs_[0].dtype == dtype
+    assert clf.predict_proba(X.astype(dtype)).dtype == dtype
+
+
+def test_one_class_is_refused():
+    X = np.zeros((5, 2))
+    with pytest.raises(ValueError, match="at least 2 classes, got only one class: \\[1\\]"):
+        MLPClassifier().fit(X, [1] * 5)
+    with pytest.raises(ValueError, match="only one class with positive weight"):
+        MLPClassifier().fit(X, [0, 1, 0, 1, 0], sample_weight=[1, 0, 1, 0, 1])
+
+
+# -- in the scikit-learn ecosystem ---------------------------------------------------------------
+def test_pipeline_grid_search_cross_val_and_clone():
+    X, y = make_classification(n_samples=200, n_features=6, random_state=0)
+    net = MLPClassifier((8,), learning_rate_init=0.01, max_iter=300, random_state=0)
+    pipe = make_pipeline(StandardScaler(), net)
+    scores = cross_val_score(pipe, X, y, cv=3)
+    assert scores.shape == (3,) and scores.mean() > 0.8
+    grid = GridSearchCV(pipe, {"mlpclassifier__alpha": [1e-4, 1.0]}, cv=3).fit(X, y)
+    assert grid.best_params_["mlpclassifier__alpha"] in (1e-4, 1.0)
+    assert grid.score(X, y) > 0.8
+    twin = clone(grid.best_estimator_)
+    assert twin.get_params()["mlpclassifier__alpha"] == grid.best_params_["mlpclassifier__alpha"]
+    assert not hasattr(twin[-1], "model_")
+
+
+def test_copies_keep_training_correctly(iris):
+    # A fitted network lives in one packed buffer that its optimizer updates; copies (as Dask
+    # and joblib make) must rebuild that link, so a copy trains exactly like the original.
+    X, y = iris
+    clf = MLPClassifier((6,), solver="sgd", max_iter=3, random_state=0).fit(X, y)
+    twin = copy.deepcopy(clf)
+    np.testing.assert_array_equal(twin.predict_proba(X), clf.predict_proba(X))
+    before = twin.coefs_[0].copy()
+    clf.partial_fit(X, y)
+    twin.partial_fit(X, y)
+    assert not np.allclose(twin.coefs_[0], before)
+    for a, b in zip(clf.coefs_, twin.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_digits_accuracy_matches_sklearn():
+    # scikit-learn's default hyper-parameters on one stratified split of digits. A single
+    # initialisation moves the test accuracy by about a point either way, more than the margin,
+    # so both libraries are compared by their mean over the first three random_state values.
+    X, y = load_digits(return_X_y=True)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, random_state=0, stratify=y)
+    theirs, ours = [], []
+    with threadpool_limits(1):
+        for seed in range(3):
+            theirs.append(sk_nn.MLPClassifier(random_state=seed).fit(X_tr, y_tr).score(X_te, y_te))
+            ours.append(MLPClassifier(random_state=seed).fit(X_tr, y_tr).score(X_te, y_te))
+    assert np.mean(ours) >= np.mean(theirs) - 0.005, (ours, theirs)
+
+
+# -- beyond scikit-learn -------------------------------------------------------------------------
+def test_per_layer_activations_and_dropout(iris):
+    X, y = iris
+    clf = MLPClassifier((6, 5), ["tanh", "leaky_relu"], dropout=0.2, max_iter=20, random_state=0)
+    layers = clf.fit(X, y).model_.layers
+    kinds = [type(layer) for layer in layers]
+    assert kinds.count(Dropout) == 2
+    assert isinstance(layers[1], Tanh) and isinstance(layers[4], LeakyReLU)
+    plain = MLPClassifier((6,), max_iter=5, random_state=0).fit(X, y).model_.layers
+    assert isinstance(plain[1], ReLU) and Dropout not in map(type, plain)
+
+
+def test_any_nablanet_optimizer_and_schedule(iris):
+    X, y = iris
+    clf = MLPClassifier((6,), optimizer="rmsprop", max_iter=5, random_state=0).fit(X, y)
+    assert isinstance(clf.model_.optimizer, RMSProp)
+    mine = SGD(lr=0.1, momentum=0.5)
+    clf = MLPClassifier((6,), optimizer=mine, max_iter=5, random_state=0).fit(X, y)
+    assert clf.model_.optimizer is not mine and mine.iterations == 0
+    assert clf.model_.optimizer.momentum == 0.5
+    schedule = StepDecay(0.1, step_size=2, gamma=0.5)
+    clf = MLPClassifier((6,), learning_rate=schedule, max_iter=5, random_state=0).fit(X, y)
+    assert clf.model_.optimizer.lr == pytest.approx(0.1 * 0.5**2)  # epoch 4 (0-based)
+
+
+def test_invscaling_and_adaptive_learning_rates(iris):
+    X, y = iris
+    clf = MLPClassifier((4,), solver="sgd", learning_rate="invscaling", max_iter=3)
+    clf.fit(X, y)
+    assert clf.model_.optimizer.lr == pytest.approx(0.001 / (3 * 150 + 1) ** 0.5)
+    clf = MLPClassifier((4,), solver="sgd", learning_rate="adaptive", tol=10, n_iter_no_change=1)
+    clf.set_params(max_iter=7, random_state=0).fit(X, y)
+    # every 2 epochs without improvement divide the rate by 5: after epochs 3, 5 and 7
+    assert clf.model_.optimizer.lr == pytest.approx(0.001 / 5**3)
+
+
+# -- errors and failed fits ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"hidden_layer_sizes": [4, 0]}, "hidden_layer_sizes must hold ints >= 1, got \\[4, 0\\]"),
+        ({"activation": "step"}, "unknown activation 'step'"),
+        ({"activation": ["relu"]}, "one name per hidden layer \\(2\\)"),
+        ({"solver": "newton"}, "unknown solver 'newton'"),
+        ({"batch_size": "big"}, "batch_size must be 'auto' or an int >= 1, got 'big'"),
+        ({"learning_rate": "fast"}, "learning_rate must be one of"),
+        ({"solver": "lbfgs", "dropout": 0.5}, "dropout=0.5 makes the loss random"),
+        ({"alpha": -1.0}, "alpha must be a finite number >= 0, got -1.0"),
+        ({"optimizer": "lion"}, "unknown optimizer 'lion'"),
+    ],
+)
+def test_bad_parameters_are_named(iris, params, match):
+    X, y = iris
+    with pytest.raises(ValueError, match=match):
+        MLPClassifier(**{"hidden_layer_sizes": (4, 3), **params}).fit(X, y)
+
+
+def test_unsupported_loss_and_unfitted():
+    with pytest.raises(ValueError, match="loss must be 'squared_error', got 'poisson'"):
+        MLPRegressor(loss="poisson").fit([[0.0], [1.0]], [0.0, 1.0])
+    with pytest.raises(ValueError, match="pass hidden_layer_sizes by name"):
+        MLPRegressor((8,)).fit([[0.0], [1.0]], [0.0, 1.0])
+    with pytest.raises(NotFittedError):
+        MLPClassifier().predict([[0.0]])
+    with pytest.raises(AttributeError):
+        _ = MLPClassifier().coefs_
+
+
+def test_failed_fit_changes_nothing(iris):
+    X, y = iris
+    X32 = X.astype(np.float32)
+    reg = MLPRegressor(hidden_layer_sizes=(4,), max_iter=5, warm_start=True, random_state=0).fit(
+        X32, y
+    )
+    coefs, curve = [W.copy() for W in reg.coefs_], list(reg.loss_curve_)
+    reg.set_params(learning_rate_init=1e30)  # the float32 loss overflows
+    with pytest.raises(ValueError, match=r"training loss became (inf|nan) at iteration"):
+        reg.fit(X32, y)
+    for W, saved in zip(reg.coefs_, coefs, strict=True):
+        np.testing.assert_array_equal(W, saved)
+    assert reg.loss_curve_ == curve
+    reg.set_params(warm_start=False)  # a fresh fit on 2 features, failing after validating X
+    with pytest.raises(ValueError, match="sample_weight"):
+        reg.fit(X32[:, :2], y, sample_weight=np.ones(3))
+    assert reg.n_features_in_ == 4
+    reg.set_params(learning_rate_init=1e-3, warm_start=True).fit(X32, y)  # and it still trains
+    assert len(reg.loss_curve_) == len(curve) + 5
+
+
+def test_coefs_setter_checks_shapes(iris):
+    X, y = iris
+    clf = MLPClassifier((4,), max_iter=2, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="array 0 must have shape \\(4, 4\\), got \\(3, 4\\)"):
+        clf.coefs_ = [np.zeros((3, 4)), np.zeros((4, 3))]
+    with pytest.raises(ValueError, match="expected 2 arrays, got 1"):
+        clf.intercepts_ = [np.zeros(4)]
+
+
+# -- model files ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["words", "binary", "multilabel", "regression"])
+def test_estimator_to_model_file_and_back(iris, tmp_path, kind):
+    from nablanet.estimators import from_model
+
+    X, y = iris
+    target = {
+        "words": np.array(["setosa", "versicolor", "virginica"])[y],
+        "binary": y == 1,
+        "multilabel": np.c_[y == 1, y == 2].astype(int),
+        "regression": X[:, 0] - X[:, 1],
+    }[kind]
+    cls = MLPRegressor if kind == "regression" else MLPClassifier
+    est = cls(hidden_layer_sizes=(7,), solver="sgd", alpha=0.01, max_iter=20, random_state=0)
+    est.fit(X, target)
+    back = from_model(est.save(tmp_path / "est.nbnet"))
+    assert type(back) is cls and back.get_params() == est.get_params()
+    assert back.loss_curve_ == est.loss_curve_ and back.t_ == est.t_
+    np.testing.assert_array_equal(back.predict(X), est.predict(X))
+    est.partial_fit(X, target)  # both continue from the same optimizer state
+    back.partial_fit(X, target)
+    for a, b in zip(est.coefs_, back.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_sequential_and_cli_model_files_become_estimators(iris, tmp_path):
+    from nablanet import Sequential
+    from nablanet.estimators import from_model
+    from nablanet.layers import Dense
+    from nablanet.model_io import read_model
+    from nablanet.preprocessing import Standardizer
+
+    X, y = iris
+    raw = X * 3.0 + 10.0
+    scaler = Standardizer().fit(raw)
+    model = Sequential.from_sizes(
+        [4, 6, 3], ["tanh", "softmax"], loss="categorical_cross_entropy", optimizer="adam",
+        lr=0.01, seed=0,
+    )  # fmt: skip
+    model.fit(scaler.transform(raw), y, epochs=20, batch_size=16, verbose=False)
+    model.save(tmp_path / "cli.nbnet", preprocessing=scaler)
+    pipe = from_model(tmp_path / "cli.nbnet")  # the Standardizer becomes a StandardScaler step
+    saved = read_model(tmp_path / "cli.nbnet")
+    np.testing.assert_array_equal(pipe.predict(raw), saved.predict(raw))
+    np.testing.assert_allclose(pipe.predict_proba(raw), saved.predict_proba(raw), rtol=1e-6)
+    clf = pipe[-1]
+    assert clf.hidden_layer_sizes == (6,) and clf.activation == "tanh"
+    assert clf.out_activation_ == "softmax" and clf.classes_.tolist() == [0, 1, 2]
+
+    bare = Sequential([Dense(5), Tanh(), Dense(1)], loss="mse", seed=0)  # no output activation
+    bare.fit(X, X[:, 0], epochs=3, verbose=False)
+    reg = from_model(bare)
+    assert isinstance(reg, MLPRegressor)
+    np.testing.assert_allclose(reg.predict(X), bare.predict(X), rtol=1e-6)
+    with pytest.raises(TypeError, match="model file path or a Sequential"):
+        from_model(42)
+
+
+# -- Perceptron ----------------------------------------------------------------------------------
+def test_perceptron_is_nablanets_rule_for_two_classes():
+    from nablanet.estimators import Perceptron
+    from nablanet.perceptron import Perceptron as SeedPerceptron
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 3))
+    y = (X @ [1.0, -2.0, 0.5] + 0.3 * rng.normal(size=60) > 0).astype(int)
+    ours = Perceptron(eta0=0.1, max_iter=30, tol=None, shuffle=False).fit(X, y)
+    seed = SeedPerceptron(
+        eta=0.1, epochs=30, initial_weights=np.zeros(3), initial_bias=0.0, shuffle=False
+    ).fit(X, y)
+    np.testing.assert_allclose(ours.coef_[0], seed.weights_, rtol=1e-12)
+    assert ours.intercept_[0] == pytest.approx(seed.bias_)
+    np.testing.assert_array_equal(ours.predict(X), seed.predict(X))
+
+
+def test_perceptron_one_vs_rest(iris):
+    from nablanet.estimators import Perceptron
+
+    X, y = iris
+    params = dict(max_iter=5, tol=None, shuffle=False)
+    multi = Perceptron(**params).fit(X, y)
+    assert multi.coef_.shape == (3, 4) and multi.decision_function(X).shape == (150, 3)
+    for k in range(3):  # each row is the binary perceptron of "class k against the rest"
+        single = Perceptron(**params).fit(X, y == k)
+        np.testing.assert_allclose(multi.coef_[k], single.coef_[0], rtol=1e-12)
+    np.testing.assert_array_equal(multi.predict(X), multi.decision_function(X).argmax(1))
+
+
+def test_perceptron_sample_weight_scales_the_step():
+    # Zero start, eta0 = 1, in order: sample 0 (class 0) has z = 0, step(0) = 0: no mistake.
+    # Sample 1 (class 1) has z = 0, step 0, error -1: w += 1 * 3 * [0, 1], b += 3.
+    from nablanet.estimators import Perceptron
+
+    clf = Perceptron(max_iter=1, tol=None, shuffle=False)
+    clf.fit([[1.0, 0.0], [0.0, 1.0]], [0, 1], sample_weight=[1.0, 3.0])
+    np.testing.assert_array_equal(clf.coef_, [[0.0, 3.0]])
+    np.testing.assert_array_equal(clf.intercept_, [3.0])
+
+
+def test_perceptron_separable_data_like_sklearn():
+    from sklearn.linear_model import Perceptron as SkPerceptron
+
+    from nablanet.estimators import Perceptron
+
+    X, y = make_classification(
+        n_samples=200, n_features=4, n_redundant=0, class_sep=3.0, flip_y=0, random_state=2
+    )
+    assert SkPerceptron(random_state=0).fit(X, y).score(X, y) == 1.0
+    assert Perceptron(random_state=0).fit(X, y).score(X, y) == 1.0
+
+
+def test_perceptron_partial_fit_penalty_and_errors(iris):
+    from nablanet.estimators import Perceptron
+
+    X, y = iris
+    one = Perceptron(max_iter=1, tol=None, shuffle=False).fit(X, y)
+    stepped = Perceptron(shuffle=False).partial_fit(X, y, classes=[0, 1, 2])
+    np.testing.assert_allclose(stepped.coef_, one.coef_)
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        Perceptron().partial_fit(X, y)
+    plain = Perceptron(max_iter=20, tol=None).fit(X, y)
+    shrunk = Perceptron(max_iter=20, tol=None, penalty="l2", alpha=0.05).fit(X, y)
+    assert np.linalg.norm(shrunk.coef_) < np.linalg.norm(plain.coef_)
+    with pytest.raises(ValueError, match=r"penalty must be None or 'l2'.*got 'l1'"):
+        Perceptron(penalty="l1").fit(X, y)
+    with pytest.raises(ValueError, match="only one class: \\[2\\]"):
+        Perceptron().fit(X[:3], [2, 2, 2])
+    early = Perceptron(early_stopping=True, random_state=0).fit(X, y)
+    assert 1 <= early.n_iter_ < 1000
