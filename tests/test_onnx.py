@@ -161,3 +161,11 @@ def test_export_command_folds_the_standardizer(tmp_path, capsys):
     assert export_main([str(tmp_path / "missing.nbnet"), str(tmp_path / "x.onnx")]) == 2
     assert "error: model file not found" in capsys.readouterr().err
     assert not (tmp_path / "x.onnx").exists()
+
+
+def test_sequential_to_onnx_writes_the_file(tmp_path):
+    model = make_model(2, "tanh", "multiclass", 3, 5, seed=7)
+    proto = model.to_onnx(tmp_path / "seq.onnx")
+    assert onnx.load(tmp_path / "seq.onnx") == proto
+    X = np.random.default_rng(0).normal(size=(10, 3)).astype(np.float32)
+    np.testing.assert_allclose(run(proto, X)["probabilities"], model.predict_proba(X), atol=1e-5)

@@ -575,6 +575,15 @@ class Sequential:
 
         return save(self, path, **extras)
 
+    def to_onnx(self, path: Any = None, **kwargs: Any) -> Any:
+        """Export to ONNX (needs ``nablanet[onnx]``); see :func:`nablanet.onnx_export.to_onnx`.
+
+        Writes ``path`` if given and returns the checked ``onnx.ModelProto``.
+        """
+        from .onnx_export import to_onnx
+
+        return to_onnx(self, path, **kwargs)
+
     def explain(self, x: Any, y: Any, **kwargs: Any) -> Any:
         """Trace backprop on one sample ``x`` with target ``y``, layer by layer, beside finite
         differences; returns an :class:`nablanet.explain.Explanation` (``print`` it).
