@@ -102,7 +102,12 @@ def check_array(
     allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
     if X is None:
         raise TypeError(f"{name} must be a numeric array, got None")
-    arr = np.asarray(X)
+    try:
+        arr = np.asarray(X)
+    except ValueError as exc:  # ragged nested lists: rows of different lengths
+        raise ValueError(
+            f"{name} must be a rectangular array (every row the same length), got {_short(X)}"
+        ) from exc
     if arr.dtype.kind not in "biuf":
         raise TypeError(
             f"{name} must contain numbers, got an array of dtype {arr.dtype} "

@@ -1,0 +1,433 @@
+"""Bad input gets a ValueError or TypeError that names the problem and quotes the value received.
+
+Never a NumPy error from deep inside: every error must be raised by nablanet's own code (the
+innermost traceback frame is in the nablanet package), before any weight is touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import nablanet as nn
+from nablanet import Sequential
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(20, 3))
+Y = (X[:, 0] > 0).astype(int)
+ROW = np.arange(20)
+
+
+def binary() -> Sequential:
+    return Sequential.from_sizes([3, 4, 1], "relu", "sigmoid", loss="bce", seed=0)
+
+
+def three_class() -> Sequential:
+    return Sequential.from_sizes([3, 4, 3], "relu", "softmax", loss="cross_entropy", seed=0)
+
+
+def fitted() -> Sequential:
+    model = binary()
+    model.fit(X, Y, epochs=2)
+    return model
+
+
+def unbuilt() -> Sequential:
+    return Sequential([nn.Dense(4), nn.ReLU(), nn.Dense(1), nn.Sigmoid()], loss="bce")
+
+
+def with_value(a: np.ndarray, flat_index: int, value: float) -> np.ndarray:
+    out = np.array(a, dtype=float)
+    out.flat[flat_index] = value
+    return out
+
+
+def weights_3_4_1(W0_shape=(3, 4), b0_shape=(4,)) -> list[dict[str, np.ndarray]]:
+    return [
+        {"W": np.zeros(W0_shape), "b": np.zeros(b0_shape)},
+        {},
+        {"W": np.zeros((4, 1)), "b": np.zeros(1)},
+        {},
+    ]
+
+
+CASES: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
+    # (case, call, error type, regex the message must match: problem and received value)
+    (
+        "wrong feature count at predict",
+        lambda: fitted().predict(X[:, :2]),
+        ValueError,
+        r"X has 2 features, but the model expects 3.*\(20, 2\)",
+    ),
+    (
+        "X/y length mismatch",
+        lambda: binary().fit(X, Y[:-1]),
+        ValueError,
+        r"different numbers of samples: 20 and 19",
+    ),
+    (
+        "NaN in X",
+        lambda: binary().fit(with_value(X, 7, np.nan), Y),
+        ValueError,
+        r"X contains NaN or infinity \(first at index \(2, 1\): .*nan",
+    ),
+    (
+        "inf in X",
+        lambda: binary().fit(with_value(X, 7, -np.inf), Y),
+        ValueError,
+        r"X contains NaN or infinity \(first at index \(2, 1\): .*-inf",
+    ),
+    (
+        "NaN in X at predict",
+        lambda: fitted().predict(with_value(X[:2], 0, np.nan)),
+        ValueError,
+        r"X contains NaN or infinity .*nan",
+    ),
+    (
+        "NaN in y",
+        lambda: binary().fit(X, with_value(Y, 3, np.nan)),
+        ValueError,
+        r"y contains NaN or infinity \(first at index \(3,\): .*nan",
+    ),
+    (
+        "empty X",
+        lambda: binary().fit(np.empty((0, 3)), np.empty(0)),
+        ValueError,
+        r"X is empty \(shape \(0, 3\)\)",
+    ),
+    (
+        "1-D X",
+        lambda: binary().fit(X[:, 0], Y),
+        ValueError,
+        r"X must be a 2-D array, got 1-D array of shape \(20,\).*reshape",
+    ),
+    (
+        "1-D X at predict",
+        lambda: fitted().predict(X[0]),
+        ValueError,
+        r"2-D array, got 1-D array of shape \(3,\)",
+    ),
+    (
+        "label 3 for 3 outputs",
+        lambda: three_class().fit(X, np.where(ROW == 4, 3, Y)),
+        ValueError,
+        r"class labels must be in \[0, 2\] .*3 outputs, got label 3",
+    ),
+    (
+        "label -1",
+        lambda: three_class().fit(X, np.where(ROW == 4, -1, Y)),
+        ValueError,
+        r"class labels must be in \[0, 2\] .*got label -1",
+    ),
+    (
+        "label 2 for a binary model",
+        lambda: binary().fit(X, np.where(ROW == 4, 2, Y)),
+        ValueError,
+        r"binary targets must lie in \[0, 1\], got .*2\.0",
+    ),
+    (
+        "fractional class label",
+        lambda: three_class().fit(X, np.where(ROW == 4, 1.5, Y)),
+        ValueError,
+        r"class labels must be whole numbers, got .*1\.5",
+    ),
+    (
+        "string X",
+        lambda: binary().fit(np.array([["a", "b", "c"]] * 20), Y),
+        TypeError,
+        r"X must contain numbers, got an array of dtype <U1 \(first value .*'a'\)",
+    ),
+    (
+        "string y",
+        lambda: binary().fit(X, np.array(["cat", "dog"] * 10)),
+        TypeError,
+        r"y must contain numbers, got dtype <U3 \(first value .*'cat'\)",
+    ),
+    (
+        "None as X",
+        lambda: binary().fit(None, Y),
+        TypeError,
+        r"X must be a numeric array, got None",
+    ),
+    (
+        "ragged X",
+        lambda: binary().fit([[1.0, 2.0, 3.0], [1.0, 2.0]], [0, 1]),
+        ValueError,
+        r"X .*\[\[1\.0, 2\.0, 3\.0\], \[1\.0, 2\.0\]\]",
+    ),
+    (
+        "unknown activation",
+        lambda: Sequential.from_sizes([3, 4, 1], "relux"),
+        ValueError,
+        r"unknown activation 'relux'; expected one of \[.*'relu'",
+    ),
+    (
+        "unknown loss",
+        lambda: Sequential.from_sizes([3, 4, 1], loss="msee"),
+        ValueError,
+        r"unknown loss 'msee'; expected one of \[.*'mse'",
+    ),
+    (
+        "unknown optimizer",
+        lambda: Sequential.from_sizes([3, 4, 1], optimizer="adamx"),
+        ValueError,
+        r"unknown optimizer 'adamx'; expected one of \[.*'adam'",
+    ),
+    (
+        "unknown initializer",
+        lambda: Sequential.from_sizes([3, 4, 1], kernel_initializer="hee"),
+        ValueError,
+        r"unknown initializer 'hee'; expected one of \[.*'he_uniform'",
+    ),
+    (
+        "unknown bias initializer",
+        lambda: Sequential.from_sizes([3, 4, 1], bias_initializer="ones!"),
+        ValueError,
+        r"unknown initializer 'ones!'",
+    ),
+    (
+        "batch_size 0",
+        lambda: binary().fit(X, Y, batch_size=0),
+        ValueError,
+        r"batch_size must be an integer >= 1, got 0",
+    ),
+    (
+        "batch_size -1",
+        lambda: binary().fit(X, Y, batch_size=-1),
+        ValueError,
+        r"batch_size must be an integer >= 1, got -1",
+    ),
+    (
+        "batch_size 2.5",
+        lambda: binary().fit(X, Y, batch_size=2.5),
+        TypeError,
+        r"batch_size must be an integer >= 1, got 2\.5",
+    ),
+    (
+        "lr 0",
+        lambda: Sequential.from_sizes([3, 4, 1], lr=0),
+        ValueError,
+        r"lr must be a finite number > 0, got 0",
+    ),
+    (
+        "lr -0.1",
+        lambda: Sequential.from_sizes([3, 4, 1], lr=-0.1),
+        ValueError,
+        r"lr must be a finite number > 0, got -0\.1",
+    ),
+    (
+        "lr nan",
+        lambda: Sequential.from_sizes([3, 4, 1], lr=float("nan")),
+        ValueError,
+        r"lr must be a finite number > 0, got nan",
+    ),
+    (
+        "lr 0 in compile",
+        lambda: binary().compile(optimizer="adam", lr=0.0),
+        ValueError,
+        r"lr must be a finite number > 0, got 0\.0",
+    ),
+    (
+        "lr -0.1 to an optimizer",
+        lambda: nn.SGD(lr=-0.1),
+        ValueError,
+        r"lr must be a finite number > 0, got -0\.1",
+    ),
+    (
+        "lr as a string",
+        lambda: Sequential.from_sizes([3, 4, 1], lr="0.1"),
+        TypeError,
+        r"lr must be a number, got '0\.1'",
+    ),
+    (
+        "epochs 0",
+        lambda: binary().fit(X, Y, epochs=0),
+        ValueError,
+        r"epochs must be an integer >= 1, got 0",
+    ),
+    (
+        "epochs -3",
+        lambda: binary().fit(X, Y, epochs=-3),
+        ValueError,
+        r"epochs must be an integer >= 1, got -3",
+    ),
+    (
+        "layer size 0",
+        lambda: Sequential.from_sizes([2, 0, 1]),
+        ValueError,
+        r"layer size must be an integer >= 1, got 0",
+    ),
+    (
+        "step activation",
+        lambda: Sequential.from_sizes([2, 3, 1], "step"),
+        ValueError,
+        r"step activation .*Perceptron",
+    ),
+    (
+        "step output",
+        lambda: Sequential.from_sizes([2, 3, 1], "relu", "step"),
+        ValueError,
+        r"step activation .*Perceptron",
+    ),
+    (
+        "validation_split 1.5",
+        lambda: binary().fit(X, Y, validation_split=1.5),
+        ValueError,
+        r"validation_split must be in \[0, 1\), got 1\.5",
+    ),
+    (
+        "validation_split 1.0",
+        lambda: binary().fit(X, Y, validation_split=1.0),
+        ValueError,
+        r"validation_split must be in \[0, 1\), got 1\.0",
+    ),
+    (
+        "validation_split -0.1",
+        lambda: binary().fit(X, Y, validation_split=-0.1),
+        ValueError,
+        r"validation_split must be in \[0, 1\), got -0\.1",
+    ),
+    (
+        "validation_split leaving no validation sample",
+        lambda: binary().fit(X, Y, validation_split=0.01),
+        ValueError,
+        r"validation_split=0\.01 leaves 0 of 20 samples",
+    ),
+    (
+        "wrong initial weights shape",
+        lambda: Sequential.from_sizes(
+            [3, 4, 1], weights=[(np.zeros((4, 3)), np.zeros(4)), (np.zeros((4, 1)), np.zeros(1))]
+        ),
+        ValueError,
+        r"initial weights must have shape \(3, 4\), got \(4, 3\)",
+    ),
+    (
+        "wrong initial bias shape",
+        lambda: Sequential.from_sizes(
+            [3, 4, 1], weights=[(np.zeros((3, 4)), np.zeros(3)), (np.zeros((4, 1)), np.zeros(1))]
+        ),
+        ValueError,
+        r"initial bias must have shape \(4,\), got \(3,\)",
+    ),
+    (
+        "wrong number of initial (W, b) pairs",
+        lambda: Sequential.from_sizes([3, 4, 1], weights=[(np.zeros((3, 4)), np.zeros(4))]),
+        ValueError,
+        r"weights must hold 2 \(W, b\) pairs, got 1",
+    ),
+    (
+        "predict before fit",
+        lambda: unbuilt().predict(X),
+        ValueError,
+        r"not built yet: call fit\(X, y\)",
+    ),
+    (
+        "predict_proba before fit",
+        lambda: unbuilt().predict_proba(X),
+        ValueError,
+        r"not built yet",
+    ),
+    (
+        "evaluate before fit",
+        lambda: unbuilt().evaluate(X, Y),
+        ValueError,
+        r"not built yet",
+    ),
+    (
+        "set_weights with a wrong W shape",
+        lambda: binary().set_weights(weights_3_4_1(W0_shape=(3, 5))),
+        ValueError,
+        r"layer 0 W has shape \(3, 4\), got \(3, 5\)",
+    ),
+    (
+        "set_weights with a wrong b shape",
+        lambda: binary().set_weights(weights_3_4_1(b0_shape=(2,))),
+        ValueError,
+        r"layer 0 b has shape \(4,\), got \(2,\)",
+    ),
+    (
+        "set_weights for too few layers",
+        lambda: binary().set_weights(weights_3_4_1()[:1]),
+        ValueError,
+        r"expected weights for 4 layers, got 1",
+    ),
+    (
+        "y with the wrong number of columns",
+        lambda: binary().fit(X, np.zeros((20, 2))),
+        ValueError,
+        r"y has 2 columns but the network has 1 outputs \(y shape \(20, 2\)\)",
+    ),
+    (
+        "negative seed",
+        lambda: binary().fit(X, Y, seed=-1),
+        ValueError,
+        r"seed must be a non-negative integer, got -1",
+    ),
+    (
+        "integer dtype for the model",
+        lambda: Sequential.from_sizes([3, 4, 1], dtype="int32"),
+        ValueError,
+        r"dtype must be float32 or float64, got int32",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "pattern"),
+    [pytest.param(call, error, pattern, id=case) for case, call, error, pattern in CASES],
+)
+def test_bad_input_is_named_with_its_value(
+    call: Callable[[], Any], error: type[Exception], pattern: str
+):
+    with pytest.raises(error, match=pattern) as excinfo:
+        call()
+    assert type(excinfo.value) is error  # not a NumPy subclass of ValueError/TypeError
+    innermost = Path(str(excinfo.traceback[-1].path))
+    assert "nablanet" in innermost.parts, f"raised from {innermost}, not by nablanet"
+
+
+@pytest.mark.parametrize(
+    "bad_y",
+    [
+        pytest.param(np.where(ROW == 4, 3, Y), id="label out of range"),
+        pytest.param(with_value(Y, 2, np.nan), id="NaN label"),
+        pytest.param(np.array(["a", "b"] * 10), id="string labels"),
+        pytest.param(Y[:-1], id="too few labels"),
+    ],
+)
+def test_failed_fit_leaves_the_model_untouched(bad_y: np.ndarray):
+    model = three_class()
+    model.fit(X, Y, epochs=3, batch_size=5, seed=1)
+    before = model.get_weights()
+    iterations = model.optimizer.iterations
+    state = {k: v.copy() for k, v in model.optimizer.get_state().items()}
+    proba = model.predict_proba(X)
+
+    with pytest.raises((ValueError, TypeError)):
+        model.fit(X, bad_y, epochs=2)
+
+    for old, new in zip(before, model.get_weights(), strict=True):
+        assert old.keys() == new.keys()
+        for key in old:
+            np.testing.assert_array_equal(new[key], old[key])
+    assert model.optimizer.iterations == iterations
+    for key, value in model.optimizer.get_state().items():
+        np.testing.assert_array_equal(value, state[key])
+    np.testing.assert_array_equal(model.predict_proba(X), proba)
+    assert model.task == "multiclass"
+
+
+def test_failed_set_weights_changes_nothing():
+    """set_weights checks every layer before copying any (layer 0 fine, layer 2 wrong)."""
+    model = binary()
+    before = model.get_weights()
+    new = weights_3_4_1()
+    new[0]["W"] = np.ones((3, 4))
+    new[2]["W"] = np.ones((5, 1))
+    with pytest.raises(ValueError, match=r"layer 2 W has shape \(4, 1\), got \(5, 1\)"):
+        model.set_weights(new)
+    np.testing.assert_array_equal(model.layers[0].params["W"], before[0]["W"])
