@@ -239,6 +239,9 @@ class Sequential:
                         f"unknown metric {name!r}; expected one of {list(METRIC_NAMES)}"
                     )
         if new_loss is not None:
+            old: Loss | None = getattr(self, "loss", None)
+            if old is not None and new_loss.name != old.name:
+                self.task = None  # a different loss: the next fit infers the task afresh
             self.loss = new_loss
         if new_optimizer is not None:
             self.optimizer = new_optimizer

@@ -7,7 +7,13 @@ layers own). Each class's docstring gives the exact rule, written as PyTorch wri
 two libraries agree step for step.
 
 The learning rate is a float or a :class:`nablanet.schedules.Schedule`; the training loop calls
-``set_epoch(epoch)`` at the start of every epoch.
+``begin_epoch()`` at the start of every epoch, and the count of epochs carries on across ``fit``
+calls (and model files), so a schedule continues where it stopped.
+
+``weight_decay`` is *decoupled* weight decay (Loshchilov & Hutter's SGDW/AdamW): weight matrices
+(not biases) shrink by ``p <- p (1 - lr * weight_decay)`` before the update, outside the
+gradient and the momentum. PyTorch's ``SGD``/``RMSProp`` ``weight_decay`` instead adds
+``weight_decay * p`` to the gradient; for that (classic L2) use ``Dense(l2=...)``.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ class Optimizer:
             self.lr = check_positive_float("lr", lr)
         self.weight_decay = check_positive_float("weight_decay", weight_decay, allow_zero=True)
         self.iterations = 0
+        self.epochs = 0
         self.slots: list[Slot] = []
         self.state: dict[str, dict[str, Array]] = {}
         self._tmp: dict[str, Array] = {}
@@ -74,6 +81,11 @@ class Optimizer:
                 if previous is not None and previous.shape == buf.shape:
                     np.copyto(buf, previous, casting="same_kind")
             self.state[key] = bufs
+
+    def begin_epoch(self) -> None:
+        """Take the learning rate of the next epoch from the schedule; count the epoch."""
+        self.set_epoch(self.epochs)
+        self.epochs += 1
 
     def set_epoch(self, epoch: int) -> None:
         """Take the learning rate for ``epoch`` from the schedule, if there is one."""
@@ -125,13 +137,15 @@ class Optimizer:
             for name, arr in bufs.items()
         }
         out["iterations"] = np.asarray(self.iterations, dtype=np.int64)
+        out["epochs"] = np.asarray(self.epochs, dtype=np.int64)
         return out
 
     def set_state(self, arrays: dict[str, Array]) -> None:
         """Restore buffers saved by :meth:`get_state` (before or after ``build``)."""
         self.iterations = int(arrays.get("iterations", 0))
+        self.epochs = int(arrays.get("epochs", 0))
         for flat, arr in arrays.items():
-            if flat == "iterations":
+            if flat in ("iterations", "epochs"):
                 continue
             key, _, name = flat.rpartition(".")
             current = self.state.setdefault(key, {}).get(name)
@@ -146,7 +160,8 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    r"""Stochastic gradient descent with optional (Nesterov) momentum, PyTorch's form.
+    r"""Stochastic gradient descent with optional (Nesterov) momentum, PyTorch's form
+    (``weight_decay`` is decoupled, see the module docstring).
 
     With gradient :math:`g`, velocity :math:`v` (zero at first), momentum :math:`\mu`:
 

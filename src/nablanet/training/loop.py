@@ -75,6 +75,10 @@ def fit(
 ) -> History:
     """Body of :meth:`nablanet.Sequential.fit` (see there)."""
     epochs = check_positive_int("epochs", epochs)
+    if not isinstance(shuffle, (bool, np.bool_)):
+        raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
+    if verbose not in (True, False, "auto"):
+        raise ValueError(f"verbose must be True, False or 'auto', got {verbose!r}")
     if batch_size is not None:
         batch_size = check_positive_int("batch_size", batch_size)
     validation_split = check_fraction("validation_split", validation_split, low_open=False)
@@ -131,7 +135,7 @@ def fit(
         cb.on_train_begin()
 
     for epoch in range(epochs):
-        model.optimizer.set_epoch(epoch)
+        model.optimizer.begin_epoch()
         for cb in cbs:
             cb.on_epoch_begin(epoch)
         # The weights at the start of this epoch and of the one before (one copy of the packed
