@@ -7,13 +7,13 @@ through the layers in reverse -> optimizer step. :meth:`Sequential.fit` drives t
 
 from __future__ import annotations
 
-import itertools
 import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from ._shorthand import layers_from_sizes
 from ._validation import (
     as_generator,
     check_array,
@@ -23,16 +23,10 @@ from ._validation import (
     check_positive_float,
     check_positive_int,
 )
+from .describe import info_text, summary_text
 from .functional import sigmoid, softmax
-from .layers import (
-    Dense,
-    Dropout,
-    Layer,
-    Sigmoid,
-    Softmax,
-    get_activation,
-    layer_from_config,
-)
+from .layers import Dense, Layer, Sigmoid, Softmax, layer_from_config
+from .layers.packing import pack_parameters
 from .losses import FUSED, Loss, get_loss
 from .metrics import METRIC_NAMES
 from .optimizers import Optimizer, get_optimizer, optimizer_from_config
@@ -42,32 +36,10 @@ Array = np.ndarray
 Weights = list[dict[str, Array]]
 
 
-def _pack_parameters(layers: list[Layer], dtype: Any) -> tuple[Array, Array] | None:
-    """Move every parameter (and gradient) into one flat buffer, each layer keeping a view.
-
-    Optimizers then update all parameters with a handful of whole-buffer NumPy operations
-    instead of a handful per parameter. Each view starts on a 64-byte boundary; the padding
-    between views holds zeros in both buffers and never changes.
-    """
-    align = max(1, 64 // np.dtype(dtype).itemsize)
-    sizes = [(layer, key, p) for layer in layers for key, p in layer.params.items()]
-    if not sizes:
-        return None
-    total = sum(-(-p.size // align) * align for _, _, p in sizes)
-    flat_p = np.zeros(total + align, dtype=dtype)
-    flat_g = np.zeros(total + align, dtype=dtype)
-    base = (-(flat_p.ctypes.data // flat_p.itemsize)) % align  # first aligned element
-    if base != (-(flat_g.ctypes.data // flat_g.itemsize)) % align:
-        base = 0  # the two buffers are aligned differently: give up alignment, keep packing
-    flat_p, flat_g = flat_p[base : base + total], flat_g[base : base + total]
-    offset = 0
-    for layer, key, p in sizes:
-        view_p = flat_p[offset : offset + p.size].reshape(p.shape)
-        view_p[...] = p
-        layer.params[key] = view_p
-        layer.grads[key] = flat_g[offset : offset + p.size].reshape(p.shape)
-        offset += -(-p.size // align) * align
-    return flat_p, flat_g
+def _emit(text: str, print_fn: Any) -> str:
+    if print_fn is not None:
+        print_fn(text)
+    return text
 
 
 class Sequential:
@@ -161,46 +133,11 @@ class Sequential:
         **kwargs
             Passed to :class:`Sequential` (loss, optimizer, lr, seed, ...).
         """
-        if isinstance(sizes, np.ndarray) and sizes.ndim == 1:
-            sizes = sizes.tolist()
-        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or len(sizes) < 2:
-            raise ValueError(f"sizes must list at least 2 layer sizes, got {sizes!r}")
-        sizes = [check_positive_int("layer size", s) for s in sizes]
-        n_layers = len(sizes) - 1
-        if isinstance(activation, str):
-            acts = [activation] * (n_layers - 1) + [output]
-        else:
-            acts = list(activation)
-            if len(acts) != n_layers:
-                raise ValueError(
-                    f"got {len(acts)} activations for {n_layers} layers (sizes {sizes}); "
-                    "give one per layer, the last for the output"
-                )
-        if weights is not None and len(weights) != n_layers:
-            raise ValueError(f"weights must hold {n_layers} (W, b) pairs, got {len(weights)}")
-        layers: list[Layer] = []
-        for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
-            act = get_activation(acts[i])
-            init = kernel_initializer or (
-                "he_uniform" if acts[i] in ("relu", "leaky_relu") else "glorot_uniform"
-            )
-            W, b = weights[i] if weights is not None else (None, None)
-            layers.append(
-                Dense(
-                    n_out,
-                    input_dim=n_in if i == 0 else None,
-                    kernel_initializer=init,
-                    bias_initializer=bias_initializer,
-                    l2=l2,
-                    weights=W,
-                    bias=b,
-                )
-            )
-            layers.append(act)
-            if dropout and i < n_layers - 1:
-                layers.append(Dropout(dropout))
+        layers, n_inputs = layers_from_sizes(
+            sizes, activation, output, kernel_initializer, bias_initializer, l2, dropout, weights
+        )
         model = cls(layers, **kwargs)
-        model.build(sizes[0])
+        model.build(n_inputs)
         return model
 
     def add(self, layer: Layer) -> None:
@@ -265,7 +202,7 @@ class Sequential:
         first_dense = next((la for la in self.layers if isinstance(la, Dense)), None)
         if first_dense is not None and self.layers.index(first_dense) == 0:
             first_dense.need_input_grad = False
-        self._packed = _pack_parameters(self.layers, self.dtype)
+        self._packed = pack_parameters(self.layers, self.dtype)
         self.built = True
         self._bind()
 
@@ -474,52 +411,15 @@ class Sequential:
         for param, value in checked:
             np.copyto(param, value, casting="same_kind")
 
-    # -- description ----------------------------------------------------------------------
+    # -- description (text in nablanet.describe) -------------------------------------------
     def summary(self, print_fn: Any = print) -> str:
         """A table of layers, output shapes and parameter counts; printed and returned."""
-        rows = [("Layer", "Output shape", "Params")]
-        for i, layer in enumerate(self.layers):
-            width = layer.output_dim if layer.built else "?"
-            rows.append((f"{i}: {type(layer).__name__}", f"(None, {width})", f"{layer.n_params:,}"))
-        widths = [max(len(r[c]) for r in rows) + 2 for c in range(3)]
-        line = "-" * sum(widths)
-        out = [line, "".join(r.ljust(w) for r, w in zip(rows[0], widths, strict=True)), line]
-        out += ["".join(r.ljust(w) for r, w in zip(row, widths, strict=True)) for row in rows[1:]]
-        out += [
-            line,
-            f"Total params: {self.n_params:,}",
-            f"Loss: {self.loss.name}  Optimizer: {self.optimizer!r}  dtype: {self.dtype}",
-            line,
-        ]
-        text = "\n".join(out)
-        if print_fn is not None:
-            print_fn(text)
-        return text
+        return _emit(summary_text(self), print_fn)
 
     def info(self, print_fn: Any = print) -> str:
         """Every Dense layer's biases and weights, neuron by neuron, as seed 001 prints them."""
         self._require_built()
-        lines = ["========= [ Neural Network ] =========", f"Optimizer: {self.optimizer!r}"]
-        k = 0
-        for i, layer in enumerate(self.layers):
-            if not isinstance(layer, Dense):
-                continue
-            k += 1
-            act = self.layers[i + 1] if i + 1 < len(self.layers) else None
-            lines.append(f"~~~~~~ [ Layer - {k} ] ~~~~~~")
-            lines.append(
-                f"No. of Neurons: {layer.units}  Activation: {type(act).__name__ if act else '-'}"
-            )
-            W, b = layer.params["W"], layer.params["b"]
-            for j in range(layer.units):
-                lines.append("--- [ Neuron ] ---")
-                lines.append(f"No. of Inputs: {W.shape[0]}")
-                lines.append(f"Bias: {float(b[j])!r} , Weights: {W[:, j].tolist()}")
-        lines.append("======================================")
-        text = "\n".join(lines)
-        if print_fn is not None:
-            print_fn(text)
-        return text
+        return _emit(info_text(self), print_fn)
 
     # -- configuration (weights travel separately) ----------------------------------------
     def get_config(self) -> dict[str, Any]:
