@@ -255,3 +255,23 @@ def test_bad_layer_text_is_refused():
 def test_no_stray_temporary_files(work):
     assert not [p.name for p in work.iterdir() if p.name.startswith(".")]
     assert os.path.getsize(work / "flowers.nbnet") > 0
+
+
+def test_export_writes_an_onnx_file_that_predicts_like_the_model(work):
+    ort = pytest.importorskip("onnxruntime")
+    result = run("export", "flowers.nbnet", "flowers.onnx", cwd=work)
+    assert result.returncode == 0, result.stderr
+    saved = read_model(work / "flowers.nbnet")
+    X_raw = np.random.default_rng(5).normal(size=(30, 3)) * [1.0, 10.0, 0.1] + [0.0, 50.0, 1.0]
+    session = ort.InferenceSession(str(work / "flowers.onnx"))
+    _, proba = session.run(["label", "probabilities"], {"X": X_raw.astype(np.float32)})
+    # the file's standardisation is folded into the graph: raw features in, same probabilities out
+    expected = saved.model.predict_proba(saved.preprocessing.transform(X_raw.astype(np.float32)))
+    np.testing.assert_allclose(proba, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_export_of_a_missing_model_exits_2_and_writes_nothing(work):
+    result = run("export", "missing.nbnet", "out.onnx", cwd=work)
+    assert result.returncode == 2
+    assert result.stderr.startswith("nablanet: error:") and "missing.nbnet" in result.stderr
+    assert not (work / "out.onnx").exists()

@@ -362,3 +362,25 @@ def test_full_batch_equals_batch_size_n():
     a.fit(X, Y_BINARY, epochs=5, batch_size=None)
     b.fit(X, Y_BINARY, epochs=5, batch_size=len(X))
     np.testing.assert_array_equal(all_params(a), all_params(b))
+
+
+def test_a_deep_copy_trains_its_own_weights_like_the_original():
+    # the parameters are views into one packed buffer: a copy must be re-linked, or its
+    # optimizer would update a detached buffer and fit() would change nothing
+    import copy
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    model = Sequential.from_sizes(
+        [3, 4, 2], "tanh", "softmax", loss="cross_entropy", optimizer="adam", lr=0.05, seed=0
+    )
+    model.fit(X, y, epochs=2)
+    twin = copy.deepcopy(model)
+    before = twin.get_weights()
+    twin.fit(X, y, epochs=3)
+    model.fit(X, y, epochs=3)
+    assert not np.array_equal(before[0]["W"], twin.get_weights()[0]["W"])
+    for mine, theirs in zip(model.get_weights(), twin.get_weights(), strict=True):
+        for key in mine:
+            np.testing.assert_array_equal(mine[key], theirs[key])

@@ -1,4 +1,4 @@
-"""The ``nablanet`` command: train, predict, evaluate, info, gradcheck and explain.
+"""The ``nablanet`` command: train, predict, evaluate, info, gradcheck, explain and export.
 
 Run ``nablanet`` with no arguments to train a small network on a built-in data set and see its
 test accuracy; ``nablanet COMMAND --help`` shows each command's options and examples.
@@ -21,6 +21,7 @@ from typing import Any
 from . import _cli_io as io_
 from ._validation import check_fraction, check_positive_float, check_positive_int
 from .model_io import read_model
+from .onnx_export import EXPORT_EXAMPLES, add_export_arguments, cmd_export
 
 PROG = "nablanet"
 DEFAULT_OUT = "model.nbnet"
@@ -378,6 +379,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", metavar="Y", help="class label, or comma-separated targets")
     p.add_argument("--max-fd", type=int, default=64, help="finite differences per array")
     p.set_defaults(func=cmd_explain)
+
+    p = _sub(subs, "export", "convert a model file to ONNX (needs nablanet[onnx])", EXPORT_EXAMPLES)
+    add_export_arguments(p)
+    p.set_defaults(func=cmd_export)
     return parser
 
 

@@ -495,5 +495,16 @@ class Sequential:
 
         return explain(self, x, y, **kwargs)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Re-link a copied model (``copy.deepcopy``, or the process transport of Dask/joblib).
+
+        The layers' parameters are views into one packed buffer; a copy gets separate arrays, so
+        the packing and the optimizer's binding are rebuilt here (optimizer state is kept).
+        """
+        self.__dict__.update(state)
+        if getattr(self, "built", False):
+            self._packed = pack_parameters(self.layers, self.dtype)
+            self._bind()
+
     def __repr__(self) -> str:
         return f"Sequential({self.layers!r}, loss={self.loss.name!r})"
