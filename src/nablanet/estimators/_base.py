@@ -31,7 +31,7 @@ from ..schedules import Schedule
 from ._losses import OUTPUT_LOSSES
 from ._params import MLPSettings, as_rng, check_mlp_params
 from ._solvers import dense_rows, fit_lbfgs, fit_stochastic
-from ._state import portable_model, restore_model, restore_on_error
+from ._state import restore_on_error
 
 Array = np.ndarray
 #: output activation (scikit-learn's name) -> (nablanet activation, nablanet loss)
@@ -140,19 +140,6 @@ class BaseMLP(BaseEstimator):
                 )
         for layer, arr in zip(denses, arrays, strict=True):
             np.copyto(layer.params[key], arr, casting="same_kind")
-
-    # -- pickling and copying: rebuild the network instead of copying its buffers ---------
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(super().__getstate__())
-        if "model_" in state:
-            state["model_"] = portable_model(state["model_"])
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        state = dict(state)
-        if "model_" in state:
-            state["model_"] = restore_model(state["model_"])
-        super().__setstate__(state)
 
     # -- fitting --------------------------------------------------------------------------
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> BaseMLP:

@@ -1,10 +1,7 @@
-"""Keeping an estimator's network intact: across copies and processes, and when a fit fails.
+"""Keeping an estimator's network intact when a fit fails.
 
-A built :class:`nablanet.Sequential` keeps all its parameters as views into one flat buffer that
-its optimizer updates in a single pass. ``copy.deepcopy`` and pickling copy each view on its own
-and would cut that link, so estimators travel (to Dask or joblib workers, through ``clone`` of a
-fitted meta-estimator, ...) as a plain description instead: config, weights, optimizer state and
-random generator, rebuilt on arrival by :func:`restore_model`.
+(Copies and process transport need nothing here: :class:`nablanet.Sequential` re-links its
+packed parameters itself when it is copied.)
 
 :func:`restore_on_error` gives ``fit`` and ``partial_fit`` the project's rule that a failed call
 loses nothing: every fitted attribute, the weights and the optimizer state are put back.
@@ -17,31 +14,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-
-from ..model import Sequential
-from ..optimizers import optimizer_from_config
-
-
-def portable_model(model: Sequential) -> dict[str, Any]:
-    """A description of ``model`` made of plain containers and fresh arrays."""
-    built = getattr(model, "built", False)
-    return {
-        "config": model.get_config(),
-        "weights": model.get_weights() if built else None,
-        "optimizer": model.optimizer.get_config(),
-        "optimizer_state": {k: np.array(v) for k, v in model.optimizer.get_state().items()},
-        "rng": model.rng,
-    }
-
-
-def restore_model(state: dict[str, Any]) -> Sequential:
-    """Rebuild the model described by :func:`portable_model`."""
-    model = Sequential.from_config(state["config"], seed=state["rng"])
-    model.compile(optimizer=optimizer_from_config(state["optimizer"]))
-    if state["weights"] is not None:
-        model.set_weights(state["weights"])
-    model.optimizer.set_state(state["optimizer_state"])
-    return model
 
 
 @contextlib.contextmanager
