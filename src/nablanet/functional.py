@@ -82,6 +82,23 @@ def step(z: np.ndarray) -> np.ndarray:
     return (z > 0).astype(z.dtype if z.dtype.kind == "f" else np.float64)
 
 
+def all_finite(x: np.ndarray, block: int = 1 << 18) -> bool:
+    """True if no entry of ``x`` is NaN or infinite.
+
+    Large arrays are checked in blocks of about ``block`` entries, so that the check makes no
+    temporary as large as ``x`` (``np.isfinite`` of a 60000 x 784 float32 set would take 47 MB)
+    and runs faster.
+
+    Parameters
+    ----------
+    x : ndarray of any shape (blocks are taken along the first axis)
+    """
+    if x.size <= block or x.ndim == 0:
+        return bool(np.isfinite(x).all())
+    rows = max(1, block // x[0].size)
+    return all(np.isfinite(x[i : i + rows]).all() for i in range(0, len(x), rows))
+
+
 def one_hot(labels: Any, n_classes: int | None = None, dtype: Any = np.float32) -> np.ndarray:
     """Encode integer class labels ``0..n_classes-1`` as rows of a one-hot matrix.
 

@@ -193,12 +193,12 @@ class SoftmaxCrossEntropy(Loss):
     def forward(self, y_pred: Array, y_true: Array) -> float:
         shifted = y_pred - y_pred.max(axis=1, keepdims=True)  # z - max z, row by row
         p = np.exp(shifted)
-        total = p.sum(axis=1, keepdims=True)
+        # row sums as (n, k) @ (k,): one BLAS call, faster than p.sum(axis=1) for few classes
+        total = np.matmul(p, np.ones(p.shape[1], p.dtype))[:, np.newaxis]  # (n, 1)
         p /= total
         self._p, self._y = p, y_true  # softmax(z), kept for backward
-        # -sum y (shifted - log total): log-sum-exp without forming log p
-        value = np.vdot(np.log(total), y_true.sum(axis=1)) - np.vdot(y_true, shifted)
-        return float(value) / y_true.shape[0]
+        log_p = np.subtract(shifted, np.log(total), out=shifted)  # log-sum-exp form of log p
+        return -float(np.vdot(y_true, log_p)) / y_true.shape[0]
 
     def backward(self) -> Array:
         grad = self._p  # owned by this loss: turned into (p - y) / n in place

@@ -24,7 +24,7 @@ from ._validation import (
     check_positive_int,
 )
 from .describe import info_text, summary_text
-from .functional import sigmoid, softmax
+from .functional import all_finite, sigmoid, softmax
 from .layers import Dense, Layer, Sigmoid, Softmax, layer_from_config
 from .layers.packing import pack_parameters
 from .losses import FUSED, Loss, get_loss
@@ -294,6 +294,15 @@ class Sequential:
 
     # -- data in --------------------------------------------------------------------------
     def _check_X(self, X: Any) -> Array:
+        if (
+            type(X) is np.ndarray
+            and X.dtype == self.dtype
+            and X.ndim == 2
+            and len(X) > 0
+            and X.shape[1] == self.input_dim
+            and all_finite(X)
+        ):
+            return X  # fast path: already a finite 2-D array of the model's dtype and width
         arr = check_array(X, "X", dtype=self.dtype)
         if getattr(self, "built", False):
             assert self.input_dim is not None
@@ -341,7 +350,8 @@ class Sequential:
         ndarray of shape (n_samples, n_outputs), in the model's dtype
         """
         self._require_built()
-        batch_size = check_positive_int("batch_size", batch_size)
+        if type(batch_size) is not int or batch_size < 1:  # a positive int needs no more checks
+            batch_size = check_positive_int("batch_size", batch_size)
         Xc = self._check_X(X)
         if len(Xc) <= batch_size:
             out = self.forward(Xc)

@@ -217,9 +217,17 @@ class Adam(Optimizer):
         v \leftarrow \beta_2 v + (1-\beta_2) g^2,\quad
         p \leftarrow p - \eta\,\frac{m / (1-\beta_1^t)}{\sqrt{v / (1-\beta_2^t)} + \epsilon}
 
-    computed as :math:`p \leftarrow p - \eta_t\, m / (\sqrt v + \hat\epsilon)` with
-    :math:`\eta_t = \eta\sqrt{1-\beta_2^t}/(1-\beta_1^t)` and
-    :math:`\hat\epsilon = \epsilon\sqrt{1-\beta_2^t}`, the same value in fewer passes.
+    The state buffers ``"m"`` and ``"v"`` hold the decaying *sums*
+    :math:`M = m / (1-\beta_1)` and :math:`V = v / (1-\beta_2)` (also in :meth:`get_state`), which
+    need no scaling of :math:`g`:
+
+    .. math::
+        M \leftarrow \beta_1 M + g,\quad V \leftarrow \beta_2 V + g^2,\quad
+        p \leftarrow p - \eta_t\,\frac{M}{\sqrt V + \epsilon_t},\qquad
+        \eta_t = \eta\,\frac{1-\beta_1}{1-\beta_1^t}\sqrt{\frac{1-\beta_2^t}{1-\beta_2}},\quad
+        \epsilon_t = \epsilon\sqrt{\frac{1-\beta_2^t}{1-\beta_2}}
+
+    the same update in ten whole-buffer passes instead of twelve.
     AdamW first applies :math:`p \leftarrow p(1 - \eta\lambda)` to weight matrices (not biases).
     """
 
@@ -241,24 +249,22 @@ class Adam(Optimizer):
 
     def step(self) -> None:
         t = self.iterations + 1
-        bias2 = np.sqrt(1.0 - self.beta_2**t)
-        self._step_size = self.lr * bias2 / (1.0 - self.beta_1**t)
-        self._eps_hat = self.epsilon * bias2
+        root = np.sqrt((1.0 - self.beta_2**t) / (1.0 - self.beta_2))
+        self._step_size = self.lr * (1.0 - self.beta_1) / (1.0 - self.beta_1**t) * root
+        self._eps_t = self.epsilon * root
         super().step()
 
     def _update(self, p: Array, g: Array, state: dict[str, Array], tmp: Array) -> None:
         f = p.dtype.type
-        m, v = state["m"], state["v"]
-        m *= f(self.beta_1)
-        np.multiply(g, f(1.0 - self.beta_1), out=tmp)
-        m += tmp
-        v *= f(self.beta_2)
-        np.multiply(g, g, out=tmp)
-        tmp *= f(1.0 - self.beta_2)
-        v += tmp
-        np.sqrt(v, out=tmp)
-        tmp += f(self._eps_hat)
-        np.divide(m, tmp, out=tmp)
+        M, V = state["m"], state["v"]
+        M *= f(self.beta_1)  # M <- beta_1 M + g
+        M += g
+        np.multiply(g, g, out=tmp)  # V <- beta_2 V + g^2
+        V *= f(self.beta_2)
+        V += tmp
+        np.sqrt(V, out=tmp)  # p <- p - eta_t M / (sqrt(V) + eps_t)
+        tmp += f(self._eps_t)
+        np.divide(M, tmp, out=tmp)
         tmp *= f(self._step_size)
         p -= tmp
 

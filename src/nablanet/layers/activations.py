@@ -97,7 +97,8 @@ class ReLU(Activation):
         Shapes: (n_samples, n_units).
         """
         a = self._cached()
-        return np.multiply(dy, a > 0, out=self._buffer("dx", a.shape, dy.dtype))
+        passes = np.greater(a, 0, out=self._buffer("mask", a.shape, np.bool_))  # [z > 0]
+        return np.multiply(dy, passes, out=self._buffer("dx", a.shape, dy.dtype))
 
 
 @register
@@ -113,19 +114,33 @@ class LeakyReLU(Activation):
     def __init__(self, alpha: float = 0.01) -> None:
         super().__init__()
         self.alpha = check_positive_float("alpha", alpha, allow_zero=True)
-        self._z: Array | None = None
+        self._slope: Array | None = None
 
     def forward(self, x: Array, training: bool = False) -> Array:
-        self._z = x
-        self._a = np.where(x > 0, x, x * x.dtype.type(self.alpha))
+        r""":math:`a = s \odot z`, with the slope :math:`s = 1` where :math:`z > 0`, else :math:`\alpha`."""
+        f = x.dtype.type
+        mask: Array | None = None
+        slope: Array | None = None
+        a: Array | None = None
+        if training:  # write into buffers this layer owns and reuses
+            mask = self._buffer("mask", x.shape, np.bool_)
+            slope, a = self._buffer("s", x.shape, x.dtype), self._buffer("a", x.shape, x.dtype)
+        passes = np.greater(x, 0, out=mask)  # [z > 0]
+        # s = [z > 0] (1 - alpha) + alpha: exactly 1 or alpha, without np.where's temporaries
+        slope = np.multiply(passes, f(1) - f(self.alpha), out=slope)
+        slope += f(self.alpha)
+        self._slope = slope  # da/dz, kept for backward
+        self._a = np.multiply(x, slope, out=a)
         return self._a
 
     def backward(self, dy: Array) -> Array:
-        r""":math:`\delta = dL/da \odot (1 \text{ if } z > 0 \text{ else } \alpha)`. Shapes: (n, units)."""
-        z = self._z
-        if z is None:
+        r""":math:`\delta = dL/da \odot s`, :math:`s = 1` if :math:`z > 0` else :math:`\alpha`.
+
+        Shapes: (n_samples, n_units).
+        """
+        if self._slope is None:
             raise RuntimeError("LeakyReLU.backward called before forward")
-        return np.where(z > 0, dy, dy * dy.dtype.type(self.alpha))
+        return np.multiply(dy, self._slope, out=self._buffer("dx", dy.shape, dy.dtype))
 
     def get_config(self) -> dict[str, Any]:
         return {"alpha": self.alpha}

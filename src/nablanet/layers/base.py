@@ -41,15 +41,23 @@ class Layer:
         self.output_dim: int | None = None
         self.dtype: np.dtype[Any] = np.dtype(np.float32)
         self.built = False
-        self._buffers: dict[tuple[str, tuple[int, ...]], Array] = {}
+        self._buffers: dict[tuple[str, tuple[int, ...], Any], Array] = {}
 
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: Any) -> Array:
-        """A work array owned by this layer, reused by every call with the same shape."""
-        key = (name, shape)
+        """A work array owned by this layer, reused by every call with the same shape and dtype."""
+        key = (name, shape, dtype)
         buf = self._buffers.get(key)
-        if buf is None or buf.dtype != dtype:
+        if buf is None:
             buf = self._buffers[key] = np.empty(shape, dtype=dtype)
         return buf
+
+    def _ones(self, n: int, dtype: Any) -> Array:
+        """A reused vector of ``n`` ones: ``ones @ dz`` sums the rows of ``dz`` in one BLAS call."""
+        key = ("ones", (n,), dtype)
+        ones = self._buffers.get(key)
+        if ones is None:
+            ones = self._buffers[key] = np.ones(n, dtype=dtype)
+        return ones
 
     # -- building -------------------------------------------------------------------------
     def build(self, input_dim: int, rng: np.random.Generator, dtype: Any = np.float32) -> int:

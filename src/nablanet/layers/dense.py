@@ -141,7 +141,8 @@ class Dense(Layer):
         np.matmul(x.T, dz, out=dW)  # (n_in, n) @ (n, n_out) -> (n_in, n_out)
         if self.l2:
             dW += self.l2 * W
-        np.sum(dz, axis=0, out=db)  # (n_out,)
+        # sum over the rows, written as (n,) @ (n, n_out): one BLAS call, faster than np.sum
+        np.matmul(self._ones(dz.shape[0], dz.dtype), dz, out=db)  # (n_out,)
         if not self.need_input_grad:
             return dz[:, :0]
         dx = self._buffer("dx", x.shape, dz.dtype)

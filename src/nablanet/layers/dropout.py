@@ -41,15 +41,18 @@ class Dropout(Layer):
         if self.rng is None:
             raise RuntimeError("Dropout used before build")
         keep = 1.0 - self.rate
-        mask = self.rng.random(x.shape, dtype=np.float32) < keep
-        self._mask = mask.astype(x.dtype) * x.dtype.type(1.0 / keep)
-        return x * self._mask
+        u = self.rng.random(dtype=np.float32, out=self._buffer("u", x.shape, np.float32))
+        kept = np.less(u, keep, out=self._buffer("kept", x.shape, np.bool_))  # u < 1 - rate
+        # the scaled mask m: 1 / (1 - rate) where kept, 0 where dropped
+        mask = np.multiply(kept, x.dtype.type(1.0 / keep), out=self._buffer("m", x.shape, x.dtype))
+        self._mask = mask
+        return np.multiply(x, mask, out=self._buffer("y", x.shape, x.dtype))
 
     def backward(self, dy: Array) -> Array:
         r""":math:`dL/dx = dL/dy \odot m`, with :math:`m` the scaled mask of the forward pass."""
         if self._mask is None:
             return dy
-        return dy * self._mask
+        return np.multiply(dy, self._mask, out=self._buffer("dx", dy.shape, dy.dtype))
 
     def get_config(self) -> dict[str, Any]:
         return {"rate": self.rate}

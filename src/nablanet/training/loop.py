@@ -198,8 +198,10 @@ class _Batcher:
                 np.empty((len(idx), X.shape[1]), X.dtype),
                 np.empty((len(idx), Y.shape[1]), Y.dtype),
             )
-        np.take(X, idx, axis=0, out=bufs[0])
-        np.take(Y, idx, axis=0, out=bufs[1])
+        # mode="clip": the indices come from a permutation, so none is out of range; the
+        # default mode="raise" would gather into a temporary array and copy it into ``out``
+        X.take(idx, axis=0, out=bufs[0], mode="clip")
+        Y.take(idx, axis=0, out=bufs[1], mode="clip")
         return bufs
 
 
