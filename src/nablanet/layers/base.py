@@ -41,7 +41,7 @@ class Layer:
         self.output_dim: int | None = None
         self.dtype: np.dtype[Any] = np.dtype(np.float32)
         self.built = False
-        self._buffers: dict[tuple[str, tuple[int, ...], Any], Array] = {}
+        self._buffers: dict[tuple[Any, tuple[int, ...], Any], Array] = {}
 
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: Any) -> Array:
         """A work array owned by this layer, reused by every call with the same shape and dtype."""
@@ -51,13 +51,17 @@ class Layer:
             buf = self._buffers[key] = np.empty(shape, dtype=dtype)
         return buf
 
-    def _ones(self, n: int, dtype: Any) -> Array:
-        """A reused vector of ``n`` ones: ``ones @ dz`` sums the rows of ``dz`` in one BLAS call."""
-        key = ("ones", (n,), dtype)
-        ones = self._buffers.get(key)
-        if ones is None:
-            ones = self._buffers[key] = np.ones(n, dtype=dtype)
-        return ones
+    def _constant(self, value: float, shape: tuple[int, ...], dtype: Any) -> Array:
+        """A reused, never written array of ``shape`` filled with ``value``.
+
+        E.g. ``ones @ dz`` sums the rows of ``dz`` in one BLAS call, and ``np.maximum(z, zeros)``
+        runs NumPy's vectorised loop, which ``np.maximum(z, 0)`` (a scalar operand) does not.
+        """
+        key = (value, shape, dtype)  # a float first: never the name of a work array
+        const = self._buffers.get(key)
+        if const is None:
+            const = self._buffers[key] = np.full(shape, value, dtype=dtype)
+        return const
 
     # -- building -------------------------------------------------------------------------
     def build(self, input_dim: int, rng: np.random.Generator, dtype: Any = np.float32) -> int:

@@ -142,7 +142,7 @@ class Dense(Layer):
         if self.l2:
             dW += self.l2 * W
         # sum over the rows, written as (n,) @ (n, n_out): one BLAS call, faster than np.sum
-        np.matmul(self._ones(dz.shape[0], dz.dtype), dz, out=db)  # (n_out,)
+        np.matmul(self._constant(1.0, dz.shape[:1], dz.dtype), dz, out=db)  # (n_out,)
         if not self.need_input_grad:
             return dz[:, :0]
         dx = self._buffer("dx", x.shape, dz.dtype)
