@@ -87,11 +87,12 @@ class ReLU(Activation):
     r""":math:`a = \max(0, z)`."""
 
     def forward(self, x: Array, training: bool = False) -> Array:
-        if training:  # max with an array of zeros: NumPy's vectorised loop, 3x faster than with 0
+        # max with an array of zeros, not with the scalar 0: NumPy's vectorised loop, 2-3x faster
+        if training:
             zeros = self._constant(0.0, x.shape, x.dtype)
             self._a = np.maximum(x, zeros, out=self._buffer("a", x.shape, x.dtype))
-        else:
-            self._a = np.maximum(x, 0)
+        else:  # one row of zeros, broadcast over any number of samples
+            self._a = np.maximum(x, self._constant(0.0, (1, *x.shape[1:]), x.dtype))
         return self._a
 
     def backward(self, dy: Array) -> Array:
