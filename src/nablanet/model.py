@@ -286,6 +286,17 @@ class Sequential:
         self.optimizer.step()
         return loss, out
 
+    def resolved_task(self) -> str:
+        """The task fitted on, or the one the loss and output width imply before any fit:
+        ``"binary"``, ``"multiclass"``, ``"multilabel"`` or ``"regression"``."""
+        if self.task is not None:
+            return self.task
+        if not self.is_classifier():
+            return "regression"
+        if self.n_outputs == 1:
+            return "binary"
+        return "multiclass" if self.loss.name in CATEGORICAL_LOSSES else "multilabel"
+
     def is_classifier(self) -> bool:
         """True when the model was fitted on (or is set up for) class targets."""
         if self.task is not None:
@@ -373,13 +384,7 @@ class Sequential:
         (n_samples, n_outputs) for multilabel and multi-output regression.
         """
         out = self.predict_proba(X, batch_size)
-        task = self.task or ("regression" if not self.is_classifier() else None)
-        if task is None:
-            task = (
-                "multiclass"
-                if out.shape[1] > 1 and self.loss.name in CATEGORICAL_LOSSES
-                else "binary"
-            )
+        task = self.resolved_task()
         if task == "regression":
             return out[:, 0] if out.shape[1] == 1 else out
         if task == "multiclass":

@@ -47,7 +47,6 @@ import numpy as np
 
 from ._validation import check_positive_int
 from .layers import Dense, Dropout, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
-from .targets import CATEGORICAL_LOSSES
 
 if TYPE_CHECKING:
     from .model import Sequential
@@ -68,13 +67,7 @@ def _import_onnx() -> Any:
 
 def _task(model: Sequential) -> str:
     """``"binary"``, ``"multiclass"``, ``"multilabel"`` or ``"regression"``."""
-    if model.task is not None:
-        return model.task
-    if not model.is_classifier():
-        return "regression"
-    if model.n_outputs == 1:
-        return "binary"
-    return "multiclass" if model.loss.name in CATEGORICAL_LOSSES else "multilabel"
+    return model.resolved_task()
 
 
 class _Graph:

@@ -32,7 +32,6 @@ from ..layers import Dense, Dropout, Identity, Layer, LeakyReLU, ReLU, Sigmoid, 
 from ..model import Sequential
 from ..optimizers import Optimizer, optimizer_from_config
 from ..schedules import Schedule, schedule_from_config
-from ..targets import CATEGORICAL_LOSSES
 from .mlp import MLPClassifier, MLPRegressor
 
 HIDDEN_NAMES: dict[type[Layer], str] = {
@@ -156,13 +155,8 @@ def _architecture(model: Sequential) -> dict[str, Any]:
 
 
 def _task(model: Sequential) -> str:
-    if model.task is not None:
-        return model.task
-    if not model.is_classifier():
-        return "regression"
-    if model.n_outputs == 1:
-        return "binary"
-    return "multiclass" if model.loss.name in CATEGORICAL_LOSSES else "multilabel"
+    """``"binary"``, ``"multiclass"``, ``"multilabel"`` or ``"regression"``."""
+    return model.resolved_task()
 
 
 def _adopt(est: Any, model: Sequential, task: str, fitted: dict[str, Any]) -> None:
