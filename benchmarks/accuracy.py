@@ -27,6 +27,7 @@ threadpoolctl and ``torch.set_num_threads`` cap them again. ``--quick`` runs one
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -47,7 +48,6 @@ FASHION: dict[str, Any] = {
     "activation": "relu",
     "dropout": 0.2,
     "lr": 1e-3,  # Adam's, decayed to 0 along a cosine over the epochs
-    "weight_decay": 0.0,  # > 0: AdamW's decoupled decay of the weight matrices (not the biases)
     "epochs": 30,
     "batch_size": 128,
     "label_smoothing": 0.1,
@@ -58,7 +58,6 @@ DIGITS: dict[str, Any] = {
     "activation": "relu",
     "dropout": 0.2,
     "lr": 1e-3,
-    "weight_decay": 0.0,
     "epochs": 200,
     "batch_size": 32,
     "label_smoothing": 0.1,
@@ -77,44 +76,35 @@ SEED002: dict[str, Any] = {
 
 # -- environment ------------------------------------------------------------------------------
 def limit_threads(n: int) -> dict[str, Any]:
-    """Cap NumPy's BLAS (and torch's pools, if installed) at ``n`` threads; report what holds."""
+    """Cap NumPy's BLAS and torch's pools at ``n`` threads (those installed); report the pools."""
     info: dict[str, Any] = {"threads": n}
-    try:
+    if importlib.util.find_spec("torch"):
         import torch
 
         torch.set_num_threads(n)
-        info["torch_threads"] = torch.get_num_threads()
-    except ImportError:
-        pass
-    try:
+    if importlib.util.find_spec("threadpoolctl"):  # a scikit-learn dependency
         from threadpoolctl import threadpool_info, threadpool_limits
 
         threadpool_limits(limits=n)
-        info["threadpools"] = [
-            {k: pool.get(k) for k in ("internal_api", "num_threads")} for pool in threadpool_info()
-        ]
-    except ImportError:
-        info["threadpools"] = "threadpoolctl not installed; only the environment variables apply"
+        info["pools"] = [(p["internal_api"], p["num_threads"]) for p in threadpool_info()]
     return info
 
 
 def machine_info() -> dict[str, Any]:
     """CPU model, core count, Python and library versions."""
+    from importlib.metadata import PackageNotFoundError, version
+
     cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpuinfo = Path("/proc/cpuinfo")
+    for line in cpuinfo.read_text().splitlines() if cpuinfo.exists() else []:
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
     versions: dict[str, str | None] = {}
     for name in ("numpy", "nablanet", "torch", "scikit-learn"):
         try:
-            from importlib.metadata import version
-
             versions[name] = version(name)
-        except Exception:  # not installed
+        except PackageNotFoundError:
             versions[name] = None
     return {
         "cpu": cpu,
@@ -144,25 +134,18 @@ class Timer:
 
 
 # -- data -------------------------------------------------------------------------------------
-def fashion_data(quick: bool) -> tuple[Any, Any, Any, Any]:
-    """Fashion-MNIST, pixels standardised with the training set's mean and standard deviation."""
+def fashion_data(quick: bool, standardise: bool) -> tuple[Any, Any, Any, Any]:
+    """Fashion-MNIST; ``standardise``: shift and scale all pixels by the training set's mean and
+    standard deviation, else keep them in [0, 1] (what seed 002 feeds its network)."""
     from nablanet.datasets import load_fashion_mnist
 
     X_train, y_train, X_test, y_test = load_fashion_mnist()
     if quick:
-        X_train, y_train, X_test, y_test = X_train[:10000], y_train[:10000], X_test, y_test
+        X_train, y_train = X_train[:10000], y_train[:10000]
+    if not standardise:
+        return X_train, y_train, X_test, y_test
     mean, std = X_train.mean(), X_train.std()  # one scale for all pixels
     return (X_train - mean) / std, y_train, (X_test - mean) / std, y_test
-
-
-def fashion_raw(quick: bool) -> tuple[Any, Any, Any, Any]:
-    """Fashion-MNIST as loaded, pixels in [0, 1] (what seed 002 feeds its network)."""
-    from nablanet.datasets import load_fashion_mnist
-
-    X_train, y_train, X_test, y_test = load_fashion_mnist()
-    if quick:
-        return X_train[:10000], y_train[:10000], X_test, y_test
-    return X_train, y_train, X_test, y_test
 
 
 def digits_data(seed: int) -> tuple[Any, Any, Any, Any]:
@@ -175,15 +158,12 @@ def digits_data(seed: int) -> tuple[Any, Any, Any, Any]:
 
 # -- the models -------------------------------------------------------------------------------
 def nablanet_recipe(recipe: dict[str, Any], data: tuple, seed: int) -> Result:
-    """ReLU MLP, dropout, softmax + cross-entropy, Adam(W) with cosine decay; (accuracy, times)."""
-    import numpy as np
-
+    """ReLU MLP, dropout, softmax + cross-entropy, Adam with cosine decay; (accuracy, times)."""
     import nablanet as nn
     from nablanet.schedules import CosineDecay
 
-    X_train, y_train, X_test, y_test = data
     epochs = recipe["epochs"]
-    optimizer = nn.Adam(CosineDecay(recipe["lr"], epochs), weight_decay=recipe["weight_decay"])
+    optimizer = nn.Adam(CosineDecay(recipe["lr"], epochs))
     model = nn.Sequential.from_sizes(
         recipe["sizes"],
         activation=recipe["activation"],
@@ -194,18 +174,23 @@ def nablanet_recipe(recipe: dict[str, Any], data: tuple, seed: int) -> Result:
         label_smoothing=recipe["label_smoothing"],
         seed=seed,
     )
+    return fit_and_score(model, data, epochs, recipe["batch_size"])
+
+
+def fit_and_score(model: Any, data: tuple, epochs: int, batch_size: int) -> Result:
+    """Time ``model.fit`` on the training part, then score ``model.predict`` on the test part."""
+    import numpy as np
+
+    X_train, y_train, X_test, y_test = data
     with Timer() as timer:
-        model.fit(X_train, y_train, epochs=epochs, batch_size=recipe["batch_size"], verbose=False)
+        model.fit(X_train, y_train, epochs=epochs, batch_size=batch_size, verbose=False)
     return float(np.mean(model.predict(X_test) == y_test)), timer.times
 
 
 def nablanet_seed002(recipe: dict[str, Any], data: tuple, seed: int) -> Result:
     """Seed 002: sigmoid everywhere, sum of squared errors, plain mini-batch SGD."""
-    import numpy as np
-
     import nablanet as nn
 
-    X_train, y_train, X_test, y_test = data
     model = nn.Sequential.from_sizes(
         recipe["sizes"],
         activation="sigmoid",
@@ -215,15 +200,7 @@ def nablanet_seed002(recipe: dict[str, Any], data: tuple, seed: int) -> Result:
         lr=recipe["lr"],
         seed=seed,
     )
-    with Timer() as timer:
-        model.fit(
-            X_train,
-            y_train,
-            epochs=recipe["epochs"],
-            batch_size=recipe["batch_size"],
-            verbose=False,
-        )
-    return float(np.mean(model.predict(X_test) == y_test)), timer.times
+    return fit_and_score(model, data, recipe["epochs"], recipe["batch_size"])
 
 
 def torch_recipe(recipe: dict[str, Any], data: tuple, seed: int) -> Result:
@@ -242,15 +219,7 @@ def torch_recipe(recipe: dict[str, Any], data: tuple, seed: int) -> Result:
             if recipe["dropout"]:
                 layers.append(torch.nn.Dropout(recipe["dropout"]))
     net = torch.nn.Sequential(*layers)
-    weights = [p for name, p in net.named_parameters() if name.endswith("weight")]
-    biases = [p for name, p in net.named_parameters() if name.endswith("bias")]
-    opt = torch.optim.AdamW(
-        [
-            {"params": weights, "weight_decay": recipe["weight_decay"]},
-            {"params": biases, "weight_decay": 0.0},
-        ],
-        lr=recipe["lr"],
-    )
+    opt = torch.optim.Adam(net.parameters(), lr=recipe["lr"])
     epochs, batch = recipe["epochs"], recipe["batch_size"]
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
     loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=recipe["label_smoothing"])
@@ -279,11 +248,8 @@ def sklearn_mlp(hidden: tuple[int, ...], recipe: dict[str, Any], data: tuple, se
     It has no dropout and no schedule; its default L2 penalty alpha=1e-4 stays. Early stopping on
     the training loss is switched off so that it runs every epoch.
     """
-    import numpy as np
-    from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
-    X_train, y_train, X_test, y_test = data
     clf = MLPClassifier(
         hidden_layer_sizes=hidden,
         solver="adam",
@@ -293,22 +259,26 @@ def sklearn_mlp(hidden: tuple[int, ...], recipe: dict[str, Any], data: tuple, se
         n_iter_no_change=recipe["epochs"] + 1,
         random_state=seed,
     )
-    with Timer() as timer, warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit(X_train, y_train)
-    return float(np.mean(clf.predict(X_test) == y_test)), timer.times
+    return sklearn_fit_and_score(clf, data)
 
 
 def sklearn_default(data: tuple, seed: int) -> Result:
     """scikit-learn's default MLPClassifier (100 ReLU units, Adam, 200 epochs) after scaling."""
-    import numpy as np
-    from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    return sklearn_fit_and_score(
+        make_pipeline(StandardScaler(), MLPClassifier(random_state=seed)), data
+    )
+
+
+def sklearn_fit_and_score(clf: Any, data: tuple) -> Result:
+    """Time ``clf.fit`` (silencing "did not converge" at max_iter), score ``clf.predict``."""
+    import numpy as np
+    from sklearn.exceptions import ConvergenceWarning
+
     X_train, y_train, X_test, y_test = data
-    clf = make_pipeline(StandardScaler(), MLPClassifier(random_state=seed))
     with Timer() as timer, warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X_train, y_train)
@@ -318,12 +288,10 @@ def sklearn_default(data: tuple, seed: int) -> Result:
 # -- the plan ---------------------------------------------------------------------------------
 def describe(recipe: dict[str, Any]) -> str:
     sizes = "-".join(str(s) for s in recipe["sizes"])
-    wd = recipe["weight_decay"]
-    optimizer = f"AdamW (wd {wd:g})" if wd else "Adam"
     return (
-        f"{sizes} {recipe['activation']}, dropout {recipe['dropout']}, {optimizer} lr "
-        f"{recipe['lr']:g} cosine, label smoothing {recipe['label_smoothing']}, "
-        f"{recipe['epochs']} epochs, batch {recipe['batch_size']}"
+        f"{sizes} {recipe['activation']}, dropout {recipe['dropout']}, Adam lr {recipe['lr']:g} "
+        f"cosine, label smoothing {recipe['label_smoothing']}, {recipe['epochs']} epochs, "
+        f"batch {recipe['batch_size']}"
     )
 
 
@@ -360,16 +328,6 @@ def plan(quick: bool) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def available(lib: str) -> str | None:
-    """None if ``lib`` can be imported, else the reason it cannot."""
-    module = {"nablanet": "nablanet", "torch": "torch", "sklearn": "sklearn"}[lib]
-    try:
-        __import__(module)
-    except ImportError as exc:
-        return f"skipped: {exc}"
-    return None
-
-
 def run(rows: list[dict[str, Any]], seeds: list[int], quick: bool) -> list[dict[str, Any]]:
     """Train and score every row for every seed, printing progress as it goes."""
     cache: dict[tuple[str, int], tuple] = {}
@@ -380,16 +338,15 @@ def run(rows: list[dict[str, Any]], seeds: list[int], quick: bool) -> list[dict[
             if name == "digits":
                 cache[key] = digits_data(seed)
             else:
-                cache[key] = (fashion_data if name == "fashion" else fashion_raw)(quick)
+                cache[key] = fashion_data(quick, standardise=name == "fashion")
         return cache[key]
 
     results = []
     for row in rows:
         out = {k: v for k, v in row.items() if k != "run"}
-        reason = available(row["lib"])
-        if reason is not None:
-            out["skipped"] = reason
-            print(f"{row['model']} ({row['dataset']}): {reason}", file=sys.stderr, flush=True)
+        if importlib.util.find_spec(row["lib"]) is None:
+            out["skipped"] = f"skipped: {row['lib']} is not installed"
+            print(f"{row['model']} ({row['dataset']}): {out['skipped']}", file=sys.stderr)
             results.append(out)
             continue
         out["accuracy"], out["seconds"], out["cpu_seconds"], out["load"] = [], [], [], []

@@ -1,9 +1,11 @@
 """Fashion-MNIST with a plain multilayer perceptron: the recipe behind the README's results.
 
 Seed 002 ends by training a 784-32-10 sigmoid network with squared error and plain mini-batch
-SGD on MNIST (92.6%). The same forward and backward passes, with a few modern choices, reach
-about 90% on Fashion-MNIST, a harder set of 28x28 clothing images (10 classes, 60,000 for
-training, 10,000 for testing). The choices, each a small change to the seed's equations:
+SGD on MNIST (92.6%). On Fashion-MNIST, a harder set of 28x28 clothing images (10 classes,
+60,000 for training, 10,000 for testing), that setting reaches 0.872. The same forward and
+backward passes with a few modern choices reach 0.906 (this script, seed 0; 0.9057 is the median
+over seeds 0-2 in benchmarks/accuracy.py), in about 1-2 minutes on 2 cores. The choices, each a
+small change to the seed's equations:
 
 - ReLU hidden units, f(z) = max(0, z), f'(z) = 1 where z > 0: the deltas
   delta_l = (delta_{l+1} W_{l+1}^T) * f'(z_l) no longer shrink by sigma' <= 1/4 per layer.
