@@ -80,4 +80,7 @@ def test_incremental_training_matches_in_memory_training(client):
 
     # ParallelPostFit spreads any fitted estimator's predictions over the workers.
     spread = dask_ml_wrappers.ParallelPostFit(in_memory).predict_proba(X_test)
-    np.testing.assert_allclose(spread.compute(), in_memory.predict_proba(X_test_mem), rtol=1e-6)
+    # float32: block-by-block and whole-array products round differently (BLAS blocking).
+    np.testing.assert_allclose(
+        spread.compute(), in_memory.predict_proba(X_test_mem), rtol=1e-5, atol=1e-6
+    )
