@@ -1,15 +1,11 @@
-"""Files in and out for the ``nablanet`` command (:mod:`nablanet.cli`): data, predictions,
-history, and the all-or-nothing output writer."""
+"""Files in and out for the ``nablanet`` command (:mod:`nablanet.cli`): data, predictions and
+history. The command writes its outputs all or nothing with :class:`._atomic.AtomicFiles`."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
-import os
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -269,63 +265,3 @@ def write_history_csv(path: Path, history: Any) -> None:
         writer.writerow(["epoch", *keys])
         for i, epoch in enumerate(history.epoch):
             writer.writerow([epoch + 1, *(repr(history.history[k][i]) for k in keys)])
-
-
-class Outputs:
-    """All-or-nothing output files: ``check`` every target first, ``stage`` each into a
-    temporary file beside it, then ``commit`` renames them all (``os.replace`` is atomic).
-
-    As a context manager: commit on success, discard the staged files on any error.
-    """
-
-    def __enter__(self) -> Outputs:
-        return self
-
-    def __exit__(self, kind: Any, value: Any, traceback: Any) -> None:
-        if kind is None:
-            self.commit()
-        else:
-            self.discard()
-
-    def __init__(self) -> None:
-        self.staged: list[tuple[Path, Path]] = []
-        self.done: list[Path] = []
-
-    @staticmethod
-    def check(target: Any) -> Path:
-        """Raise ``OSError`` naming ``target`` unless it can be written."""
-        path = Path(target)
-        parent = path.absolute().parent
-        if path.is_dir():
-            raise IsADirectoryError(f"cannot write '{path}': it is a directory")
-        if not parent.is_dir():
-            raise FileNotFoundError(f"cannot write '{path}': directory '{parent}' does not exist")
-        if not os.access(parent, os.W_OK | os.X_OK):
-            raise PermissionError(f"cannot write '{path}': directory '{parent}' is not writable")
-        return path
-
-    def stage(self, target: Path, write: Callable[[Path], Any]) -> None:
-        """Run ``write(tmp)`` on a temporary path next to ``target``."""
-        fd, name = tempfile.mkstemp(dir=target.absolute().parent, prefix=f".{target.name}.")
-        os.close(fd)
-        tmp = Path(name)
-        try:
-            write(tmp)
-            os.chmod(tmp, 0o644)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            raise
-        self.staged.append((tmp, target))
-
-    def commit(self) -> None:
-        for tmp, target in self.staged:
-            os.replace(tmp, target)
-            self.done.append(target)
-        self.staged = []
-
-    def discard(self) -> None:
-        for tmp, _ in self.staged:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-        self.staged = []

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import _cli_io as io_
+from ._atomic import AtomicFiles
 from ._validation import check_fraction, check_positive_float, check_positive_int
 from .model_io import read_model
 from .onnx_export import EXPORT_EXAMPLES, add_export_arguments, cmd_export
@@ -124,7 +125,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         check_positive_float("--lr", args.lr)
     if args.early_stopping is not None:
         check_positive_int("--early-stopping", args.early_stopping, minimum=0)
-    outputs = io_.Outputs()
+    outputs = AtomicFiles()
     out = outputs.check(args.out)
     history_paths = []
     if args.history:
@@ -182,7 +183,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 # -- predict / evaluate / info ------------------------------------------------------------
 def cmd_predict(args: argparse.Namespace) -> int:
-    outputs = io_.Outputs()
+    outputs = AtomicFiles()
     target = outputs.check(args.output) if args.output else None
     saved = read_model(args.model)
     model = saved.model

@@ -35,16 +35,14 @@ Examples
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import pathlib
 import sys
-import tempfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._atomic import atomic_write
 from ._validation import check_positive_int
 from .layers import Dense, Dropout, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 
@@ -226,26 +224,10 @@ def to_onnx(
     proto.ir_version = 8  # the oldest IR that allows opset 17; widest runtime support
     onnx.checker.check_model(proto, full_check=True)
     if path is not None:
-        _write_atomic(pathlib.Path(path), proto.SerializeToString())
+        data = proto.SerializeToString()
+        with atomic_write(path) as file:
+            file.write(data)
     return proto
-
-
-def _write_atomic(path: pathlib.Path, data: bytes) -> None:
-    parent = path.absolute().parent
-    if not parent.is_dir():
-        raise FileNotFoundError(f"cannot write {path}: directory {parent} does not exist")
-    tmp = tempfile.NamedTemporaryFile(dir=parent, prefix=f".{path.name}.", delete=False)
-    try:
-        with tmp:
-            tmp.write(data)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.chmod(tmp.name, 0o644)
-        os.replace(tmp.name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp.name)
-        raise
 
 
 EXPORT_EXAMPLES = (

@@ -21,24 +21,25 @@ By hand: ``json.loads(zipfile.ZipFile(p).read("header.json"))``, then for each `
 entry read its ``"file"`` member, compare ``hashlib.sha256(data).hexdigest()`` with
 ``"sha256"`` and ``np.load(io.BytesIO(data), allow_pickle=False)``. Other members are ignored.
 
-Saving is atomic: write a temporary file in the target's directory, fsync, ``os.replace``.
-On any failure the temporary file is removed and an existing target is left untouched.
+Saving is atomic (:func:`nablanet._atomic.atomic_write`): write a temporary file in the
+target's directory, fsync, ``os.replace``. On any failure the temporary file is removed and an
+existing target is left untouched.
 """
 
-import contextlib
 import hashlib
 import importlib.metadata
 import io
 import json
 import os
 import pathlib
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+
+from ._atomic import atomic_write
 
 FORMAT_NAME = "nablanet"
 FORMAT_VERSION = 1
@@ -94,17 +95,6 @@ def _check_arrays(arrays: Any) -> dict[str, np.ndarray]:
     return checked
 
 
-def _check_target(path: pathlib.Path) -> pathlib.Path:
-    """Return the directory that will hold ``path``, or raise an ``OSError`` naming both."""
-    parent = path.absolute().parent
-    if not parent.is_dir():
-        missing = "is not a directory" if parent.exists() else "does not exist"
-        raise FileNotFoundError(f"cannot save model to {path}: directory {parent} {missing}")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise PermissionError(f"cannot save model to {path}: directory {parent} is not writable")
-    return parent
-
-
 def _write_archive(file: Any, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
     """Write the ZIP archive described in the module docstring to the open binary ``file``."""
     with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED) as zf:
@@ -140,27 +130,16 @@ def write_model_file(
         Named arrays of any shape with a bool, integer, float or complex dtype.
 
     Raises ``TypeError`` naming the key if ``header`` is not JSON or an array is not numeric,
-    ``OSError`` naming ``path`` if its directory is missing or unwritable; nothing is written.
+    ``OSError`` naming ``path`` if it is a directory or its directory is missing or unwritable;
+    nothing is written. Any failure while writing leaves an existing ``path`` untouched.
     """
     path = pathlib.Path(path)
     if not isinstance(header, dict):
         raise TypeError(f"header must be a dict, got {type(header).__name__}")
     _check_json(header, "header")
     checked = _check_arrays(arrays)
-    parent = _check_target(path)
-
-    tmp = tempfile.NamedTemporaryFile(dir=parent, prefix=f".{path.name}.", delete=False)
-    try:
-        with tmp:
-            _write_archive(tmp, header, checked)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.chmod(tmp.name, 0o644)  # NamedTemporaryFile makes it private (0o600)
-        os.replace(tmp.name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp.name)
-        raise
+    with atomic_write(path, action="save model to") as file:
+        _write_archive(file, header, checked)
     return path
 
 
