@@ -342,7 +342,7 @@ def test_linear_output_with_bce_from_logits_predicts_probabilities():
     X, y = _logit_data()
     model = nn.Sequential([nn.Dense(1)], loss="bce_with_logits", optimizer="adam", lr=0.05, seed=0)
     model.fit(X, y, epochs=100, batch_size=32)
-    z = model.forward(model._check_X(X))
+    z = model.forward(model.check_X(X))
     proba = model.predict_proba(X)
     np.testing.assert_allclose(proba, 1 / (1 + np.exp(-z.astype(np.float64))), rtol=1e-5)
     assert proba.min() >= 0 and proba.max() <= 1

@@ -10,7 +10,7 @@ import numpy as np
 
 from .gradcheck import relative_error
 from .layers import Layer
-from .losses import FUSED
+from .losses import get_loss
 
 if TYPE_CHECKING:
     from .explain import Explanation
@@ -116,7 +116,7 @@ def model_notes(loss: str, output: Layer | None, K: int) -> list[str]:
         "eqs. 33-35); here delta_k = dL/dz_k is the whole product, summed over every neuron of "
         "the next layer (the seed's Figure 2 remark).",
     ]
-    if output is not None and FUSED.get((type(output).__name__, loss)):
+    if output is not None and get_loss(loss).fused_with(type(output).__name__) is not None:
         notes.append(
             f"Training fuses {type(output).__name__} with {loss}: it computes "
             f"delta{K} directly from the logits, which gives the same delta{K} as above."

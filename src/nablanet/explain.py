@@ -133,16 +133,35 @@ class Explanation:
 
 
 # -- computation --------------------------------------------------------------------------
-def _groups(layers: list[Layer]) -> list[tuple[Dense, Activation | None, list[Dropout]]]:
+@dataclass
+class _Group:
+    """A Dense layer with the activation (and any dropout) after it, by layer index."""
+
+    dense: int
+    activation: int | None = None
+    dropouts: list[int] = field(default_factory=list)
+
+    @property
+    def output(self) -> int:
+        """Index of the layer whose output is ``a_k``."""
+        return self.dense if self.activation is None else self.activation
+
+    @property
+    def after(self) -> int:
+        """Index of the first layer of the next group."""
+        return max([self.output, *self.dropouts]) + 1
+
+
+def _groups(layers: list[Layer]) -> list[_Group]:
     """Pair each Dense layer with the activation (and any dropout) after it."""
-    groups: list[tuple[Dense, Activation | None, list[Dropout]]] = []
+    groups: list[_Group] = []
     for i, layer in enumerate(layers):
         if isinstance(layer, Dense):
-            groups.append((layer, None, []))
+            groups.append(_Group(i))
         elif isinstance(layer, Dropout) and groups:
-            groups[-1][2].append(layer)
-        elif isinstance(layer, Activation) and groups and groups[-1][1] is None:
-            groups[-1] = (groups[-1][0], layer, groups[-1][2])
+            groups[-1].dropouts.append(i)
+        elif isinstance(layer, Activation) and groups and groups[-1].activation is None:
+            groups[-1].activation = i
         else:
             raise ValueError(
                 f"explain pairs each Dense layer with one activation after it; layer {i} "
@@ -211,109 +230,97 @@ def explain(
     -------
     Explanation
     """
-    from .training.loop import _prepare
-
     h = check_positive_float("h", h)
     if max_fd is not None:
         max_fd = check_positive_int("max_fd", max_fd)
     rng = as_generator(seed)
-    model._require_built()
+    if not getattr(model, "built", False):
+        raise ValueError("the model is not built yet: call fit(X, y) or build(n_features) first")
     twin = model.clone(dtype="float64")
     twin.task = model.task
     groups = _groups(twin.layers)
     X, y = _as_batch(x, y)
-    X, Y = _prepare(twin, X, y)
-    loss_fn, l2_layers = twin.loss, [g[0] for g in groups if g[0].l2]
-
-    def penalty() -> float:
-        return sum(dense.penalty() for dense in l2_layers)
-
-    def run_from(k: int, value: Array, stage: str) -> float:
-        """Loss with ``value`` as ``z_k`` (stage "z") or ``a_k`` (stage "a"), k from 0."""
-        out = value
-        for j in range(k, len(groups)):
-            dense, act, _ = groups[j]
-            if j > k or stage == "x":
-                out = dense.forward(out)
-            if act is not None and (j > k or stage != "a"):
-                out = act.forward(out)
-        return loss_fn.forward(out, Y) + penalty()
-
-    # forward
-    a_prev, zs, as_ = X, [], []
-    for dense, act, _ in groups:
-        z = dense.forward(a_prev).copy()
-        a = act.forward(z).copy() if act is not None else z.copy()
-        zs.append(z)
-        as_.append(a)
-        a_prev = a
-    loss = loss_fn.forward(as_[-1], Y) + penalty()
-    grad = loss_fn.backward().copy()
-
-    # backward, through each layer's own backward
-    records: list[dict[str, Array]] = [{} for _ in groups]
-    for k in reversed(range(len(groups))):
-        dense, act, _ = groups[k]
-        if act is not None:
-            act.forward(zs[k])  # restore the activation's cache
-        delta = act.backward(grad).copy() if act is not None else grad.copy()
-        dense.forward(X if k == 0 else as_[k - 1])
+    X, Y = twin.prepare(X, y)
+    denses = [layer for layer in twin.layers if isinstance(layer, Dense)]  # one per group
+    for dense in denses:
         dense.need_input_grad = True
-        below = dense.backward(delta).copy()
-        records[k] = dict(
-            dL_da=grad, delta=delta, dW=dense.grads["W"].copy(), db=dense.grads["b"].copy()
-        )
-        grad = below
 
-    # finite differences
+    def loss_from(start: int, value: Array) -> float:
+        """The loss (unfused, L2 included) with ``value`` as the input of layer ``start``."""
+        return twin.loss.forward(twin.forward(value, start=start), Y) + twin.penalty()
+
+    # forward: every layer's output, then the loss of the whole network's output
+    outputs: list[Array] = []
+    twin.forward(X, trace=outputs)
+    loss = twin.loss.forward(outputs[-1], Y) + twin.penalty()
+    # backward: dL/d(input) of every layer, through each layer's own backward
+    grad_out = twin.loss.backward().copy()  # dL/d(output of the last layer)
+    grad_in: list[Array] = []
+    twin.backward(grad_out, trace=grad_in)
+    grad_in.reverse()  # grad_in[i] = dL/d(input of layer i)
+
+    def d_output(i: int) -> Array:
+        """dL/d(output of layer i)."""
+        return grad_in[i + 1] if i + 1 < len(grad_in) else grad_out
+
     def pick(size: int) -> Any:
         if max_fd is None or size <= max_fd:
             return None
         return rng.choice(size, size=max_fd, replace=False)
 
     def objective() -> float:
-        return run_from(0, X, "x")
+        return loss_from(0, X)
 
     traces = []
-    for k, (dense, act, dropouts) in enumerate(groups):
+    for k, (group, dense) in enumerate(zip(groups, denses, strict=True)):
         W, b = dense.params["W"], dense.params["b"]
+        z, a = outputs[group.dense], outputs[group.output]
         fd = {
             "dW_fd": numerical_gradient(objective, W, h, pick(W.size)),
             "db_fd": numerical_gradient(objective, b, h, pick(b.size)),
         }
-        for stage, key, base in (("z", "delta_fd", zs[k]), ("a", "dL_da_fd", as_[k])):
-            buf = base.copy()
-            f = functools.partial(run_from, k, buf, stage)
-            if stage == "a" and k == len(groups) - 1:
-                fd[key] = _output_fd(f, buf, h, pick(buf.size))
-            else:
-                fd[key] = numerical_gradient(f, buf, h, pick(buf.size))
+        # delta_k: the loss as a function of z_k (the input of the activation, if any)
+        z_buf = z.copy()
+        fd["delta_fd"] = numerical_gradient(
+            functools.partial(loss_from, group.dense + 1, z_buf), z_buf, h, pick(z.size)
+        )
+        # dL/da_k: the loss as a function of a_k (the input of the next group)
+        a_buf = a.copy()
+        f = functools.partial(loss_from, group.after, a_buf)
+        fd_a = _output_fd if k == len(groups) - 1 else numerical_gradient
+        fd["dL_da_fd"] = fd_a(f, a_buf, h, pick(a.size))
+        act = twin.layers[group.activation] if group.activation is not None else None
         name = type(act).__name__ if act is not None else "Identity"
         equations, refs = equations_for(k + 1, len(groups), name, dense.l2, twin.loss.name)
         notes = [
-            f"Dropout(rate={d.rate}) after this layer is off, as at inference "
-            "(training would zero each unit with that probability and scale the rest)"
-            for d in dropouts
+            f"Dropout(rate={getattr(twin.layers[i], 'rate', '?')}) after this layer is off, as "
+            "at inference (training would zero each unit with that probability and scale the rest)"
+            for i in group.dropouts
         ]
         traces.append(
             LayerTrace(
                 k=k + 1,
                 activation=name,
-                a_prev=(X if k == 0 else as_[k - 1]).copy(),
+                a_prev=(X if k == 0 else outputs[groups[k - 1].output]).copy(),
                 W=W.copy(),
                 b=b.copy(),
-                z=zs[k],
-                a=as_[k],
+                z=z,
+                a=a,
                 equations=equations,
                 refs=refs,
                 notes=notes,
-                **records[k],
+                dL_da=d_output(group.output),
+                delta=d_output(group.dense),
+                dW=dense.grads["W"].copy(),
+                db=dense.grads["b"].copy(),
                 **fd,
             )
         )
+    last = groups[-1].activation
+    last_activation = twin.layers[last] if last is not None else None
     return Explanation(
         X, Y, twin.loss.name, float(loss), loss_equations(twin.loss.name, len(groups)),
-        traces, model_notes(twin.loss.name, groups[-1][1], len(groups)),
+        traces, model_notes(twin.loss.name, last_activation, len(groups)),
     )  # fmt: skip
 
 

@@ -128,8 +128,6 @@ def gradcheck(
     seed : None, int or Generator
         Chooses the entries when ``max_checks`` is smaller than an array.
     """
-    from .training.loop import _prepare
-
     h = check_positive_float("h", h)
     rng = as_generator(seed)
     twin = model.clone(dtype="float64")
@@ -137,21 +135,16 @@ def gradcheck(
         Xc = np.asarray(X, dtype=np.float64)
         twin.build(Xc.shape[1] if Xc.ndim == 2 else 1)
     twin.task = model.task
-    Xc, Y = _prepare(twin, X, y)
-
-    def objective() -> float:
-        out = Xc
-        for layer in twin._train_layers:
-            out = layer.forward(out, False)
-        value = twin._train_loss.forward(out, Y)
-        return value + sum(layer.penalty() for layer in twin._l2_layers)
-
-    objective()
-    grad = twin._train_loss.backward()
-    for layer in reversed(twin._train_layers):
+    Xc, Y = twin.prepare(X, y)
+    for layer in twin.layers:
         if isinstance(layer, Dense):
             layer.need_input_grad = True  # exercise every backward fully
-        grad = layer.backward(grad)
+
+    def objective() -> float:
+        return twin.compute_loss(Xc, Y)
+
+    # in inference mode (dropout off): the gradient of the same deterministic objective
+    twin.loss_and_grads(Xc, Y, training=False)
 
     scale = max(
         (float(np.abs(g).max()) for la in twin.layers for g in la.grads.values()), default=0

@@ -1,7 +1,11 @@
 r"""Loss functions. Each states its reduction; every ``backward`` already includes the ``1/n``.
 
-Contract: ``forward(y_pred, y_true) -> float`` caches what ``backward() -> dL/dy_pred`` needs.
-``y_pred`` and ``y_true`` are both of shape ``(n_samples, n_outputs)``.
+Contract: ``forward(y_pred, y_true, sample_weight=None) -> float`` caches what
+``backward() -> dL/dy_pred`` needs. ``y_pred`` and ``y_true`` are both of shape
+``(n_samples, n_outputs)``; ``sample_weight``, of shape ``(n_samples,)``, turns the mean over the
+batch into the weighted mean :math:`\sum_i s_i \ell_i / \sum_i s_i` (scikit-learn's and PyTorch's
+convention; integer weights act like repeated samples). ``backward`` may be called again and
+returns the same gradient.
 
 =====================================  ======================================================  ==========
 name                                   value (``n`` samples, ``k`` outputs)                     from
@@ -15,8 +19,13 @@ name                                   value (``n`` samples, ``k`` outputs)     
 ``softmax_cross_entropy``              CE of :math:`\mathrm{softmax}(z)` from logits ``z``, stable
 =====================================  ======================================================  ==========
 
+With ``sample_weight``, read :math:`\frac1n\sum_i` as :math:`\sum_i s_i / \sum_i s_i`. The two binary
+cross-entropies take ``outputs="sum"`` to add the ``k`` outputs of a sample instead of averaging
+them (scikit-learn's multilabel log-loss).
+
 No loss takes an activation: the fused forms are separate classes, and
-:class:`nablanet.Sequential` uses them when a Sigmoid/Softmax output meets BCE/CE.
+:class:`nablanet.Sequential` uses them when a Sigmoid/Softmax output meets BCE/CE
+(:meth:`Loss.fused_with`).
 """
 
 from __future__ import annotations
@@ -29,6 +38,33 @@ from ._validation import check_choice
 from .functional import sigmoid, softplus
 
 Array = np.ndarray
+#: The factor each row's loss is multiplied by: ``1/n`` (a float) or ``s_i / sum(s)`` (n, 1).
+RowScale = float | Array
+
+
+def row_scale(n: int, sample_weight: Array | None, dtype: Any, k: int = 1) -> RowScale:
+    r"""The weight of each row in a batch mean: :math:`1/(nk)`, or :math:`s_i / (k\sum_j s_j)`.
+
+    ``k`` is the number of outputs averaged within a row (1 when they are summed). A batch whose
+    weights sum to zero gets all-zero factors: it contributes nothing.
+    """
+    if sample_weight is None:
+        return 1.0 / (n * k)
+    s = np.asarray(sample_weight, dtype=dtype).reshape(n, 1)
+    total = float(s.sum()) * k
+    return s / total if total > 0 else np.zeros_like(s)
+
+
+def weighted_sum(a: Array, b: Array | None, r: RowScale) -> float:
+    r""":math:`\sum_{ij} r_i\, a_{ij} b_{ij}` (``b`` omitted: :math:`\sum_{ij} r_i a_{ij}`).
+
+    One pass (``np.vdot``) when ``r`` is a scalar.
+    """
+    if b is None:
+        return r * float(a.sum()) if isinstance(r, float) else float(np.vdot(r, a.sum(axis=1)))
+    if isinstance(r, float):
+        return r * float(np.vdot(a, b))
+    return float(np.vdot(a * r, b))
 
 
 class Loss:
@@ -38,40 +74,52 @@ class Loss:
     #: True for losses that take logits (the fused forms).
     from_logits: ClassVar[bool] = False
 
-    def forward(self, y_pred: Array, y_true: Array) -> float:
-        """Return the mean loss over the batch; cache what ``backward`` needs."""
+    def forward(self, y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> float:
+        """Return the (weighted) mean loss over the batch; cache what ``backward`` needs."""
         raise NotImplementedError
 
     def backward(self) -> Array:
         """Return ``dL/dy_pred`` of shape (n_samples, n_outputs), the ``1/n`` included."""
         raise NotImplementedError
 
-    def __call__(self, y_pred: Array, y_true: Array) -> float:
-        return self.forward(y_pred, y_true)
+    def fused_with(self, activation: str) -> Loss | None:
+        """The stable loss from logits that equals ``activation`` followed by this loss, if any.
+
+        ``activation`` is a layer class name, e.g. ``"Softmax"``.
+        """
+        return None
+
+    def __call__(self, y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> float:
+        return self.forward(y_pred, y_true, sample_weight)
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name}
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Copies and pickles keep the settings, not the caches of the last batch."""
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
     def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        return f"{type(self).__name__}({args})"
 
 
 class _Squared(Loss):
-    """Squared error family: ``scale * sum((a - y)^2) / denominator``."""
+    """Squared error family: ``scale * sum_j (a_j - y_j)^2`` per row, averaged over outputs or not,
+    then (weighted) mean over the rows."""
 
     scale: ClassVar[float] = 1.0
+    mean_over_outputs: ClassVar[bool] = False
 
-    def _denominator(self, y: Array) -> int:
-        raise NotImplementedError
-
-    def forward(self, y_pred: Array, y_true: Array) -> float:
-        self._diff = y_pred - y_true
-        self._den = self._denominator(y_true)
-        return self.scale * float(np.vdot(self._diff, self._diff)) / self._den
+    def forward(self, y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> float:
+        k = y_true.shape[1] if self.mean_over_outputs else 1
+        self._r = row_scale(len(y_true), sample_weight, y_pred.dtype, k)
+        self._diff = y_pred - y_true  # a - y
+        return self.scale * weighted_sum(self._diff, self._diff, self._r)
 
     def backward(self) -> Array:
-        r""":math:`dL/da = 2\,\text{scale}\,(a - y) / \text{denominator}`."""
-        return self._diff * self._diff.dtype.type(2.0 * self.scale / self._den)
+        r""":math:`dL/da = 2\,\text{scale}\,(a - y) / n` (``1/(nk)`` when averaged over outputs)."""
+        return self._diff * (2.0 * self.scale * self._r)
 
 
 class MeanSquaredError(_Squared):
@@ -81,9 +129,7 @@ class MeanSquaredError(_Squared):
     """
 
     name = "mse"
-
-    def _denominator(self, y: Array) -> int:
-        return y.size
+    mean_over_outputs = True
 
 
 class SumSquaredError(_Squared):
@@ -95,22 +141,16 @@ class SumSquaredError(_Squared):
 
     name = "sum_squared_error"
 
-    def _denominator(self, y: Array) -> int:
-        return y.shape[0]
-
 
 class HalfSquaredError(_Squared):
     r"""Per sample :math:`\frac12\sum_j (a_j - y_j)^2`, averaged over the batch.
 
-    The "divide by 2 so the 2 cancels" convention of seeds 001 and 003.
-    Backward: :math:`\frac{1}{n}(a - y)`.
+    The "divide by 2 so the 2 cancels" convention of seeds 001 and 003 (and scikit-learn's
+    squared-error gradient). Backward: :math:`\frac{1}{n}(a - y)`.
     """
 
     name = "half_squared_error"
     scale = 0.5
-
-    def _denominator(self, y: Array) -> int:
-        return y.shape[0]
 
 
 def _clip(a: Array) -> Array:
@@ -118,25 +158,48 @@ def _clip(a: Array) -> Array:
     return np.clip(a, eps, 1 - eps)
 
 
-class BinaryCrossEntropy(Loss):
+class _PerOutput(Loss):
+    """A binary cross-entropy: its ``k`` outputs per sample are averaged or summed."""
+
+    def __init__(self, outputs: str = "mean") -> None:
+        self.outputs = check_choice("outputs", outputs, ("mean", "sum"))
+
+    def _row_scale(self, y: Array, sample_weight: Array | None, dtype: Any) -> RowScale:
+        k = y.shape[1] if self.outputs == "mean" else 1
+        return row_scale(len(y), sample_weight, dtype, k)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        if self.outputs != "mean":
+            config["outputs"] = self.outputs
+        return config
+
+
+class BinaryCrossEntropy(_PerOutput):
     r"""Binary cross-entropy on probabilities ``a`` in (0, 1), mean over samples and outputs.
 
     .. math:: L = -\frac{1}{nk}\sum y \log a + (1 - y)\log(1 - a)
 
     ``a`` is clipped to :math:`[\epsilon, 1-\epsilon]` (machine epsilon of its dtype).
-    Backward: :math:`\frac{1}{nk}\,\frac{a - y}{a(1 - a)}`.
+    Backward: :math:`\frac{1}{nk}\,\frac{a - y}{a(1 - a)}`. With ``outputs="sum"`` the ``1/k``
+    goes.
     """
 
     name = "binary_cross_entropy"
 
-    def forward(self, y_pred: Array, y_true: Array) -> float:
+    def forward(self, y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> float:
         a = _clip(y_pred)
         self._a, self._y = a, y_true
-        return float(-np.mean(y_true * np.log(a) + (1 - y_true) * np.log1p(-a)))
+        self._r = self._row_scale(y_true, sample_weight, a.dtype)
+        log_likelihood = y_true * np.log(a) + (1 - y_true) * np.log1p(-a)
+        return -weighted_sum(log_likelihood, None, self._r)
 
     def backward(self) -> Array:
         a, y = self._a, self._y
-        return (a - y) / (a * (1 - a)) / y.size
+        return (a - y) / (a * (1 - a)) * self._r
+
+    def fused_with(self, activation: str) -> Loss | None:
+        return SigmoidBinaryCrossEntropy(self.outputs) if activation == "Sigmoid" else None
 
 
 class CategoricalCrossEntropy(Loss):
@@ -149,35 +212,40 @@ class CategoricalCrossEntropy(Loss):
 
     name = "categorical_cross_entropy"
 
-    def forward(self, y_pred: Array, y_true: Array) -> float:
+    def forward(self, y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> float:
         self._a, self._y = _clip(y_pred), y_true
-        return float(-np.sum(y_true * np.log(self._a)) / y_true.shape[0])
+        self._r = row_scale(len(y_true), sample_weight, y_pred.dtype)
+        return -weighted_sum(y_true, np.log(self._a), self._r)
 
     def backward(self) -> Array:
-        return -self._y / self._a / self._y.shape[0]
+        return -self._y / self._a * self._r
+
+    def fused_with(self, activation: str) -> Loss | None:
+        return SoftmaxCrossEntropy() if activation == "Softmax" else None
 
 
-class SigmoidBinaryCrossEntropy(Loss):
+class SigmoidBinaryCrossEntropy(_PerOutput):
     r"""Sigmoid followed by binary cross-entropy, from logits ``z``; mean over samples and outputs.
 
     .. math:: L = \frac{1}{nk}\sum \mathrm{softplus}(z) - y z,\qquad
               \frac{\partial L}{\partial z} = \frac{\sigma(z) - y}{nk}
 
-    Finite for any finite ``z``, where ``log(sigmoid(z))`` would underflow.
+    Finite for any finite ``z``, where ``log(sigmoid(z))`` would underflow. With
+    ``outputs="sum"`` the ``1/k`` goes.
     """
 
     name = "sigmoid_binary_cross_entropy"
     from_logits = True
 
-    def forward(self, y_pred: Array, y_true: Array) -> float:
+    def forward(self, y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> float:
         self._z, self._y = y_pred, y_true
-        return float(np.mean(softplus(y_pred) - y_true * y_pred))
+        self._r = self._row_scale(y_true, sample_weight, y_pred.dtype)
+        per_element = softplus(y_pred) - y_true * y_pred
+        return weighted_sum(per_element, None, self._r)
 
     def backward(self) -> Array:
-        grad = sigmoid(self._z)
-        grad -= self._y
-        grad *= grad.dtype.type(1.0 / self._y.size)
-        return grad
+        p = sigmoid(self._z)  # a fresh array
+        return np.multiply(p - self._y, self._r, out=p)  # (sigma(z) - y) / n
 
 
 class SoftmaxCrossEntropy(Loss):
@@ -190,20 +258,19 @@ class SoftmaxCrossEntropy(Loss):
     name = "softmax_cross_entropy"
     from_logits = True
 
-    def forward(self, y_pred: Array, y_true: Array) -> float:
-        # ufunc.reduce directly: the .max()/.sum() methods add a Python wrapper per call
-        shifted = y_pred - np.maximum.reduce(y_pred, axis=1, keepdims=True)  # z - max z per row
+    def forward(self, y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> float:
+        shifted = y_pred - y_pred.max(axis=1, keepdims=True)  # z - max z per row: exp <= 1
         p = np.exp(shifted)
-        total = np.add.reduce(p, axis=1, keepdims=True)  # (n, 1)
+        total = p.sum(axis=1, keepdims=True)  # (n, 1)
         p /= total
         self._p, self._y = p, y_true  # softmax(z), kept for backward
+        self._r = row_scale(len(y_true), sample_weight, y_pred.dtype)
         log_p = np.subtract(shifted, np.log(total), out=shifted)  # log-sum-exp form of log p
-        return -float(np.vdot(y_true, log_p)) / y_true.shape[0]
+        return -weighted_sum(y_true, log_p, self._r)
 
     def backward(self) -> Array:
-        grad = self._p  # owned by this loss: turned into (p - y) / n in place
-        grad -= self._y
-        grad *= grad.dtype.type(1.0 / self._y.shape[0])
+        grad = self._p - self._y  # p - y: a new array; the cached p stays as it is
+        grad *= self._r  # / n
         return grad
 
 
@@ -230,16 +297,19 @@ ALIASES = {
     "bce_with_logits": "sigmoid_binary_cross_entropy",
 }
 
-#: (output activation class name, loss name) -> the fused loss used in training.
-FUSED = {
-    ("Sigmoid", "binary_cross_entropy"): "sigmoid_binary_cross_entropy",
-    ("Softmax", "categorical_cross_entropy"): "softmax_cross_entropy",
-}
 
-
-def get_loss(name: str | Loss) -> Loss:
-    """Return a loss instance for ``name`` (canonical name or alias); instances pass through."""
+def get_loss(name: str | dict[str, Any] | Loss) -> Loss:
+    """Return a loss for ``name`` (canonical name or alias, or a ``get_config()`` dict such as
+    ``{"name": "binary_cross_entropy", "outputs": "sum"}``); instances pass through."""
     if isinstance(name, Loss):
         return name
+    kwargs: dict[str, Any] = {}
+    if isinstance(name, dict):
+        kwargs = dict(name)
+        name = kwargs.pop("name", None)
     key = ALIASES.get(name, name) if isinstance(name, str) else name
-    return LOSSES[check_choice("loss", key, list(LOSSES) + list(ALIASES))]()
+    cls = LOSSES[check_choice("loss", key, list(LOSSES) + list(ALIASES))]
+    try:
+        return cls(**kwargs)
+    except TypeError:
+        raise ValueError(f"loss {key!r} takes no settings {sorted(kwargs)}") from None

@@ -3,6 +3,21 @@
 Data flows one way: checked input -> ``forward`` through the layers -> loss -> ``backward``
 through the layers in reverse -> optimizer step. :meth:`Sequential.fit` drives that loop
 (:mod:`nablanet.training.loop`) and calls the callbacks.
+
+The engine, public so that every front end uses the same one (the training loop,
+:func:`nablanet.gradcheck`, :func:`nablanet.explain` and the scikit-learn estimators):
+
+==================================  ==========================================================
+``prepare(X, y)``                   checked ``X`` and the target matrix ``Y`` (builds the model)
+``forward(X, training, ...)``       the one forward pass (optionally only up to the loss's input)
+``backward(grad, ...)``             the one backward pass; fills every layer's ``grads``
+``compute_loss(X, Y, w)``           the training objective at the current weights (no gradients)
+``loss_and_grads(X, Y, w)``         forward, loss and backward of one batch
+``apply_gradients()``               one optimizer step from the gradients
+``train_step(X, Y, w)``             ``loss_and_grads`` then ``apply_gradients``
+``parameters_to_vector()``          all the weights as one flat array (and back:
+                                    ``vector_to_parameters``; gradients: ``gradients_to_vector``)
+==================================  ==========================================================
 """
 
 from __future__ import annotations
@@ -17,6 +32,7 @@ from ._shorthand import layers_from_sizes
 from ._validation import (
     as_generator,
     check_array,
+    check_consistent_length,
     check_dtype,
     check_fraction,
     check_n_features,
@@ -27,10 +43,10 @@ from .describe import info_text, summary_text
 from .functional import all_finite, sigmoid, softmax
 from .layers import Dense, Layer, Sigmoid, Softmax, layer_from_config
 from .layers.packing import pack_parameters
-from .losses import FUSED, Loss, get_loss
+from .losses import Loss, get_loss
 from .metrics import METRIC_NAMES
 from .optimizers import Optimizer, get_optimizer, optimizer_from_config
-from .targets import CATEGORICAL_LOSSES, CLASSIFICATION_LOSSES
+from .targets import CATEGORICAL_LOSSES, CLASSIFICATION_LOSSES, infer_task, prepare_targets
 
 Array = np.ndarray
 Weights = list[dict[str, Array]]
@@ -202,7 +218,7 @@ class Sequential:
         first_dense = next((la for la in self.layers if isinstance(la, Dense)), None)
         if first_dense is not None and self.layers.index(first_dense) == 0:
             first_dense.need_input_grad = False
-        self._packed = pack_parameters(self.layers, self.dtype)
+        self._flat = pack_parameters(self.layers, self.dtype)
         self.built = True
         self._bind()
 
@@ -219,15 +235,14 @@ class Sequential:
                 UserWarning,
                 stacklevel=3,
             )
-        fused = FUSED.get((type(last).__name__, self.loss.name))
+        fused = self.loss.fused_with(type(last).__name__)
         if fused is not None:
             self._train_layers = self.layers[:-1]
-            self._train_loss = get_loss(fused)
+            self._train_loss = fused
         else:
             self._train_layers = list(self.layers)
             self._train_loss = self.loss
-        self._l2_layers = [la for la in self.layers if isinstance(la, Dense) and la.l2]
-        self.optimizer.build(self.slots(), self._packed)
+        self.optimizer.build(self.slots(), self._flat)
 
     def slots(self) -> list[tuple[str, Array, Array]]:
         """``(key, param, grad)`` for every parameter, keys like ``"layers.0.W"``."""
@@ -254,37 +269,141 @@ class Sequential:
                 "the model is not built yet: call fit(X, y) or build(n_features) first"
             )
 
-    # -- computation ----------------------------------------------------------------------
-    def forward(self, X: Array, training: bool = False) -> Array:
-        """Run every layer on the prepared batch ``X`` of shape (n_samples, n_features)."""
+    # -- the engine -----------------------------------------------------------------------
+    @property
+    def training_loss(self) -> Loss:
+        """The loss training minimises: ``loss``, or its fused form from logits when the last
+        layer is the matching activation (Sigmoid + BCE, Softmax + CE)."""
+        self._require_built()
+        return self._train_loss
+
+    def forward(
+        self,
+        X: Array,
+        training: bool = False,
+        *,
+        loss_input: bool = False,
+        start: int = 0,
+        trace: list[Array] | None = None,
+    ) -> Array:
+        """Run the layers on the prepared batch ``X`` of shape (n_samples, n_features).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Already checked (see :meth:`prepare`); the input of layer ``start``.
+        training : bool
+            Training mode: dropout is on, and layers may return buffers they reuse.
+        loss_input : bool
+            Stop where :attr:`training_loss` takes over: before a fused output activation, so
+            the result is the logits; the whole network otherwise.
+        start : int
+            Index of the first layer to run (``X`` is then that layer's input).
+        trace : list, optional
+            Receives a copy of every layer's output, in order (for teaching tools).
+        """
+        stop = len(self._train_layers) if loss_input else len(self.layers)
         out = X
-        for layer in self.layers:
+        for layer in self.layers[start:stop]:
             out = layer.forward(out, training)
+            if trace is not None:
+                trace.append(out.copy())
         return out
 
-    def backward(self, grad: Array) -> Array:
-        """Back-propagate ``dL/d(output)`` through every layer; return ``dL/dX``."""
-        for layer in reversed(self.layers):
+    def backward(
+        self, grad: Array, *, loss_input: bool = False, trace: list[Array] | None = None
+    ) -> Array:
+        """Back-propagate ``dL/d(output)`` through the layers in reverse; return ``dL/dX``.
+
+        Every layer's ``grads`` is filled on the way. With ``loss_input=True``, ``grad`` is
+        ``dL/d(logits)`` from :attr:`training_loss` and a fused output activation is skipped.
+        Call after :meth:`forward` on the same batch. ``trace`` receives a copy of
+        ``dL/d(input)`` of every layer, last layer first.
+        """
+        layers = self._train_layers if loss_input else self.layers
+        for layer in reversed(layers):
             grad = layer.backward(grad)
+            if trace is not None:
+                trace.append(grad.copy())
         return grad
 
-    def train_step(self, xb: Array, yb: Array) -> tuple[float, Array]:
-        """One gradient step on a batch: forward, loss, backward, optimizer update.
+    def penalty(self) -> float:
+        r"""The L2 terms :math:`\sum_k \frac{\lambda_k}{2}\|W_k\|^2` of the Dense layers."""
+        return sum(layer.penalty() for layer in self.layers if isinstance(layer, Dense))
 
-        Returns the batch loss (L2 penalty included) and the training output (logits when
-        the output activation is fused into the loss).
+    def compute_loss(self, X: Array, Y: Array, sample_weight: Array | None = None) -> float:
+        """The training objective on a prepared batch at the current weights, in inference mode
+        (dropout off): :attr:`training_loss` (weighted by ``sample_weight``) plus :meth:`penalty`.
         """
-        out = xb
-        for layer in self._train_layers:
-            out = layer.forward(out, True)
-        loss = self._train_loss.forward(out, yb)
-        grad = self._train_loss.backward()
-        for layer in reversed(self._train_layers):
-            grad = layer.backward(grad)
-        if self._l2_layers:  # the penalty of the weights the loss was computed with
-            loss += sum(layer.penalty() for layer in self._l2_layers)
+        out = self.forward(X, loss_input=True)
+        return self._train_loss.forward(out, Y, sample_weight) + self.penalty()
+
+    def loss_and_grads(
+        self, X: Array, Y: Array, sample_weight: Array | None = None, *, training: bool = True
+    ) -> tuple[float, Array]:
+        """Forward, loss and backward on one prepared batch.
+
+        Fills every layer's ``grads`` with :math:`dL/d\theta` of the batch's loss.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+        Y : ndarray of shape (n_samples, n_outputs)
+            Targets as :meth:`prepare` returns them.
+        sample_weight : ndarray of shape (n_samples,), optional
+            The loss becomes the weighted mean over the batch.
+        training : bool
+            Training mode (dropout on); False gives the gradient of :meth:`compute_loss`.
+
+        Returns
+        -------
+        loss : float
+            The batch loss, L2 penalty included.
+        output : ndarray of shape (n_samples, n_outputs)
+            What the loss compared with ``Y`` (logits when the output activation is fused);
+            a buffer that the next step overwrites.
+        """
+        out = self.forward(X, training, loss_input=True)
+        loss = self._train_loss.forward(out, Y, sample_weight)
+        self.backward(self._train_loss.backward(), loss_input=True)
+        return loss + self.penalty(), out  # the penalty of the weights the loss was computed with
+
+    def apply_gradients(self) -> None:
+        """One optimizer step: update every parameter in place from its gradient."""
         self.optimizer.step()
+
+    def train_step(
+        self, X: Array, Y: Array, sample_weight: Array | None = None
+    ) -> tuple[float, Array]:
+        """One gradient step on a prepared batch: :meth:`loss_and_grads`, then
+        :meth:`apply_gradients`. Returns what :meth:`loss_and_grads` returns."""
+        loss, out = self.loss_and_grads(X, Y, sample_weight)
+        self.apply_gradients()
         return loss, out
+
+    def parameters_to_vector(self, out: Array | None = None) -> Array:
+        """All parameters, layer by layer, as one flat array (a copy; written into ``out``
+        if given). The order is that of :meth:`slots`."""
+        self._require_built()
+        if out is None:
+            return self._flat[0].copy()
+        np.copyto(out, self._flat[0])
+        return out
+
+    def vector_to_parameters(self, vector: Array) -> None:
+        """Copy a flat array (as :meth:`parameters_to_vector` returns) into the parameters."""
+        self._require_built()
+        flat = self._flat[0]
+        if np.shape(vector) != flat.shape:
+            raise ValueError(
+                f"expected a vector of {flat.size} parameters, got shape {np.shape(vector)}"
+            )
+        np.copyto(flat, vector, casting="same_kind")
+
+    def gradients_to_vector(self) -> Array:
+        """The gradients of the last :meth:`backward`, as one flat array (a copy)."""
+        self._require_built()
+        return self._flat[1].copy()
 
     def resolved_task(self) -> str:
         """The task fitted on, or the one the loss and output width imply before any fit:
@@ -304,7 +423,8 @@ class Sequential:
         return self.loss.name in CATEGORICAL_LOSSES | CLASSIFICATION_LOSSES
 
     # -- data in --------------------------------------------------------------------------
-    def _check_X(self, X: Any) -> Array:
+    def check_X(self, X: Any) -> Array:
+        """``X`` as a finite 2-D array of the model's dtype (and width, once built)."""
         if (
             type(X) is np.ndarray
             and X.dtype == self.dtype
@@ -319,6 +439,22 @@ class Sequential:
             assert self.input_dim is not None
             check_n_features(arr, self.input_dim)
         return arr
+
+    def prepare(self, X: Any, y: Any) -> tuple[Array, Array]:
+        """Checked ``X`` and the target matrix ``Y`` of shape (n_samples, n_outputs) that the
+        loss compares with; builds the model on first use and fixes its task."""
+        Xc = self.check_X(X)
+        if not getattr(self, "built", False):
+            self.build(Xc.shape[1])
+        y_arr = np.asarray(y)
+        if y_arr.dtype.kind in "USO":
+            # prepare_targets raises the clear error; do not let infer_task compare strings first
+            prepare_targets(y_arr, self.n_outputs, "regression", self.dtype)
+        task = self.task or infer_task(self.loss.name, self.n_outputs, y_arr)
+        Y = prepare_targets(y_arr, self.n_outputs, task, self.dtype, self.label_smoothing)
+        check_consistent_length(Xc, Y)
+        self.task = task
+        return Xc, Y
 
     # -- training and inference (bodies in training.loop) ---------------------------------
     def fit(
@@ -339,9 +475,16 @@ class Sequential:
             Reshuffle the samples every epoch (default True).
         seed : None, int or Generator
             Replaces the model's random generator before training (reproducible runs).
-        validation_data : tuple (X_val, y_val), optional
+        validation_data : tuple (X_val, y_val) or (X_val, y_val, sample_weight_val), optional
         validation_split : float in [0, 1)
             Fraction of the (shuffled) data held out for validation.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights: the loss is the weighted mean over each batch (the epoch loss
+            too); metrics stay unweighted.
+        class_weight : dict or "balanced", optional
+            Classifiers: weight of each class, ``{label: weight}`` keyed by the labels passed
+            (``classes_`` if set, else 0..K-1); ``"balanced"`` uses
+            ``n_samples / (n_classes * count)``. Multiplies ``sample_weight``.
         callbacks : list of Callback
         verbose : "auto", bool
             Show a progress bar ("auto": only on a terminal and for long runs).
@@ -363,7 +506,7 @@ class Sequential:
         self._require_built()
         if type(batch_size) is not int or batch_size < 1:  # a positive int needs no more checks
             batch_size = check_positive_int("batch_size", batch_size)
-        Xc = self._check_X(X)
+        Xc = self.check_X(X)
         if len(Xc) <= batch_size:
             out = self.forward(Xc)
         else:
@@ -394,11 +537,18 @@ class Sequential:
             idx = idx[:, 0] if out.shape[1] == 1 else idx
         return self.classes_[idx] if self.classes_ is not None else idx
 
-    def evaluate(self, X: Any, y: Any, batch_size: int = 8192) -> dict[str, float]:
-        """Loss and metrics on ``(X, y)``, as a dict such as ``{"loss": 0.1, "accuracy": 0.97}``."""
+    def evaluate(
+        self, X: Any, y: Any, batch_size: int = 8192, sample_weight: Any = None
+    ) -> dict[str, float]:
+        """Loss and metrics on ``(X, y)``, as a dict such as ``{"loss": 0.1, "accuracy": 0.97}``.
+
+        The loss is the training objective (L2 penalty included), weighted by ``sample_weight``
+        (shape (n_samples,)) if given; metrics are unweighted.
+        """
         from .training.loop import evaluate
 
-        return evaluate(self, X, y, batch_size=batch_size)
+        self._require_built()
+        return evaluate(self, X, y, batch_size=batch_size, sample_weight=sample_weight)
 
     # -- weights --------------------------------------------------------------------------
     def get_weights(self) -> Weights:
@@ -439,11 +589,13 @@ class Sequential:
     # -- configuration (weights travel separately) ----------------------------------------
     def get_config(self) -> dict[str, Any]:
         """JSON-serialisable description of the architecture and training setup."""
+        loss_config = self.loss.get_config()
         return {
             "layers": [
                 {"class": type(la).__name__, "config": la.get_config()} for la in self.layers
             ],
-            "loss": self.loss.name,
+            # the name alone, or {"name": ..., setting: value} for a loss with settings
+            "loss": self.loss.name if len(loss_config) == 1 else loss_config,
             "optimizer": self.optimizer.get_config(),
             "metrics": self.metrics,
             "label_smoothing": self.label_smoothing,
@@ -510,6 +662,12 @@ class Sequential:
 
         return explain(self, x, y, **kwargs)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Copies and pickles hold each parameter once: the flat buffers are left out."""
+        state = self.__dict__.copy()
+        state.pop("_flat", None)
+        return state
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Re-link a copied model (``copy.deepcopy``, or the process transport of Dask/joblib).
 
@@ -518,7 +676,7 @@ class Sequential:
         """
         self.__dict__.update(state)
         if getattr(self, "built", False):
-            self._packed = pack_parameters(self.layers, self.dtype)
+            self._flat = pack_parameters(self.layers, self.dtype)
             self._bind()
 
     def __repr__(self) -> str:

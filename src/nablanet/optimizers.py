@@ -48,34 +48,37 @@ class Optimizer:
         self.epochs = 0
         self.slots: list[Slot] = []
         self.state: dict[str, dict[str, Array]] = {}
-        self._tmp: dict[str, Array] = {}
-        self._packed: tuple[Array, Array] | None = None
-        self._flat_state: dict[str, Array] = {}
-        self._flat_tmp: Array = np.empty(0)
+        # Updates run over these (param, grad, state, scratch) groups: one per slot, or one
+        # for all of them when the model keeps its parameters in one flat buffer.
+        self._groups: list[tuple[Array, Array, dict[str, Array], Array]] = []
 
-    def build(self, slots: list[Slot], packed: tuple[Array, Array] | None = None) -> None:
+    def build(self, slots: list[Slot], flat: tuple[Array, Array] | None = None) -> None:
         """Bind to ``slots``; allocate zeroed state for keys not seen before (kept otherwise).
 
-        ``packed`` is ``(flat_params, flat_grads)`` when every slot's arrays are views into these
-        two 1-D buffers (as :class:`nablanet.Sequential` lays them out): the update then runs once
-        over the flat buffers instead of once per parameter, and each key's state is a view into
-        one flat state buffer as well.
+        ``flat`` is ``(flat_params, flat_grads)`` when the slots' arrays are, in order and without
+        gaps, consecutive pieces of these two 1-D buffers (as :class:`nablanet.Sequential` keeps
+        them): the update then runs once over the whole buffer instead of once per parameter,
+        and each key's state is the matching piece of one flat state buffer.
         """
         self.slots = list(slots)
-        self._packed = packed
         old_state, self.state = self.state, {}
-        if packed is not None:
-            flat_p = packed[0]
-            self._flat_state = {name: np.zeros_like(flat_p) for name in self.state_names}
-            self._flat_tmp = np.empty_like(flat_p)
-        for key, param, _ in self.slots:
-            if packed is not None:
-                start = (param.ctypes.data - packed[0].ctypes.data) // param.itemsize
-                stop = start + param.size
-                bufs = {n: f[start:stop].reshape(param.shape) for n, f in self._flat_state.items()}
+        if flat is not None:
+            flat_p, flat_g = flat
+            if sum(p.size for _, p, _ in self.slots) != flat_p.size:
+                raise ValueError("the flat buffers do not hold exactly the slots' parameters")
+            flat_state = {name: np.zeros_like(flat_p) for name in self.state_names}
+            self._groups = [(flat_p, flat_g, flat_state, np.empty_like(flat_p))]
+        else:
+            self._groups = []
+        offset = 0
+        for key, param, grad in self.slots:
+            if flat is not None:  # this parameter's piece of the flat state
+                piece = slice(offset, offset + param.size)
+                bufs = {n: f[piece].reshape(param.shape) for n, f in flat_state.items()}
+                offset += param.size
             else:
                 bufs = {name: np.zeros_like(param) for name in self.state_names}
-                self._tmp[key] = np.empty_like(param)
+                self._groups.append((param, grad, bufs, np.empty_like(param)))
             for name, buf in bufs.items():
                 previous = old_state.get(key, {}).get(name)
                 if previous is not None and previous.shape == buf.shape:
@@ -100,13 +103,12 @@ class Optimizer:
                 if key.endswith(".W"):
                     # Decoupled weight decay (AdamW, Loshchilov & Hutter): p <- p (1 - lr * wd).
                     param *= param.dtype.type(1.0 - self.lr * self.weight_decay)
-        if self._packed is not None:
-            self._update(self._packed[0], self._packed[1], self._flat_state, self._flat_tmp)
-            return
-        for key, param, grad in self.slots:
-            self._update(param, grad, self.state[key], self._tmp[key])
+        for param, grad, state, tmp in self._groups:
+            self._update(param, grad, state, tmp)
 
     def _update(self, p: Array, g: Array, state: dict[str, Array], tmp: Array) -> None:
+        """The rule of the class docstring, in place on ``p`` and ``state``; ``tmp`` is scratch
+        space of ``p``'s shape."""
         raise NotImplementedError
 
     def reset_nonfinite_state(self) -> None:
@@ -125,6 +127,13 @@ class Optimizer:
             config["weight_decay"] = self.weight_decay
         config.update(self._extra_config())
         return config
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Copies and pickles keep settings and state, not the binding to a model's arrays
+        (the model binds the copy again) nor scratch space."""
+        state = self.__dict__.copy()
+        state["slots"], state["_groups"] = [], []
+        return state
 
     def _extra_config(self) -> dict[str, Any]:
         return {}
@@ -212,22 +221,14 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     r"""Adam (Kingma & Ba), PyTorch's form; with ``weight_decay`` > 0 it is AdamW (decoupled).
 
+    With gradient :math:`g` at step :math:`t` (1, 2, ...), and :math:`m`, :math:`v` zero at first:
+
     .. math::
         m \leftarrow \beta_1 m + (1-\beta_1) g,\quad
         v \leftarrow \beta_2 v + (1-\beta_2) g^2,\quad
         p \leftarrow p - \eta\,\frac{m / (1-\beta_1^t)}{\sqrt{v / (1-\beta_2^t)} + \epsilon}
 
-    The state buffers ``"m"`` and ``"v"`` hold the decaying *sums*
-    :math:`M = m / (1-\beta_1)` and :math:`V = v / (1-\beta_2)` (also in :meth:`get_state`), which
-    need no scaling of :math:`g`:
-
-    .. math::
-        M \leftarrow \beta_1 M + g,\quad V \leftarrow \beta_2 V + g^2,\quad
-        p \leftarrow p - \eta_t\,\frac{M}{\sqrt V + \epsilon_t},\qquad
-        \eta_t = \eta\,\frac{1-\beta_1}{1-\beta_1^t}\sqrt{\frac{1-\beta_2^t}{1-\beta_2}},\quad
-        \epsilon_t = \epsilon\sqrt{\frac{1-\beta_2^t}{1-\beta_2}}
-
-    the same update in ten whole-buffer passes instead of twelve.
+    The state buffers are ``"m"`` and ``"v"``, exactly these moments.
     AdamW first applies :math:`p \leftarrow p(1 - \eta\lambda)` to weight matrices (not biases).
     """
 
@@ -247,26 +248,24 @@ class Adam(Optimizer):
         self.beta_2 = check_fraction("beta_2", beta_2, low_open=False)
         self.epsilon = check_positive_float("epsilon", epsilon)
 
-    def step(self) -> None:
-        t = self.iterations + 1
-        root = np.sqrt((1.0 - self.beta_2**t) / (1.0 - self.beta_2))
-        self._step_size = self.lr * (1.0 - self.beta_1) / (1.0 - self.beta_1**t) * root
-        self._eps_t = self.epsilon * root
-        super().step()
-
     def _update(self, p: Array, g: Array, state: dict[str, Array], tmp: Array) -> None:
         f = p.dtype.type
-        M, V = state["m"], state["v"]
-        M *= f(self.beta_1)  # M <- beta_1 M + g
-        M += g
-        np.multiply(g, g, out=tmp)  # V <- beta_2 V + g^2
-        V *= f(self.beta_2)
-        V += tmp
-        np.sqrt(V, out=tmp)  # p <- p - eta_t M / (sqrt(V) + eps_t)
-        tmp += f(self._eps_t)
-        np.divide(M, tmp, out=tmp)
-        tmp *= f(self._step_size)
-        p -= tmp
+        t = self.iterations  # already counts this step
+        m, v = state["m"], state["v"]
+        np.multiply(g, f(1.0 - self.beta_1), out=tmp)  # m <- beta_1 m + (1 - beta_1) g
+        m *= f(self.beta_1)
+        m += tmp
+        np.multiply(g, g, out=tmp)  # v <- beta_2 v + (1 - beta_2) g^2
+        tmp *= f(1.0 - self.beta_2)
+        v *= f(self.beta_2)
+        v += tmp
+        # p <- p - lr * m_hat / (sqrt(v_hat) + eps), m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t)
+        denominator = np.sqrt(v, out=tmp)
+        denominator *= f(1.0 / np.sqrt(1.0 - self.beta_2**t))  # sqrt(v_hat)
+        denominator += f(self.epsilon)
+        step = np.divide(m, denominator, out=tmp)
+        step *= f(self.lr / (1.0 - self.beta_1**t))  # lr * m_hat / (...)
+        p -= step
 
     def _extra_config(self) -> dict[str, Any]:
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

@@ -1,17 +1,22 @@
-"""What MLPClassifier and MLPRegressor share: building the network and training it.
+r"""What MLPClassifier and MLPRegressor share: building the network and training it.
 
-The network is a :class:`nablanet.Sequential` (``model_``); the training loop is scikit-learn's,
-step for step (``sklearn/neural_network/_multilayer_perceptron.py``): the same mini-batches,
-loss scaling, L2 term, convergence rule and early stopping, so that the estimators are drop-in
-replacements. The loops (in :mod:`._solvers`) are the estimators' own rather than
-:meth:`Sequential.fit` because those rules differ from nablanet's (sample weights,
-``tol``/``n_iter_no_change``, validation score); this module builds the network and computes
-one batch's loss and gradients.
+The network is a :class:`nablanet.Sequential` (``model_``), and every batch goes through its
+engine (:meth:`Sequential.loss_and_grads`, :meth:`Sequential.apply_gradients`): the core
+layers, losses, L2 term, optimizers and divergence policy. Only the epoch loop is the
+estimators' own (:mod:`._solvers`), because scikit-learn's rules for it differ from
+:meth:`Sequential.fit`'s (``tol``/``n_iter_no_change``, validation score, ``invscaling`` and
+``adaptive`` learning rates); it follows ``sklearn/neural_network/_multilayer_perceptron.py``
+step for step, so that the estimators are drop-in replacements.
 
-L2 penalty, as scikit-learn defines it: on a batch of total sample weight ``S`` (its size
-without weights) the loss gains ``alpha / (2 S) * sum ||W||^2`` and each ``dL/dW`` gains
-``alpha / S * W``. This is ``Dense(l2=alpha / S)`` with a per-batch coefficient, so the layers
-keep ``l2=0`` and the loop adds the term itself.
+scikit-learn's scaling, expressed with the core's parameters:
+
+- losses: softmax + categorical cross-entropy; sigmoid + binary cross-entropy with
+  ``outputs="sum"`` (its log-loss adds the outputs of a multilabel row); half squared error;
+  sample weights make each a weighted mean over the batch, :math:`\sum_i s_i l_i / S`;
+- L2: on a batch of total sample weight ``S`` (its size without weights) the loss gains
+  ``alpha / (2 S) * sum ||W||^2``: the Dense layers' ``l2`` is set to ``alpha / S`` for each batch;
+- the squared loss is *reported* (``loss_curve_``) averaged over the ``k`` outputs, while its
+  gradient is that of the sum, as scikit-learn does.
 """
 
 from __future__ import annotations
@@ -25,20 +30,20 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..layers import Dense, Dropout
+from ..losses import BinaryCrossEntropy, CategoricalCrossEntropy, HalfSquaredError, Loss
 from ..model import Sequential
 from ..optimizers import SGD, Adam, Optimizer, RMSProp, get_optimizer, optimizer_from_config
 from ..schedules import Schedule
-from ._losses import OUTPUT_LOSSES
 from ._params import MLPSettings, as_rng, check_mlp_params
 from ._solvers import dense_rows, fit_lbfgs, fit_stochastic
 from ._state import restore_on_error
 
 Array = np.ndarray
 #: output activation (scikit-learn's name) -> (nablanet activation, nablanet loss)
-OUTPUTS = {
-    "softmax": ("softmax", "categorical_cross_entropy"),
-    "logistic": ("sigmoid", "binary_cross_entropy"),
-    "identity": ("identity", "half_squared_error"),
+OUTPUTS: dict[str, tuple[str, type[Loss], dict[str, Any]]] = {
+    "softmax": ("softmax", CategoricalCrossEntropy, {}),
+    "logistic": ("sigmoid", BinaryCrossEntropy, {"outputs": "sum"}),
+    "identity": ("identity", HalfSquaredError, {}),
 }
 PREDICT_CHUNK = 8192
 DTYPES = (np.float64, np.float32)  # float32 data stays float32
@@ -187,7 +192,7 @@ class BaseMLP(BaseEstimator):
                 fit_stochastic(self, X, Y, sw, rng, settings, incremental)
             else:
                 fit_lbfgs(self, X, Y, sw)
-        if not all(np.isfinite(p).all() for la in self.model_.layers for p in la.params.values()):
+        if not np.isfinite(self.model_.parameters_to_vector()).all():
             raise ValueError(
                 "the solver produced non-finite weights; scale the inputs (e.g. with "
                 "StandardScaler) or lower learning_rate_init "
@@ -211,13 +216,13 @@ class BaseMLP(BaseEstimator):
             W = rng.uniform(-bound, bound, (fan_in, fan_out))
             b = rng.uniform(-bound, bound, fan_out)
             weights.append((W.astype(dtype), b.astype(dtype)))
-        activation, loss = OUTPUTS[self.out_activation_]
+        activation, loss, settings = OUTPUTS[self.out_activation_]
         self.model_ = Sequential.from_sizes(
             units,
             activation=[*s.activations, activation],
             dropout=float(self.dropout),
             weights=weights,
-            loss=loss,
+            loss=loss(**settings),
             seed=rng,
             dtype=dtype,
         )
@@ -228,7 +233,7 @@ class BaseMLP(BaseEstimator):
 
     def _reset_training_state(self, stochastic: bool) -> None:
         """scikit-learn's fitted state of a new network: curves, best scores, counters."""
-        self._best_weights = self.model_.get_weights()
+        self._best_weights = self.model_.get_weights() if self.early_stopping else None
         if stochastic:
             self.loss_curve_: list[float] = []
             self._no_improvement_count = 0
@@ -266,36 +271,33 @@ class BaseMLP(BaseEstimator):
 
     # -- one step -------------------------------------------------------------------------
     def _loss_and_grads(self, xb: Array, yb: Array, swb: Array | None) -> float:
-        """Forward and backward on one batch: fill every layer's ``grads``, return the loss."""
+        """Forward and backward on one batch through the model's engine: fill every layer's
+        ``grads`` and return the loss as scikit-learn reports it."""
         total = float(len(xb)) if swb is None else float(swb.sum())
-        logit_layers = self.model_.layers[:-1]  # the output activation is fused into the loss
-        out = xb
-        for layer in logit_layers:
-            out = layer.forward(out, True)
-        loss, delta = OUTPUT_LOSSES[self.out_activation_](out, yb, swb)
-        for layer in reversed(logit_layers):
-            delta = layer.backward(delta)
-        if self.alpha:
-            scale = float(self.alpha) / total
-            squares = 0.0
-            for layer in self._denses():
-                W = layer.params["W"]
-                layer.grads["W"] += W.dtype.type(scale) * W
-                squares += float(np.vdot(W, W))
-            loss += 0.5 * scale * squares
+        for layer in self._denses():
+            layer.l2 = float(self.alpha) / total  # scikit-learn's alpha / (2 S) ||W||^2
+        loss, _ = self.model_.loss_and_grads(xb, yb, swb)
+        if self.out_activation_ == "identity" and yb.shape[1] > 1:
+            penalty = self.model_.penalty()
+            loss = (loss - penalty) / yb.shape[1] + penalty  # reported averaged over outputs
         return loss
+
+    def _validation_loss(self, X: Any, Y: Array, sw: Array | None) -> float:
+        """The data loss (no L2 term) on held-out data, scaled as ``loss_curve_``."""
+        loss = self.model_.training_loss.forward(self._forward(X, logits=True), Y, sw)
+        return loss / Y.shape[1] if self.out_activation_ == "identity" else loss
 
     # -- inference ------------------------------------------------------------------------
     def _forward(self, X: Any, logits: bool = False) -> Array:
         """Network output (or logits) for validated ``X``, computed in chunks of rows."""
-        layers = self.model_.layers[:-1] if logits else self.model_.layers
         dtype = self.model_.dtype
-        parts = []
-        for start in range(0, X.shape[0], PREDICT_CHUNK):
-            out = dense_rows(X[start : start + PREDICT_CHUNK]).astype(dtype, copy=False)
-            for layer in layers:
-                out = layer.forward(out, False)
-            parts.append(out)
+        parts = [
+            self.model_.forward(
+                dense_rows(X[start : start + PREDICT_CHUNK]).astype(dtype, copy=False),
+                loss_input=logits,
+            )
+            for start in range(0, X.shape[0], PREDICT_CHUNK)
+        ]
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def _check_X(self, X: Any) -> Any:

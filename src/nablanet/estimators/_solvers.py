@@ -1,7 +1,8 @@
 """The solvers of the MLP estimators: scikit-learn's stochastic loop and full-batch L-BFGS.
 
-Both drive :meth:`BaseMLP._loss_and_grads` (one forward and backward pass, L2 term included);
-the stochastic loop then steps the nablanet optimizer. Each function mirrors the method of
+Both drive :meth:`BaseMLP._loss_and_grads` (one forward and backward pass of the model's engine,
+L2 term included); the stochastic loop then applies the model's optimizer step, under the
+core's divergence policy (:mod:`nablanet.training.divergence`). Each function mirrors the method of
 the same name in ``sklearn/neural_network/_multilayer_perceptron.py``: mini-batches of
 ``batch_size`` (``min(200, n)`` for ``"auto"``), ``loss_curve_`` of epoch losses weighted by batch
 size, the ``tol`` / ``n_iter_no_change`` rule on the training loss or on the validation score,
@@ -11,7 +12,6 @@ stopping.
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Any
 
@@ -21,7 +21,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
-from ._losses import OUTPUT_LOSSES
+from ..training.divergence import DivergenceGuard
 from ._params import MLPSettings
 
 Array = np.ndarray
@@ -65,12 +65,14 @@ def fit_stochastic(
         batch_size = min(s.batch_size, n)
     schedule_lr = est.optimizer is not None or est.solver == "sgd"
     est.n_iter_ = 0
+    guard = DivergenceGuard(model)
     try:
         for _ in range(est.max_iter):
             optimizer.set_epoch(est._epochs_total)
+            guard.begin_epoch()
             order = rng.permutation(n) if (est.shuffle and batch_size < n) else None
             accumulated = 0.0
-            for start in range(0, n, batch_size):
+            for step, start in enumerate(range(0, n, batch_size)):
                 if order is None:
                     rows: Any = slice(start, start + batch_size)
                 else:
@@ -80,13 +82,9 @@ def fit_stochastic(
                     continue  # a batch of zero weight changes nothing
                 xb = dense_rows(X[rows])
                 loss = est._loss_and_grads(xb, Y[rows], swb)
-                if not math.isfinite(loss):
-                    raise ValueError(
-                        f"the training loss became {loss} at iteration {est.n_iter_ + 1}; "
-                        "scale the inputs (e.g. with StandardScaler) or lower "
-                        f"learning_rate_init (got {est.learning_rate_init!r})"
-                    )
-                optimizer.step()
+                if not guard.check(loss, est.n_iter_, step):
+                    raise ValueError(model.stop_reason)  # a failed fit raises, as in sklearn
+                model.apply_gradients()
                 accumulated += loss * xb.shape[0]
             est.n_iter_ += 1
             est._epochs_total += 1
@@ -157,8 +155,7 @@ def _update_no_improvement_count(est: Any, val: tuple[Any, ...] | None) -> None:
     """scikit-learn's convergence rule, on the validation score or the training loss."""
     if val is not None:
         X_val, Y_val, sw_val = val[3], val[4], val[5]
-        logits = est._forward(X_val, logits=True)
-        val_loss = OUTPUT_LOSSES[est.out_activation_](logits, Y_val, sw_val)[0]
+        val_loss = est._validation_loss(X_val, Y_val, sw_val)
         score = est._validation_score(X_val, Y_val, sw_val)
         assert est.validation_scores_ is not None and est.validation_loss_curve_ is not None
         est.validation_scores_.append(score)
@@ -188,20 +185,14 @@ def _update_no_improvement_count(est: Any, val: tuple[Any, ...] | None) -> None:
 def fit_lbfgs(est: Any, X: Any, Y: Array, sw: Array | None) -> None:
     """Full-batch L-BFGS-B (scipy) on the same loss and gradient."""
     Xd = dense_rows(X)
-    pairs = [(layer.params[k], layer.grads[k]) for layer in est.model_.layers for k in layer.params]
-
-    def unpack(theta: Array) -> None:
-        offset = 0
-        for p, _ in pairs:
-            np.copyto(p, theta[offset : offset + p.size].reshape(p.shape), casting="unsafe")
-            offset += p.size
+    model = est.model_
 
     def loss_grad(theta: Array) -> tuple[float, Array]:
-        unpack(theta)
+        model.vector_to_parameters(theta)
         loss = est._loss_and_grads(Xd, Y, sw)
-        return loss, np.concatenate([g.ravel() for _, g in pairs]).astype(np.float64)
+        return loss, model.gradients_to_vector().astype(np.float64)
 
-    x0 = np.concatenate([p.ravel() for p, _ in pairs]).astype(np.float64)
+    x0 = model.parameters_to_vector().astype(np.float64)
     result = scipy.optimize.minimize(
         loss_grad,
         x0,
@@ -209,7 +200,7 @@ def fit_lbfgs(est: Any, X: Any, Y: Array, sw: Array | None) -> None:
         jac=True,
         options={"maxfun": est.max_fun, "maxiter": est.max_iter, "gtol": est.tol},
     )
-    unpack(result.x)
+    model.vector_to_parameters(result.x)
     est.n_iter_ = min(int(result.nit), est.max_iter)
     est.loss_ = float(result.fun)
     if result.status != 0:

@@ -9,12 +9,13 @@ A layer maps a batch ``x`` of shape ``(n_samples, n_in)`` to ``y`` of shape ``(n
   result into a buffer it owns and reuses on the next call of the same batch shape, so that the
   training step allocates nothing; copy a result you want to keep. Inference
   (``training=False``) always returns fresh arrays;
+- ``backward`` may be called more than once after one ``forward`` and returns the same values;
 - ``params`` and ``grads`` are dicts with the same keys, e.g. ``{"W": ..., "b": ...}``;
 - ``get_config()`` returns a JSON-serialisable dict from which ``from_config`` rebuilds the layer
   (weights travel separately, see :mod:`nablanet.saving`).
 
 The gradient ``dL/dy`` a layer receives is never modified in place: ``backward`` writes into arrays
-it owns.
+it owns. Copies and pickles of a layer leave out its work buffers and caches (``__getstate__``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class Layer:
 
     #: name -> class, filled by :func:`register`; used to rebuild layers from a config.
     registry: ClassVar[dict[str, type[Layer]]] = {}
+    #: attributes holding caches of the last forward pass (dropped when copied or pickled)
+    _transient: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         self.params: dict[str, Array] = {}
@@ -41,7 +44,7 @@ class Layer:
         self.output_dim: int | None = None
         self.dtype: np.dtype[Any] = np.dtype(np.float32)
         self.built = False
-        self._buffers: dict[tuple[Any, tuple[int, ...], Any], Array] = {}
+        self._buffers: dict[tuple[str, tuple[int, ...], Any], Array] = {}
 
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: Any) -> Array:
         """A work array owned by this layer, reused by every call with the same shape and dtype."""
@@ -50,18 +53,6 @@ class Layer:
         if buf is None:
             buf = self._buffers[key] = np.empty(shape, dtype=dtype)
         return buf
-
-    def _constant(self, value: float, shape: tuple[int, ...], dtype: Any) -> Array:
-        """A reused, never written array of ``shape`` filled with ``value``.
-
-        E.g. ``ones @ dz`` sums the rows of ``dz`` in one BLAS call, and ``np.maximum(z, zeros)``
-        runs NumPy's vectorised loop, which ``np.maximum(z, 0)`` (a scalar operand) does not.
-        """
-        key = (value, shape, dtype)  # a float first: never the name of a work array
-        const = self._buffers.get(key)
-        if const is None:
-            const = self._buffers[key] = np.full(shape, value, dtype=dtype)
-        return const
 
     # -- building -------------------------------------------------------------------------
     def build(self, input_dim: int, rng: np.random.Generator, dtype: Any = np.float32) -> int:
@@ -100,12 +91,17 @@ class Layer:
         """Rebuild a layer from :meth:`get_config`'s output."""
         return cls(**config)
 
-    def astype(self, dtype: Any) -> None:
-        """Convert parameters (and their gradients) to ``dtype`` in place of the old arrays."""
-        self.dtype = check_dtype(dtype)
-        for key in self.params:
-            self.params[key] = self.params[key].astype(self.dtype)
-            self.grads[key] = np.zeros_like(self.params[key])
+    def __getstate__(self) -> dict[str, Any]:
+        """Copies and pickles carry the configuration and parameters, never scratch space.
+
+        Work buffers and the caches of the last forward pass (listed in ``_transient``) are
+        dropped: they can be as large as a training batch and are rebuilt on the next call.
+        """
+        state = self.__dict__.copy()
+        state["_buffers"] = {}
+        for name in self._transient:
+            state[name] = None
+        return state
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())

@@ -48,6 +48,8 @@ class Dense(Layer):
     (4, 3)
     """
 
+    _transient = ("_x",)
+
     def __init__(
         self,
         units: int,
@@ -77,7 +79,7 @@ class Dense(Layer):
         )
         #: The model sets this to False on the first layer: nobody needs dL/dx of the data.
         self.need_input_grad = True
-        self._x: Array | None = None
+        self._x: Array | None = None  # the input of the last forward pass
 
     def compute_output_dim(self, input_dim: int) -> int:
         return self.units
@@ -105,13 +107,10 @@ class Dense(Layer):
     def forward(self, x: Array, training: bool = False) -> Array:
         """Return ``z = x @ W + b`` of shape (n_samples, n_out); cache ``x`` for backward."""
         self._x = x
-        W = self.params["W"]
-        if training:
-            z = self._buffer("z", (x.shape[0], self.units), W.dtype)
-            np.matmul(x, W, out=z)  # (n, n_in) @ (n_in, n_out)
-        else:
-            z = np.dot(x, W)  # x @ W, through np.dot: less call overhead than the matmul ufunc
-        z += self.params["b"]  # broadcast over the rows
+        W, b = self.params["W"], self.params["b"]
+        out = self._buffer("z", (x.shape[0], self.units), W.dtype) if training else None
+        z = np.matmul(x, W, out=out)  # z = x @ W: (n, n_in) @ (n_in, n_out) -> (n, n_out)
+        z += b  # + b, broadcast over the rows
         return z
 
     def backward(self, dz: Array) -> Array:
@@ -138,15 +137,14 @@ class Dense(Layer):
         if x is None:
             raise RuntimeError("Dense.backward called before forward")
         W, dW, db = self.params["W"], self.grads["W"], self.grads["b"]
-        np.matmul(x.T, dz, out=dW)  # (n_in, n) @ (n, n_out) -> (n_in, n_out)
+        np.matmul(x.T, dz, out=dW)  # dW = x.T @ delta: (n_in, n) @ (n, n_out) -> (n_in, n_out)
         if self.l2:
-            dW += self.l2 * W
-        # sum over the rows, written as (n,) @ (n, n_out): one BLAS call, faster than np.sum
-        np.matmul(self._constant(1.0, dz.shape[:1], dz.dtype), dz, out=db)  # (n_out,)
+            dW += self.l2 * W  # + lambda W, the gradient of the L2 penalty
+        np.sum(dz, axis=0, out=db)  # db = sum of delta over the rows: (n_out,)
         if not self.need_input_grad:
             return dz[:, :0]
         dx = self._buffer("dx", x.shape, dz.dtype)
-        return np.matmul(dz, W.T, out=dx)  # (n, n_out) @ (n_out, n_in) -> (n, n_in)
+        return np.matmul(dz, W.T, out=dx)  # dx = delta @ W.T: (n, n_out) @ (n_out, n_in)
 
     def penalty(self) -> float:
         r"""The L2 term :math:`\frac{\lambda}{2}\|W\|^2` this layer adds to the loss."""

@@ -24,6 +24,8 @@ class Dropout(Layer):
         Fraction of inputs to drop.
     """
 
+    _transient = ("_mask",)
+
     def __init__(self, rate: float) -> None:
         super().__init__()
         self.rate = check_fraction("rate", rate, low_open=False)

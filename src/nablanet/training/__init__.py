@@ -1,10 +1,11 @@
 """The training loop and its callbacks."""
 
 from .callbacks import Callback, EarlyStopping, History, ProgressBar, ReduceLROnPlateau
-from .loop import DivergenceWarning
+from .divergence import DivergenceGuard, DivergenceWarning
 
 __all__ = [
     "Callback",
+    "DivergenceGuard",
     "DivergenceWarning",
     "EarlyStopping",
     "History",

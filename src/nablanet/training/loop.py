@@ -1,7 +1,7 @@
 """The training loop: epochs of shuffled mini-batches, metrics, validation and callbacks.
 
 ``fit`` checks everything once, up front; the per-batch work is a gather of the batch, one
-``model.train_step`` and a finiteness check of the loss.
+``model.train_step`` and a finiteness check of the loss (:mod:`.divergence`).
 """
 
 from __future__ import annotations
@@ -14,41 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._validation import (
-    as_generator,
-    check_consistent_length,
-    check_fraction,
-    check_positive_int,
-)
+from .._validation import as_generator, check_array, check_fraction, check_positive_int
 from ..layers import Dropout
 from ..metrics import batch_metric
-from ..targets import infer_task, prepare_targets
 from .callbacks import Callback, History, ProgressBar
+from .divergence import DivergenceGuard, DivergenceWarning
 
 if TYPE_CHECKING:
     from ..model import Sequential
 
 Array = np.ndarray
-
-
-class DivergenceWarning(RuntimeWarning):
-    """Training stopped because the loss became NaN or infinite."""
-
-
-def _prepare(model: Sequential, X: Any, y: Any) -> tuple[Array, Array]:
-    """Check ``X``, build the model if needed, fix the task and return (X, targets)."""
-    Xc = model._check_X(X)
-    if not getattr(model, "built", False):
-        model.build(Xc.shape[1])
-    y_arr = np.asarray(y)
-    if y_arr.dtype.kind in "USO":
-        # prepare_targets raises the clear error; do not let infer_task compare strings first
-        prepare_targets(y_arr, model.n_outputs, "regression", model.dtype)
-    task = model.task or infer_task(model.loss.name, model.n_outputs, y_arr)
-    Y = prepare_targets(y_arr, model.n_outputs, task, model.dtype, model.label_smoothing)
-    check_consistent_length(Xc, Y)
-    model.task = task
-    return Xc, Y
 
 
 def _metric_fns(model: Sequential) -> dict[str, Any]:
@@ -68,8 +43,10 @@ def fit(
     batch_size: int | None = None,
     shuffle: bool = True,
     seed: Any = None,
-    validation_data: tuple[Any, Any] | None = None,
+    validation_data: tuple[Any, ...] | None = None,
     validation_split: float = 0.0,
+    sample_weight: Any = None,
+    class_weight: Any = None,
     callbacks: Sequence[Callback] | None = None,
     verbose: Any = "auto",
 ) -> History:
@@ -98,7 +75,8 @@ def fit(
         for layer in model.layers:
             if isinstance(layer, Dropout) and layer.built:
                 layer.rng = model.rng
-    Xc, Y = _prepare(model, X, y)
+    Xc, Y = model.prepare(X, y)
+    sw = sample_weights(model, Y, sample_weight, class_weight)
     if validation_split:
         n_val = round(len(Xc) * validation_split)
         if n_val < 1 or n_val >= len(Xc):
@@ -107,12 +85,18 @@ def fit(
                 "validation; both parts need at least one sample"
             )
         perm = model.rng.permutation(len(Xc))
-        val = (Xc[perm[-n_val:]], Y[perm[-n_val:]])
-        Xc, Y = Xc[perm[:-n_val]], Y[perm[:-n_val]]
+        held, kept = perm[-n_val:], perm[:-n_val]
+        val = (Xc[held], Y[held], None if sw is None else sw[held])
+        Xc, Y, sw = Xc[kept], Y[kept], None if sw is None else sw[kept]
     elif validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise ValueError("validation_data must be a tuple (X_val, y_val)")
-        val = _prepare(model, *validation_data)
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError(
+                "validation_data must be a tuple (X_val, y_val) or (X_val, y_val, "
+                f"sample_weight_val), got {_describe(validation_data)}"
+            )
+        X_val, Y_val = model.prepare(*validation_data[:2])
+        w_val = validation_data[2] if len(validation_data) == 3 else None
+        val = (X_val, Y_val, sample_weights(model, Y_val, w_val, None))
     else:
         val = None
 
@@ -126,10 +110,10 @@ def fit(
     for cb in cbs:
         cb.set_model(model)
     metric_fns = _metric_fns(model)
-    batches = _Batcher(Xc, Y, bs)
-    params = model._packed[0] if model._packed is not None else np.empty(0, model.dtype)
-    snapshot, previous = np.empty_like(params), np.empty_like(params)
-    from_logits = model._train_loss.from_logits
+    batches = _Batcher(Xc, Y, sw, bs)
+    guard = DivergenceGuard(model)
+    from_logits = model.training_loss.from_logits
+    total_weight = float(n if sw is None else sw.sum())
     model.stop_training, model.stop_reason, model.fit_epochs = False, None, epochs
     for cb in cbs:
         cb.on_train_begin()
@@ -138,31 +122,28 @@ def fit(
         model.optimizer.begin_epoch()
         for cb in cbs:
             cb.on_epoch_begin(epoch)
-        # The weights at the start of this epoch and of the one before (one copy of the packed
-        # parameters each): should this epoch diverge, the last ones known to give a finite loss
-        # are put back.
-        snapshot, previous = previous, snapshot
-        np.copyto(snapshot, params)
+        guard.begin_epoch()
         order: Array | None = model.rng.permutation(n) if (shuffle and bs < n) else None
         total_loss = 0.0
         sums = dict.fromkeys(metric_fns, 0.0)
         for step in range(steps):
-            xb, yb = batches(order, step * bs)
-            loss, out = model.train_step(xb, yb)
-            if not math.isfinite(loss):
-                # batch 1's loss was measured on this epoch's starting weights: if it is the one
-                # that failed, those weights are bad too, and the previous epoch's are restored
-                bad_start = step == 0 and epoch > 0
-                _diverged(model, previous if bad_start else snapshot, epoch, step, loss, bad_start)
+            xb, yb, swb = batches(order, step * bs)
+            loss, out = model.train_step(xb, yb, swb)
+            if not guard.check(loss, epoch, step):
+                assert model.stop_reason is not None
+                warnings.warn(model.stop_reason, DivergenceWarning, stacklevel=3)
                 break
-            total_loss += loss * len(xb)
+            # the epoch loss is the mean over samples: each batch counts by its (weighted) size
+            total_loss += loss * (len(xb) if swb is None else float(swb.sum()))
             for name, fn in metric_fns.items():
                 sums[name] += fn(out, yb, from_logits)
-        if model.stop_reason is not None and "diverged" in model.stop_reason:
+            for cb in cbs:
+                cb.on_batch_end(step, {"loss": loss})
+        if guard.diverged:
             break
-        logs = {"loss": total_loss / n, **{k: v / n for k, v in sums.items()}}
+        logs = {"loss": total_loss / total_weight, **{k: v / n for k, v in sums.items()}}
         if val is not None:
-            val_logs = _evaluate_prepared(model, val[0], val[1], metric_fns)
+            val_logs = _evaluate_prepared(model, val[0], val[1], val[2], metric_fns)
             logs.update({f"val_{k}": v for k, v in val_logs.items()})
         for cb in cbs:
             cb.on_epoch_end(epoch, logs)
@@ -175,76 +156,120 @@ def fit(
     return history
 
 
-class _Batcher:
-    """Mini-batches of ``(X, Y)`` in a given order, gathered into reused contiguous buffers.
+def _describe(value: Any) -> str:
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)} items"
+    return f"{type(value).__name__}"
 
-    Only the shuffled index is per epoch; the data itself is never copied whole.
+
+def sample_weights(
+    model: Sequential, Y: Array, sample_weight: Any, class_weight: Any
+) -> Array | None:
+    """Per-sample weights from ``sample_weight`` and ``class_weight`` (their product), or None.
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n_samples, n_outputs)
+        Prepared targets (one-hot rows for multiclass).
+    sample_weight : array-like of shape (n_samples,), optional
+        Non-negative, finite.
+    class_weight : dict, "balanced" or None
+        ``{label: weight}`` keyed by the labels given to ``fit`` (``classes_`` if the model has
+        them, else class indices 0..K-1); missing classes weigh 1. ``"balanced"`` weighs class
+        ``c`` by ``n_samples / (n_classes * count(c))``, as scikit-learn does.
+    """
+    weights = None
+    if sample_weight is not None:
+        weights = check_array(sample_weight, "sample_weight", ndim=1, dtype=model.dtype)
+        if len(weights) != len(Y):
+            raise ValueError(
+                f"sample_weight has {len(weights)} entries, but there are {len(Y)} samples"
+            )
+        if (weights < 0).any():
+            raise ValueError(f"sample_weight must be >= 0, got {weights.min()!r}")
+    if class_weight is None:
+        return weights
+    task = model.task
+    if task not in ("binary", "multiclass"):
+        raise ValueError(
+            f"class_weight needs a binary or multiclass classifier; this model's task is {task!r}"
+        )
+    index = Y.argmax(axis=1) if task == "multiclass" else (Y[:, 0] > 0.5).astype(np.int64)
+    n_classes = max(Y.shape[1], 2)
+    if isinstance(class_weight, str) and class_weight == "balanced":
+        counts = np.bincount(index, minlength=n_classes)
+        per_class = np.where(counts > 0, len(Y) / (n_classes * np.maximum(counts, 1)), 1.0)
+    elif isinstance(class_weight, dict):
+        labels = list(model.classes_) if model.classes_ is not None else list(range(n_classes))
+        unknown = [key for key in class_weight if key not in labels]
+        if unknown:
+            raise ValueError(f"class_weight names classes {unknown} not among the labels {labels}")
+        per_class = np.array([float(class_weight.get(label, 1.0)) for label in labels])
+        if not np.isfinite(per_class).all() or (per_class < 0).any():
+            raise ValueError(f"class_weight values must be finite and >= 0, got {class_weight!r}")
+    else:
+        raise ValueError(f"class_weight must be a dict, 'balanced' or None, got {class_weight!r}")
+    by_class = per_class[index].astype(model.dtype)
+    return by_class if weights is None else weights * by_class
+
+
+class _Batcher:
+    """Mini-batches of ``(X, Y, sample weights)`` in a given order, gathered into reused
+    contiguous buffers. Only the shuffled index is per epoch; the data is never copied whole.
     """
 
-    def __init__(self, X: Array, Y: Array, size: int) -> None:
-        self.X, self.Y, self.size = X, Y, size
-        self._bufs: dict[int, tuple[Array, Array]] = {}
+    def __init__(self, X: Array, Y: Array, sw: Array | None, size: int) -> None:
+        self.arrays = [X, Y] if sw is None else [X, Y, sw]
+        self.size = size
+        self._bufs: dict[int, list[Array]] = {}
 
-    def __call__(self, order: Array | None, start: int) -> tuple[Array, Array]:
-        X, Y, size = self.X, self.Y, self.size
+    def __call__(self, order: Array | None, start: int) -> tuple[Array, Array, Array | None]:
+        size = self.size
         if order is None:
-            if start == 0 and size >= len(X):
-                return X, Y  # full batch: no copy
-            return X[start : start + size], Y[start : start + size]
-        idx = order[start : start + size]
-        bufs = self._bufs.get(len(idx))
-        if bufs is None:
-            bufs = self._bufs[len(idx)] = (
-                np.empty((len(idx), X.shape[1]), X.dtype),
-                np.empty((len(idx), Y.shape[1]), Y.dtype),
-            )
-        # mode="clip": the indices come from a permutation, so none is out of range; the
-        # default mode="raise" would gather into a temporary array and copy it into ``out``
-        X.take(idx, axis=0, out=bufs[0], mode="clip")
-        Y.take(idx, axis=0, out=bufs[1], mode="clip")
-        return bufs
-
-
-def _diverged(
-    model: Sequential, snapshot: Array, epoch: int, step: int, loss: float, previous: bool = False
-) -> None:
-    # Always restore: weights that gave a non-finite loss, even if finite themselves, predict
-    # inf or NaN; and the step taken from them may have overflowed.
-    if model._packed is not None:
-        np.copyto(model._packed[0], snapshot)
-    model.optimizer.reset_nonfinite_state()
-    where = f"the weights from the start of epoch {epoch if previous else epoch + 1}"
-    model.stop_training = True
-    model.stop_reason = (
-        f"training diverged at epoch {epoch + 1}, batch {step + 1}: the loss is {loss}. "
-        f"Training stopped; the model keeps {where}. Try a smaller learning rate "
-        f"(it was {model.optimizer.lr:g})."
-    )
-    warnings.warn(model.stop_reason, DivergenceWarning, stacklevel=4)
+            parts = [a[start : start + size] for a in self.arrays]  # views, no copy
+        else:
+            idx = order[start : start + size]
+            parts = self._bufs.get(len(idx)) or []
+            if not parts:
+                parts = self._bufs[len(idx)] = [
+                    np.empty((len(idx), *a.shape[1:]), a.dtype) for a in self.arrays
+                ]
+            for a, buf in zip(self.arrays, parts, strict=True):
+                # mode="clip": the indices come from a permutation, so none is out of range; the
+                # default mode="raise" would gather into a temporary array and copy it to ``out``
+                a.take(idx, axis=0, out=buf, mode="clip")
+        return parts[0], parts[1], parts[2] if len(parts) == 3 else None
 
 
 def _evaluate_prepared(
-    model: Sequential, Xc: Array, Y: Array, metric_fns: dict[str, Any], batch_size: int = 8192
+    model: Sequential,
+    Xc: Array,
+    Y: Array,
+    sw: Array | None,
+    metric_fns: dict[str, Any],
+    batch_size: int = 8192,
 ) -> dict[str, float]:
-    """Loss (training form, with the L2 penalty) and metrics of prepared data."""
+    """Loss (training form, weighted, with the L2 penalty) and metrics of prepared data."""
     total, sums = 0.0, dict.fromkeys(metric_fns, 0.0)
-    from_logits = model._train_loss.from_logits
+    from_logits = model.training_loss.from_logits
     for i in range(0, len(Xc), batch_size):
         xb, yb = Xc[i : i + batch_size], Y[i : i + batch_size]
-        out = xb
-        for layer in model._train_layers:
-            out = layer.forward(out, False)
-        total += model._train_loss.forward(out, yb) * len(xb)
+        swb = None if sw is None else sw[i : i + batch_size]
+        out = model.forward(xb, loss_input=True)
+        batch_weight = len(xb) if swb is None else float(swb.sum())
+        total += model.training_loss.forward(out, yb, swb) * batch_weight
         for name, fn in metric_fns.items():
             sums[name] += fn(out, yb, from_logits)
-    n = len(Xc)
-    penalty = sum(layer.penalty() for layer in model._l2_layers)
-    return {"loss": total / n + penalty, **{k: v / n for k, v in sums.items()}}
+    weight = len(Xc) if sw is None else float(sw.sum())
+    loss = total / weight if weight > 0 else 0.0
+    return {"loss": loss + model.penalty(), **{k: v / len(Xc) for k, v in sums.items()}}
 
 
-def evaluate(model: Sequential, X: Any, y: Any, batch_size: int = 8192) -> dict[str, float]:
+def evaluate(
+    model: Sequential, X: Any, y: Any, batch_size: int = 8192, sample_weight: Any = None
+) -> dict[str, float]:
     """Body of :meth:`nablanet.Sequential.evaluate`."""
-    model._require_built()
     batch_size = check_positive_int("batch_size", batch_size)
-    Xc, Y = _prepare(model, X, y)
-    return _evaluate_prepared(model, Xc, Y, _metric_fns(model), batch_size)
+    Xc, Y = model.prepare(X, y)
+    sw = sample_weights(model, Y, sample_weight, None)
+    return _evaluate_prepared(model, Xc, Y, sw, _metric_fns(model), batch_size)
