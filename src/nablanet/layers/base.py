@@ -94,14 +94,19 @@ class Layer:
     def __getstate__(self) -> dict[str, Any]:
         """Copies and pickles carry the configuration and parameters, never scratch space.
 
-        Work buffers and the caches of the last forward pass (listed in ``_transient``) are
-        dropped: they can be as large as a training batch and are rebuilt on the next call.
+        Work buffers, gradients and the caches of the last forward pass (listed in
+        ``_transient``) are left out: they can be as large as a training batch and are rebuilt
+        on the next call (gradients as zeros).
         """
         state = self.__dict__.copy()
-        state["_buffers"] = {}
+        state["_buffers"], state["grads"] = {}, {}
         for name in self._transient:
             state[name] = None
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.grads = {key: np.zeros_like(p) for key, p in self.params.items()}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())

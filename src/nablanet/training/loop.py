@@ -143,7 +143,7 @@ def fit(
             break
         logs = {"loss": total_loss / total_weight, **{k: v / n for k, v in sums.items()}}
         if val is not None:
-            val_logs = _evaluate_prepared(model, val[0], val[1], val[2], metric_fns)
+            val_logs = _evaluate_batches(model, val[0], val[1], val[2], metric_fns)
             logs.update({f"val_{k}": v for k, v in val_logs.items()})
         for cb in cbs:
             cb.on_epoch_end(epoch, logs)
@@ -186,7 +186,7 @@ def sample_weights(
                 f"sample_weight has {len(weights)} entries, but there are {len(Y)} samples"
             )
         if (weights < 0).any():
-            raise ValueError(f"sample_weight must be >= 0, got {weights.min()!r}")
+            raise ValueError(f"sample_weight must be >= 0, got {float(weights.min())!r}")
     if class_weight is None:
         return weights
     task = model.task
@@ -241,7 +241,7 @@ class _Batcher:
         return parts[0], parts[1], parts[2] if len(parts) == 3 else None
 
 
-def _evaluate_prepared(
+def _evaluate_batches(
     model: Sequential,
     Xc: Array,
     Y: Array,
@@ -272,4 +272,4 @@ def evaluate(
     batch_size = check_positive_int("batch_size", batch_size)
     Xc, Y = model.prepare(X, y)
     sw = sample_weights(model, Y, sample_weight, None)
-    return _evaluate_prepared(model, Xc, Y, sw, _metric_fns(model), batch_size)
+    return _evaluate_batches(model, Xc, Y, sw, _metric_fns(model), batch_size)
