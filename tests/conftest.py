@@ -1,4 +1,4 @@
-"""Shared fixtures (kept small: helpers used by one file live in that file)."""
+"""Shared pytest fixtures; plain helpers shared by several files live in _helpers.py."""
 
 from __future__ import annotations
 

@@ -1,9 +1,7 @@
-"""Tests for ``nablanet._atomic``: a target is either fully replaced or left byte for byte as it
-was, and no temporary file is ever left behind.
+"""Tests for nablanet._atomic: a target is fully replaced or left as it was, no temp file left."""
 
-Failures are injected by raising inside the ``with`` block and by replacing ``os.fsync`` and
-``os.replace``; each such test first checks that the sabotage really fired.
-"""
+# Failures are injected by raising inside the ``with`` block and by replacing ``os.fsync`` and
+# ``os.replace``; each such test first checks that the sabotage really fired.
 
 from __future__ import annotations
 

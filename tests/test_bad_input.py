@@ -1,8 +1,13 @@
-"""Bad input gets a ValueError or TypeError that names the problem and quotes the value received.
+"""Tests for the input checks of nablanet's public API (nablanet._validation and its callers)."""
 
-Never a NumPy error from deep inside: every error must be raised by nablanet's own code (the
-innermost traceback frame is in the nablanet package), before any weight is touched.
-"""
+# Bad input gets a ValueError or TypeError that names the problem and quotes the value received.
+# Never a NumPy error from deep inside: every error must be raised by nablanet's own code (the
+# innermost traceback frame is in the nablanet package), before any weight is touched.
+#
+# One file rather than one per module: each table is a single contract checked the same way over
+# every entry point (constructors, compile, fit, predict, evaluate, set_weights, the registries),
+# and its cases share one data set and one set of model factories. Checks that belong to one
+# module only live with that module's tests (e.g. test_optimizers.py, test_callbacks.py).
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import numpy as np
 import pytest
 
 import nablanet as nn
+from _helpers import softmax_net, three_class_data
 from nablanet import Sequential
 
 RNG = np.random.default_rng(0)
@@ -390,6 +396,80 @@ def test_bad_input_is_named_with_its_value(
     assert "nablanet" in innermost.parts, f"raised from {innermost}, not by nablanet"
 
 
+# -- the cases of the audit of issue 2 (60 samples, 4 features, 3 classes) -------------------------
+def fitted_softmax():
+    X, y = three_class_data()
+    model = softmax_net()
+    model.fit(X, y, epochs=1)
+    return model
+
+
+X60, Y60 = three_class_data()
+X60_NAN = X60.copy()
+X60_NAN[3, 1] = np.nan
+Y60_INF = np.where(np.arange(60) == 5, np.inf, 1.0)
+
+BAD_INPUT = {
+    "wrong feature count at predict": (
+        lambda: fitted_softmax().predict(X60[:, :3]), ValueError, r"3 features.*expects 4"),
+    "X/y length mismatch": (
+        lambda: softmax_net().fit(X60, Y60[:-1]), ValueError, r"60 and 59"),
+    "NaN in X": (lambda: softmax_net().fit(X60_NAN, Y60), ValueError, r"NaN.*\(3, 1\)"),
+    "inf in y": (
+        lambda: nn.Sequential.from_sizes([4, 1]).fit(X60, Y60_INF), ValueError, r"infinity.*inf"),
+    "NaN in X at predict": (lambda: fitted_softmax().predict(X60_NAN), ValueError, r"NaN"),
+    "empty X": (
+        lambda: softmax_net().fit(np.empty((0, 4)), np.empty(0)), ValueError, r"empty.*\(0, 4\)"),
+    "1-D X": (lambda: softmax_net().fit(X60[:, 0], Y60), ValueError, r"2-D.*shape \(60,\)"),
+    "1-D X at predict": (lambda: fitted_softmax().predict(X60[0]), ValueError, r"reshape\(1, -1\)"),
+    "3-D X": (lambda: softmax_net().fit(X60.reshape(60, 2, 2), Y60), ValueError, r"3-D"),
+    "label above range": (lambda: softmax_net().fit(X60, Y60 + 1), ValueError, r"got label 3"),
+    "negative label": (lambda: softmax_net().fit(X60, Y60 - 1), ValueError, r"got label -1"),
+    "fractional label": (lambda: softmax_net().fit(X60, Y60 + 0.5), ValueError, r"whole"),
+    "binary label 2": (
+        lambda: nn.Sequential.from_sizes([4, 1], output="sigmoid", loss="bce").fit(X60, Y60),
+        ValueError, r"\[0, 1\].*2"),
+    "string X": (
+        lambda: softmax_net().fit(np.full((60, 4), "a"), Y60), TypeError, r"numbers.*'a'"),
+    "string y": (
+        lambda: softmax_net().fit(X60, np.array(["a", "b", "c"] * 20)), TypeError, r"'a'"),
+    "y is None": (lambda: softmax_net().fit(X60, None), TypeError, r"None"),
+    "unknown activation": (
+        lambda: nn.Sequential.from_sizes([2, 2, 1], "relux"), ValueError, r"'relux'.*'relu'"),
+    "unknown loss": (lambda: nn.Sequential(loss="msee"), ValueError, r"'msee'.*'mse'"),
+    "unknown optimizer": (lambda: nn.Sequential(optimizer="adamx"), ValueError, r"'adamx'"),
+    "unknown initializer": (
+        lambda: nn.Dense(3, kernel_initializer="glorot"), ValueError, r"'glorot'"),
+    "batch_size 0": (lambda: softmax_net().fit(X60, Y60, batch_size=0), ValueError, r"got 0"),
+    "batch_size -4": (lambda: softmax_net().fit(X60, Y60, batch_size=-4), ValueError, r"-4"),
+    "batch_size 2.5": (lambda: softmax_net().fit(X60, Y60, batch_size=2.5), TypeError, r"2\.5"),
+    "lr 0": (lambda: nn.Sequential(lr=0), ValueError, r"lr.*got 0"),
+    "lr -0.1 on an optimizer": (lambda: nn.SGD(lr=-0.1), ValueError, r"-0\.1"),
+    "lr nan": (lambda: nn.Adam(lr=float("nan")), ValueError, r"nan"),
+    "epochs 0": (lambda: softmax_net().fit(X60, Y60, epochs=0), ValueError, r"epochs.*got 0"),
+    "epochs 1.5": (lambda: softmax_net().fit(X60, Y60, epochs=1.5), TypeError, r"1\.5"),
+    "layer size 0": (lambda: nn.Sequential.from_sizes([2, 0, 1]), ValueError, r"got 0"),
+    "units 0": (lambda: nn.Dense(0), ValueError, r"units.*got 0"),
+    "one layer size": (lambda: nn.Sequential.from_sizes([2]), ValueError, r"\[2\]"),
+    "predict batch_size 0": (
+        lambda: fitted_softmax().predict(X60, batch_size=0), ValueError, r"batch_size.*0"),
+    "evaluate batch_size 0": (
+        lambda: fitted_softmax().evaluate(X60, Y60, batch_size=0), ValueError, r"batch_size.*0"),
+    "callback that is a function": (
+        lambda: softmax_net().fit(X60, Y60, callbacks=[print]), TypeError, r"Callback.*print"),
+    "explicit weights of strings": (
+        lambda: nn.Dense(2, weights=[["a", "b"]]), TypeError, r"weights.*'a'"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_gets_a_clear_error(case):
+    make, error, match = BAD_INPUT[case]
+    with pytest.raises(error, match=match):
+        make()
+
+
+# -- a refused input changes nothing ---------------------------------------------------------------
 @pytest.mark.parametrize(
     "bad_y",
     [
@@ -430,4 +510,30 @@ def test_failed_set_weights_changes_nothing():
     new[2]["W"] = np.ones((5, 1))
     with pytest.raises(ValueError, match=r"layer 2 W has shape \(4, 1\), got \(5, 1\)"):
         model.set_weights(new)
+    np.testing.assert_array_equal(model.layers[0].params["W"], before[0]["W"])
+
+
+def test_a_failed_fit_leaves_the_trained_weights_alone():
+    model = fitted_softmax()
+    before = model.get_weights()
+    with pytest.raises(ValueError):
+        model.fit(X60, Y60 + 5)
+    with pytest.raises(ValueError):
+        model.fit(X60[:, :3], Y60)
+    for old, new in zip(before, model.get_weights(), strict=True):
+        for key in old:
+            np.testing.assert_array_equal(old[key], new[key])
+
+
+def test_set_weights_is_all_or_nothing():
+    model = fitted_softmax()
+    before = model.get_weights()
+    bad = [{k: np.zeros_like(v) for k, v in layer.items()} for layer in before]
+    bad[2]["W"] = np.zeros((9, 3))  # the second Dense's W has the wrong shape
+    with pytest.raises(ValueError, match=r"layer 2 W has shape \(8, 3\), got \(9, 3\)"):
+        model.set_weights(bad)
+    np.testing.assert_array_equal(model.layers[0].params["W"], before[0]["W"])  # not zeroed
+    bad[2]["W"] = np.full((8, 3), np.nan)
+    with pytest.raises(ValueError, match=r"NaN"):
+        model.set_weights(bad)
     np.testing.assert_array_equal(model.layers[0].params["W"], before[0]["W"])

@@ -1,8 +1,7 @@
-"""Smoke test of benchmarks/speed.py: every measurement runs on a toy size.
+"""Smoke test of benchmarks/speed.py: every measurement runs on a toy size."""
 
-No timing is asserted; the tests check that each function runs, returns what the table needs,
-that the hand-written baselines compute what nablanet computes, and the table arithmetic.
-"""
+# No timing is asserted; the tests check that each function runs, returns what the table needs,
+# that the hand-written baselines compute what nablanet computes, and the table arithmetic.
 
 from __future__ import annotations
 

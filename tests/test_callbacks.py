@@ -1,14 +1,14 @@
-"""Callbacks driven by scripted logs, then through real (tiny) fits."""
+"""Tests for nablanet.training.callbacks: driven by scripted logs, then through real fits."""
 
 from __future__ import annotations
 
 import io
-import math
 
 import numpy as np
 import pytest
 
 import nablanet as nn
+from _helpers import X12, Y12_CLASS, classifier, softmax_net, three_class_data
 
 
 class FakeModel:
@@ -250,46 +250,6 @@ def test_history_with_validation_split(regression_data):
     assert set(history.history) == {"loss", "val_loss"}
 
 
-# ------------------------------------------------------------------------- divergence
-def _all_finite(model) -> bool:
-    return all(np.isfinite(p).all() for layer in model.layers for p in layer.params.values())
-
-
-@pytest.mark.parametrize(
-    ("lr", "batch_size", "dtype"),
-    [
-        (10.0, None, "float32"),
-        (10.0, 8, "float32"),
-        (1e3, None, "float64"),
-        (1e38, None, "float32"),
-    ],
-)
-def test_divergence_guard(lr, batch_size, dtype, regression_data):
-    X, y = regression_data
-    model = nn.Sequential.from_sizes([3, 8, 1], "identity", optimizer="sgd", lr=lr, seed=0,
-                                     dtype=dtype)  # fmt: skip
-    with np.errstate(all="ignore"), pytest.warns(nn.DivergenceWarning, match="diverged"):
-        history = model.fit(X, y, epochs=200, batch_size=batch_size)
-    assert "diverged" in history.stop_reason
-    assert history.stop_reason == model.stop_reason
-    assert len(history.epoch) < 200
-    assert _all_finite(model)
-    assert all(math.isfinite(v) for v in history.history.get("loss", []))
-    # the restored weights are ones whose loss was finite, not merely finite weights
-    with np.errstate(all="ignore"):
-        assert math.isfinite(model.evaluate(X, y)["loss"])
-    # the model is usable afterwards
-    assert np.all(np.isfinite(model.predict(X)))
-
-
-def test_no_divergence_warning_on_a_sane_run(regression_data, recwarn):
-    X, y = regression_data
-    model = nn.Sequential.from_sizes([3, 4, 1], "tanh", lr=0.05, seed=0)
-    history = model.fit(X, y, epochs=5)
-    assert not any(issubclass(w.category, nn.DivergenceWarning) for w in recwarn)
-    assert history.stop_reason is None
-
-
 # ------------------------------------------------------------------------- ProgressBar
 class TTYStringIO(io.StringIO):
     def isatty(self) -> bool:
@@ -326,3 +286,24 @@ def test_progress_bar_without_tqdm(regression_data, monkeypatch):
     text = _fit_with_bar(io.StringIO(), True, regression_data)
     assert "epoch 3/3" in text and "loss=" in text
     assert text.endswith("\n")
+
+
+# ------------------------------------------------------------------- the callbacks argument
+def test_a_single_callback_need_not_be_in_a_list():
+    X, y = three_class_data()
+    stop = nn.EarlyStopping(monitor="loss", patience=0, min_delta=100.0)
+    history = softmax_net().fit(X, y, epochs=10, callbacks=stop)
+    assert len(history["loss"]) == 2  # epoch 1 sets the best, epoch 2 fails to beat it by 100
+    assert "early stopping" in history.stop_reason
+
+
+def test_on_batch_end_is_called_for_every_batch_with_its_loss():
+    calls = []
+
+    class Recorder(nn.Callback):
+        def on_batch_end(self, batch, logs=None):
+            calls.append((batch, logs["loss"]))
+
+    classifier().fit(X12, Y12_CLASS, epochs=2, batch_size=5, callbacks=[Recorder()])
+    assert [b for b, _ in calls] == [0, 1, 2, 0, 1, 2]
+    assert all(np.isfinite(loss) and loss > 0 for _, loss in calls)

@@ -1,8 +1,7 @@
-"""The ``nablanet`` command, run as a real subprocess (``python -m nablanet``).
+"""Tests for nablanet.cli: the ``nablanet`` command, run as a subprocess (python -m nablanet)."""
 
-Each bad-input case must exit with status 2, print exactly one line on stderr starting with
-``nablanet: error:``, and leave existing files byte-for-byte (and mtime) untouched.
-"""
+# Each bad-input case must exit with status 2, print exactly one line on stderr starting with
+# ``nablanet: error:``, and leave existing files byte-for-byte (and mtime) untouched.
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""Scale-out on Dask: partial_fit streamed over a lazily generated Dask array on a real
-dask.distributed cluster (two worker processes on loopback), prediction spread over the workers.
-"""
+"""Whole system on Dask: the estimators' partial_fit and predict on a dask.distributed cluster."""
+
+# Scale-out on Dask: partial_fit streamed over a lazily generated Dask array on a real
+# dask.distributed cluster (two worker processes on loopback), prediction spread over the workers.
 
 from __future__ import annotations
 

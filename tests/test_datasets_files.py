@@ -1,4 +1,4 @@
-"""Tests for loading CSV and .npz files."""
+"""Tests for nablanet.datasets.files: loading CSV and .npz files."""
 
 from __future__ import annotations
 

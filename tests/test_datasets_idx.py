@@ -1,4 +1,4 @@
-"""Tests for the IDX reader and the (Fashion-)MNIST loaders."""
+"""Tests for nablanet.datasets.idx: the IDX reader and the (Fashion-)MNIST loaders."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
-"""nablanet.estimators: scikit-learn's MLP semantics, reproduced step for step, and the extras."""
+"""Tests for nablanet.estimators: scikit-learn's MLP semantics, step for step, and the extras."""
 
 from __future__ import annotations
 
 import copy
+import pickle
 import warnings
 
 import numpy as np
@@ -292,6 +293,25 @@ def test_digits_accuracy_matches_sklearn():
             theirs.append(sk_nn.MLPClassifier(random_state=seed).fit(X_tr, y_tr).score(X_te, y_te))
             ours.append(MLPClassifier(random_state=seed).fit(X_tr, y_tr).score(X_te, y_te))
     assert np.mean(ours) >= np.mean(theirs) - 0.005, (ours, theirs)
+
+
+def test_pickled_estimator_is_within_twice_scikit_learns_size():
+    pytest.importorskip("sklearn")
+    import warnings
+
+    from sklearn.datasets import load_digits
+    from sklearn.neural_network import MLPClassifier as SkMLP
+
+    from nablanet.estimators import MLPClassifier
+
+    X_digits, y_digits = load_digits(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = MLPClassifier((100,), max_iter=5, random_state=0).fit(X_digits / 16, y_digits)
+        theirs = SkMLP((100,), max_iter=5, random_state=0).fit(X_digits / 16, y_digits)
+    assert len(pickle.dumps(ours)) <= 2 * len(pickle.dumps(theirs))
+    again = pickle.loads(pickle.dumps(ours))
+    np.testing.assert_array_equal(again.predict_proba(X_digits), ours.predict_proba(X_digits))
 
 
 # -- beyond scikit-learn -------------------------------------------------------------------------

@@ -1,8 +1,7 @@
-"""Every script in examples/ runs to the end with --quick and writes the plots it promises.
+"""Whole system: every script in examples/ runs to the end with --quick and writes its plots."""
 
-Each runs in a fresh Python process, as a learner would run it, with the plots sent to a
-temporary directory.
-"""
+# Each runs in a fresh Python process, as a learner would run it, with the plots sent to a
+# temporary directory.
 
 from __future__ import annotations
 

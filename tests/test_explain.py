@@ -1,5 +1,4 @@
-"""``explain``: the layer-by-layer backprop trace, checked against seed 001's numbers worked by
-hand and against finite differences."""
+"""Tests for nablanet.explain: the backprop trace vs seed 001 by hand and finite differences."""
 
 from __future__ import annotations
 

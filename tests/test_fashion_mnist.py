@@ -1,8 +1,7 @@
-"""Real data: a short training run on Fashion-MNIST must reach a useful test accuracy.
+"""Whole system on real data: a short Fashion-MNIST run reaches a useful test accuracy."""
 
-Needs the Fashion-MNIST IDX files (``apt-get install dataset-fashion-mnist``, or
-``$NABLANET_FASHION_MNIST``); the test is skipped cleanly when they are absent.
-"""
+# Needs the Fashion-MNIST IDX files (``apt-get install dataset-fashion-mnist``, or
+# ``$NABLANET_FASHION_MNIST``); the test is skipped cleanly when they are absent.
 
 from __future__ import annotations
 

@@ -1,33 +1,36 @@
-"""Sequential: construction, description, inference per task, weights, config, reproducibility."""
+"""Tests for nablanet.model (Sequential): construction, compile, description, inference, weights."""
+
+# The engine (forward, backward, train_step, copies) is in test_model_engine.py, dtypes in
+# test_model_dtypes.py, fit in test_training.py and refused input in test_bad_input.py.
 
 from __future__ import annotations
 
 import json
 import re
+import warnings
 
 import numpy as np
 import pytest
 
 import nablanet as nn
+from _helpers import (
+    Y_BINARY,
+    Y_CLASS,
+    Y_MULTILABEL,
+    Y_REG,
+    Y_REG2,
+    X,
+    softmax_net,
+    three_class_data,
+)
 from nablanet import Dense, Dropout, Identity, ReLU, Sequential, Sigmoid, Softmax, Tanh
-from nablanet.targets import prepare_targets
-
-RNG = np.random.default_rng(42)
-X = RNG.normal(size=(30, 3))
-Y_BINARY = (X[:, 0] + X[:, 1] > 0).astype(int)
-Y_CLASS = np.digitize(X[:, 0], [-0.5, 0.5])  # 0, 1, 2
-Y_MULTILABEL = (X[:, :2] > 0).astype(int)  # (30, 2)
-Y_REG = X @ np.array([1.0, -2.0, 0.5])
-Y_REG2 = np.stack([Y_REG, X[:, 2]], axis=1)
 
 
 def layer_types(model: Sequential) -> list[type]:
     return [type(layer) for layer in model.layers]
 
 
-# -- construction -----------------------------------------------------------------------------
-
-
+# -- construction ----------------------------------------------------------------------------------
 def test_from_sizes_one_activation_and_an_output():
     model = Sequential.from_sizes([3, 5, 4, 2], "tanh", "softmax", loss="cross_entropy")
     assert layer_types(model) == [Dense, Tanh, Dense, Tanh, Dense, Softmax]
@@ -62,6 +65,11 @@ def test_from_sizes_dropout_goes_after_hidden_activations_only():
     assert all(la.rate == 0.3 for la in model.layers if isinstance(la, Dropout))
 
 
+def test_from_sizes_accepts_a_numpy_array_of_sizes():
+    model = nn.Sequential.from_sizes(np.array([4, 8, 3]), "relu", output="softmax")
+    assert model.n_params == 4 * 8 + 8 + 8 * 3 + 3
+
+
 def test_explicit_layer_list_with_dropout_trains_and_infers_sizes():
     model = Sequential(
         [Dense(8, input_dim=3), ReLU(), Dropout(0.5), Dense(1), Sigmoid()],
@@ -78,9 +86,39 @@ def test_explicit_layer_list_with_dropout_trains_and_infers_sizes():
     assert np.mean(model.predict(X) == Y_BINARY) >= 0.9
 
 
-# -- description ------------------------------------------------------------------------------
+def test_sigmoid_output_with_a_loss_from_logits_warns():
+    with pytest.warns(UserWarning, match=r"second sigmoid"):
+        nn.Sequential([nn.Dense(1), nn.Sigmoid()], loss="bce_with_logits").build(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nn.Sequential([nn.Dense(1), nn.Sigmoid()], loss="bce").build(2)  # fused, no warning
 
 
+# -- compile ---------------------------------------------------------------------------------------
+def test_compile_keeps_metrics_unless_given_and_accepts_one_name():
+    X, y = three_class_data()
+    model = softmax_net(metrics="mse")  # one name, not the letters m, s, e
+    assert model.metrics == ["mse"]
+    model.compile(optimizer="adam", lr=0.01)
+    assert model.metrics == ["mse"]
+    history = model.fit(X, y, epochs=1)
+    assert set(history.history) == {"loss", "mse"}
+
+
+def test_compile_lr_alone_sets_the_rate_and_a_failed_compile_changes_nothing():
+    model = softmax_net(optimizer=nn.SGD(lr=0.01, momentum=0.9))
+    model.compile(lr=0.5)  # was silently ignored
+    assert model.optimizer.lr == 0.5 and model.optimizer.momentum == 0.9
+    with pytest.raises(ValueError, match=r"'f1'"):
+        model.compile(loss="mse", optimizer="adam", metrics=["f1"])
+    assert model.loss.name == "categorical_cross_entropy"  # not half-applied
+    assert isinstance(model.optimizer, nn.SGD)
+    with pytest.raises(ValueError, match=r"lr.*-1"):
+        model.compile(lr=-1)
+    assert model.optimizer.lr == 0.5
+
+
+# -- description -----------------------------------------------------------------------------------
 def test_summary_lists_layers_shapes_and_parameter_counts():
     model = Sequential.from_sizes([3, 8, 2], "relu", "softmax", dropout=0.5, loss="ce")
     printed: list[str] = []
@@ -112,9 +150,35 @@ def test_info_prints_every_neurons_bias_and_weights():
     assert text.count("No. of Inputs: 4") == 2
 
 
-# -- inference per task -----------------------------------------------------------------------
+def test_summary_table_counts_parameters_by_hand():
+    model = nn.Sequential.from_sizes([2, 4, 3, 1], ["relu", "relu", "sigmoid"], seed=0)
+    text = model.summary(print_fn=None)
+    # Dense 2->4: 2*4 + 4 = 12; Dense 4->3: 4*3 + 3 = 15; Dense 3->1: 3*1 + 1 = 4; total 31
+    rows = [line.split() for line in text.splitlines() if line[:1].isdigit()]
+    assert [row[1] for row in rows] == ["Dense", "ReLU", "Dense", "ReLU", "Dense", "Sigmoid"]
+    assert [row[-1] for row in rows] == ["12", "0", "15", "0", "4", "0"]
+    assert [row[-2] for row in rows] == ["4)", "4)", "3)", "3)", "1)", "1)"]
+    assert "Total params: 31" in text
+    assert model.n_params == 31
 
 
+def test_info_prints_each_neuron_like_seed_001(capsys):
+    model = nn.Sequential.from_sizes(
+        [2, 2, 2], "sigmoid", output="sigmoid",
+        weights=[([[0.1, 0.2], [0.3, 0.4]], [0.5, 0.6]), ([[0.7, 0.8], [0.9, 1.0]], [1.1, 1.2])],
+        dtype="float64",
+    )  # fmt: skip
+    text = model.info()
+    assert capsys.readouterr().out.strip() == text.strip()
+    assert text.count("--- [ Neuron ] ---") == 4
+    assert "Bias: 0.5 , Weights: [0.1, 0.3]" in text  # neuron 1 of layer 1: column 0 of W
+    assert "Bias: 1.2 , Weights: [0.8, 1.0]" in text
+    assert "np.float" not in text  # plain numbers, as seed 001 prints them
+    f32 = nn.Sequential.from_sizes([2, 1], weights=[([[0.5], [0.25]], [0.125])])
+    assert "Bias: 0.125 , Weights: [0.5, 0.25]" in f32.info(print_fn=None)
+
+
+# -- inference per task ----------------------------------------------------------------------------
 def test_binary_classifier_outputs():
     model = Sequential.from_sizes([3, 6, 1], "tanh", "sigmoid", loss="bce", seed=0)
     model.fit(X, Y_BINARY, epochs=3)
@@ -196,9 +260,39 @@ def test_predict_in_chunks_equals_predict_at_once():
     )
 
 
-# -- weights and config -----------------------------------------------------------------------
+def _logit_data():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 2))
+    return X, (X[:, 0] - 0.5 * X[:, 1] > 0).astype(int)
 
 
+def test_linear_output_with_bce_from_logits_predicts_probabilities():
+    # PyTorch style: a linear output trained with BCEWithLogits ("bce_with_logits"). predict_proba
+    # must return sigmoid(z) (it returned z), and predict must threshold that at 0.5 (it
+    # thresholded z at 0.5, i.e. the probability at 0.62).
+    X, y = _logit_data()
+    model = nn.Sequential([nn.Dense(1)], loss="bce_with_logits", optimizer="adam", lr=0.05, seed=0)
+    model.fit(X, y, epochs=100, batch_size=32)
+    z = model.forward(model.check_X(X))
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(proba, 1 / (1 + np.exp(-z.astype(np.float64))), rtol=1e-5)
+    assert proba.min() >= 0 and proba.max() <= 1
+    np.testing.assert_array_equal(model.predict(X), (z[:, 0] > 0).astype(int))
+    accuracy = model.evaluate(X, y)["accuracy"]  # the loop's metric thresholds logits at 0
+    assert np.mean(model.predict(X) == y) == pytest.approx(accuracy)
+
+
+def test_linear_output_with_softmax_cross_entropy_predicts_probabilities():
+    X, y = three_class_data()
+    model = nn.Sequential([nn.Dense(3)], loss="softmax_cross_entropy", seed=0)
+    model.fit(X, y, epochs=3)
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    assert proba.min() > 0
+    np.testing.assert_array_equal(model.predict(X), proba.argmax(axis=1))
+
+
+# -- weights and config ----------------------------------------------------------------------------
 def trained(seed: int = 0) -> Sequential:
     model = Sequential.from_sizes([3, 5, 3], "relu", "softmax", loss="ce", seed=seed)
     model.fit(X, Y_CLASS, epochs=4, batch_size=8)
@@ -256,131 +350,3 @@ def test_config_is_json_and_rebuilds_the_model():
     assert rebuilt.task == "multiclass"
     rebuilt.set_weights(model.get_weights())
     np.testing.assert_array_equal(rebuilt.predict_proba(X), model.predict_proba(X))
-
-
-# -- training behaviour -----------------------------------------------------------------------
-
-
-def fit_with_seeds(model_seed: int, fit_seed: int) -> Sequential:
-    model = Sequential.from_sizes(
-        [3, 6, 3], "relu", "softmax", dropout=0.3, loss="ce", optimizer="adam", seed=model_seed
-    )
-    model.fit(X, Y_CLASS, epochs=3, batch_size=7, seed=fit_seed, validation_split=0.2)
-    return model
-
-
-def all_params(model: Sequential) -> np.ndarray:
-    return np.concatenate([p.ravel() for _, p, _ in model.slots()])
-
-
-def test_fit_is_reproducible_bit_for_bit():
-    a, b = fit_with_seeds(1, 2), fit_with_seeds(1, 2)
-    np.testing.assert_array_equal(all_params(a), all_params(b))
-
-
-def test_different_seeds_give_different_weights():
-    base = all_params(fit_with_seeds(1, 2))
-    assert not np.array_equal(base, all_params(fit_with_seeds(3, 2)))  # other initial weights
-    assert not np.array_equal(base, all_params(fit_with_seeds(1, 4)))  # other shuffles, masks
-
-
-def test_validation_split_gives_val_loss():
-    model = Sequential.from_sizes([3, 6, 1], "tanh", "sigmoid", loss="bce", seed=0)
-    history = model.fit(X, Y_BINARY, epochs=4, validation_split=0.2)
-    assert len(history.history["val_loss"]) == 4
-    assert len(history.history["val_accuracy"]) == 4
-    assert all(np.isfinite(history.history["val_loss"]))
-    # 6 of the 30 samples are held out: full batch is the other 24, one step an epoch
-    assert model.optimizer.iterations == 4
-
-
-def test_validation_data_is_evaluated_after_every_epoch():
-    model = Sequential.from_sizes([3, 6, 1], "tanh", "sigmoid", loss="bce", seed=0)
-    X_val, y_val = X[:10] + 0.1, Y_BINARY[:10]
-    history = model.fit(X[10:], Y_BINARY[10:], epochs=3, validation_data=(X_val, y_val))
-    assert len(history.history["val_loss"]) == 3
-    final = model.evaluate(X_val, y_val)
-    assert history.history["val_loss"][-1] == pytest.approx(final["loss"], rel=1e-5)
-    assert history.history["val_accuracy"][-1] == pytest.approx(final["accuracy"])
-
-
-def test_label_smoothing_targets():
-    one_hot = prepare_targets([0, 1, 1], 2, "multiclass", np.float64, label_smoothing=0.1)
-    np.testing.assert_allclose(one_hot, [[0.95, 0.05], [0.05, 0.95], [0.05, 0.95]])
-    binary = prepare_targets([0, 1], 1, "binary", np.float64, label_smoothing=0.1)
-    np.testing.assert_allclose(binary, [[0.05], [0.95]])
-    three = prepare_targets([2], 3, "multiclass", np.float64, label_smoothing=0.3)
-    np.testing.assert_allclose(three, [[0.1, 0.1, 0.8]])
-    plain = prepare_targets([0, 1], 2, "multiclass", np.float64)
-    np.testing.assert_array_equal(plain, [[1.0, 0.0], [0.0, 1.0]])
-    regression = prepare_targets([0.0, 1.0], 1, "regression", np.float64, label_smoothing=0.1)
-    np.testing.assert_array_equal(regression, [[0.0], [1.0]])
-
-
-def test_global_numpy_rng_is_untouched():
-    # the legacy global generator is inspected on purpose: nablanet must never draw from it
-    state = np.random.get_state()  # noqa: NPY002
-    model = fit_with_seeds(0, 0)  # initial weights, shuffling, dropout masks, validation split
-    model.predict(X)
-    after = np.random.get_state()  # noqa: NPY002
-    assert state[0] == after[0]
-    np.testing.assert_array_equal(state[1], after[1])
-    assert state[2:] == after[2:]
-
-
-def test_dropout_is_active_only_in_training():
-    model = Sequential.from_sizes([3, 16, 1], "relu", "sigmoid", dropout=0.5, loss="bce", seed=0)
-    model.fit(X, Y_BINARY, epochs=2)
-    np.testing.assert_array_equal(model.predict_proba(X), model.predict_proba(X))
-    np.testing.assert_array_equal(model.forward(X.astype(np.float32)), model.predict_proba(X))
-    # training-mode forward reuses the layers' work buffers: keep a copy of the first result
-    train_a = model.forward(X.astype(np.float32), training=True).copy()
-    train_b = model.forward(X.astype(np.float32), training=True)
-    assert not np.array_equal(train_a, train_b)
-    hidden = np.ones((4, 1000), dtype=np.float32)
-    dropout = model.layers[2]
-    assert isinstance(dropout, Dropout)
-    np.testing.assert_array_equal(dropout.forward(hidden, training=False), hidden)
-    dropped = dropout.forward(hidden, training=True)
-    assert set(np.unique(dropped).tolist()) == {0.0, 2.0}  # kept units scaled by 1 / (1 - 0.5)
-    assert 0.4 < np.mean(dropped == 0) < 0.6
-
-
-@pytest.mark.parametrize(
-    ("batch_size", "steps_per_epoch"), [(None, 1), (30, 1), (1000, 1), (8, 4), (1, 30)]
-)
-def test_optimizer_steps_per_epoch(batch_size: int | None, steps_per_epoch: int):
-    """batch_size None is full-batch gradient descent: one optimizer step per epoch."""
-    model = Sequential.from_sizes([3, 4, 1], "tanh", "sigmoid", loss="bce", seed=0)
-    model.fit(X, Y_BINARY, epochs=5, batch_size=batch_size)
-    assert model.optimizer.iterations == 5 * steps_per_epoch
-
-
-def test_full_batch_equals_batch_size_n():
-    a = Sequential.from_sizes([3, 4, 1], "tanh", "sigmoid", loss="bce", seed=0)
-    b = Sequential.from_sizes([3, 4, 1], "tanh", "sigmoid", loss="bce", seed=0)
-    a.fit(X, Y_BINARY, epochs=5, batch_size=None)
-    b.fit(X, Y_BINARY, epochs=5, batch_size=len(X))
-    np.testing.assert_array_equal(all_params(a), all_params(b))
-
-
-def test_a_deep_copy_trains_its_own_weights_like_the_original():
-    # the parameters are views into one packed buffer: a copy must be re-linked, or its
-    # optimizer would update a detached buffer and fit() would change nothing
-    import copy
-
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(50, 3)).astype(np.float32)
-    y = (X[:, 0] > 0).astype(int)
-    model = Sequential.from_sizes(
-        [3, 4, 2], "tanh", "softmax", loss="cross_entropy", optimizer="adam", lr=0.05, seed=0
-    )
-    model.fit(X, y, epochs=2)
-    twin = copy.deepcopy(model)
-    before = twin.get_weights()
-    twin.fit(X, y, epochs=3)
-    model.fit(X, y, epochs=3)
-    assert not np.array_equal(before[0]["W"], twin.get_weights()[0]["W"])
-    for mine, theirs in zip(model.get_weights(), twin.get_weights(), strict=True):
-        for key in mine:
-            np.testing.assert_array_equal(mine[key], theirs[key])

@@ -1,9 +1,9 @@
-"""Model files: a saved model predicts bitwise as before, resumes training exactly, and bad or
-hostile files are refused with an error naming the file.
+"""Tests for nablanet.model_io: model files predict bitwise as before and resume training."""
 
-Hostile files are crafted by hand with ``zipfile``/``json``/``np.save`` from a genuine file, so
-the reader is checked against the format, not against itself.
-"""
+# Bad or hostile files are refused with an error naming the file.
+#
+# Hostile files are crafted by hand with ``zipfile``/``json``/``np.save`` from a genuine file, so
+# the reader is checked against the format, not against itself.
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""ONNX export: onnxruntime reproduces nablanet's probabilities (1e-5, float32) and labels."""
+"""Tests for nablanet.onnx_export: onnxruntime reproduces the probabilities (1e-5) and labels."""
 
 from __future__ import annotations
 

@@ -1,9 +1,8 @@
-"""Optimizers against hand-written references, element by element.
+"""Tests for nablanet.optimizers: every update rule against a hand-written scalar reference."""
 
-Each reference below is the update rule written as scalars (``math.sqrt``, plain floats), the
-form a textbook gives; the optimizer must reproduce it over several steps with changing
-gradients, both when bound to loose arrays and when bound to a model's packed parameters.
-"""
+# Each reference below is the update rule written as scalars (``math.sqrt``, plain floats), the
+# form a textbook gives; the optimizer must reproduce it over several steps with changing
+# gradients, both when bound to loose arrays and when bound to a model's packed parameters.
 
 from __future__ import annotations
 
@@ -14,6 +13,7 @@ import numpy as np
 import pytest
 
 import nablanet as nn
+from _helpers import X12, Y12_REG
 from nablanet.optimizers import get_optimizer, optimizer_from_config
 from nablanet.schedules import ExponentialDecay, StepDecay
 
@@ -296,3 +296,17 @@ def test_loss_decreases(optimizer, lr, regression_data):
     losses = history["loss"]
     assert losses[-1] < 0.25 * losses[0]
     assert np.all(np.isfinite(losses))
+
+
+def test_adam_state_is_the_textbook_m_and_v():
+    model = nn.Sequential.from_sizes([3, 2], loss="mse", optimizer="adam", seed=0,
+                                     dtype="float64")  # fmt: skip
+    Xc, Y = model.prepare(X12, Y12_REG)
+    model.loss_and_grads(Xc, Y)
+    g = model.gradients_to_vector()
+    model.apply_gradients()
+    state = model.optimizer.get_state()
+    m = np.concatenate([state["layers.0.W.m"].ravel(), state["layers.0.b.m"].ravel()])
+    v = np.concatenate([state["layers.0.W.v"].ravel(), state["layers.0.b.v"].ravel()])
+    np.testing.assert_allclose(m, 0.1 * g, rtol=1e-12)  # (1 - beta_1) g
+    np.testing.assert_allclose(v, 0.001 * g**2, rtol=1e-12)  # (1 - beta_2) g^2

@@ -1,4 +1,4 @@
-"""Tests for the classic perceptron of seed 001."""
+"""Tests for nablanet.perceptron: the classic perceptron of seed 001."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Every ```python block of the README runs, in order, in one namespace (as a reader would paste
-them into one session), in a scratch directory."""
+"""Whole system through README.md: every ```python block runs, in order, in one namespace."""
+
+# As a reader would paste them into one session, in a scratch directory.
 
 from __future__ import annotations
 

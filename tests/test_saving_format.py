@@ -1,10 +1,9 @@
-"""Tests for the low-level model file container in ``nablanet.saving``.
+"""Tests for nablanet.saving: the low-level model file container."""
 
-Foreign and hostile files are crafted by hand with ``zipfile``, ``json`` and ``np.save`` (not with
-the writer under test), so the reader is checked against the documented format, not itself.
-The pickle payloads below are live: control tests show that unpickling them really creates a
-marker file, so "the marker was not created" means the reader refused them.
-"""
+# Foreign and hostile files are crafted by hand with ``zipfile``, ``json`` and ``np.save`` (not with
+# the writer under test), so the reader is checked against the documented format, not itself.
+# The pickle payloads below are live: control tests show that unpickling them really creates a
+# marker file, so "the marker was not created" means the reader refused them.
 
 import hashlib
 import io

@@ -1,5 +1,4 @@
-"""Learning-rate schedules: values worked out by hand, the optimizer following them in fit,
-and config round trips."""
+"""Tests for nablanet.schedules: rates by hand, followed during fit, config round trips."""
 
 from __future__ import annotations
 

@@ -1,10 +1,9 @@
-"""Acceptance tests: every seed tutorial's system, rebuilt with nablanet.
+"""Whole system: every seed tutorial's system rebuilt with nablanet (acceptance tests)."""
 
-Each test names its seed (see /work/shared/seeds/) and says where nablanet's setting differs from
-the tutorial's and why. The tutorials' losses are sums over the batch; nablanet's losses are
-means (mean over the batch, ``backward`` includes the 1/n), so the same learning rate takes a step
-n times smaller here. That is the reason behind most of the changes noted below.
-"""
+# Each test names its seed (see /work/shared/seeds/) and says where nablanet's setting differs from
+# the tutorial's and why. The tutorials' losses are sums over the batch; nablanet's losses are
+# means (mean over the batch, ``backward`` includes the 1/n), so the same learning rate takes a step
+# n times smaller here. That is the reason behind most of the changes noted below.
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""scikit-learn's own estimator checks, run over nablanet's three estimators (pandas installed)."""
+"""Tests for nablanet.estimators with scikit-learn's own estimator checks (pandas installed)."""
 
 from __future__ import annotations
 

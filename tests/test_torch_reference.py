@@ -1,9 +1,8 @@
-"""PyTorch as the reference: the same network, the same data, in float64.
+"""Whole system against PyTorch: the same network, the same data, in float64."""
 
-Loss values, every parameter gradient and the parameters after optimizer steps must agree to 1e-6.
-Our ``W`` is (n_in, n_out) and ``z = x W + b``; ``torch.nn.Linear`` stores (n_out, n_in) and
-computes ``x A^T + b``, so weights are copied transposed.
-"""
+# Loss values, every parameter gradient and the parameters after optimizer steps must agree to 1e-6.
+# Our ``W`` is (n_in, n_out) and ``z = x W + b``; ``torch.nn.Linear`` stores (n_out, n_in) and
+# computes ``x A^T + b``, so weights are copied transposed.
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
-"""The model's dtype is kept everywhere: parameters, gradients, activations, optimizer state,
-outputs. float32 data is never silently upcast to float64 and input of any numeric dtype is
-converted to the model's dtype.
-"""
+"""Tests for the dtype of nablanet.model's Sequential, kept from the input to every output."""
+
+# The model's dtype is kept everywhere: parameters, gradients, activations, optimizer state,
+# outputs. float32 data is never silently upcast to float64 and input of any numeric dtype is
+# converted to the model's dtype.
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 import nablanet as nn
+from _helpers import softmax_net, three_class_data
 from nablanet import Dense, Dropout, LeakyReLU, ReLU, Sequential, Sigmoid, Softmax, Tanh
 from nablanet.targets import infer_task, prepare_targets
 
@@ -162,3 +164,65 @@ def test_clone_to_another_dtype():
     p32, p64 = model.predict_proba(X64), twin.predict_proba(X64)
     assert p32.dtype == np.float32 and p64.dtype == np.float64
     np.testing.assert_allclose(p64, p32, rtol=1e-5, atol=1e-6)
+
+
+# -- a deeper network, every layer kind ------------------------------------------------------------
+class _DtypeSpy(nn.Callback):
+    """Records the dtypes of every cached activation, gradient and optimizer buffer."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        model = self.model
+        self.activations = {
+            type(layer).__name__: layer._a.dtype
+            for layer in model.layers
+            if getattr(layer, "_a", None) is not None
+        }
+        self.grads = {key: g.dtype for key, _, g in model.slots()}
+        self.state = {
+            f"{key}.{name}": buf.dtype
+            for key, bufs in model.optimizer.state.items()
+            for name, buf in bufs.items()
+        }
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop"])
+def test_float32_end_to_end(optimizer):
+    X, y = three_class_data()
+    model = nn.Sequential(
+        [nn.Dense(8), nn.Tanh(), nn.Dropout(0.2), nn.Dense(6), nn.LeakyReLU(0.1),
+         nn.Dense(5), nn.Sigmoid(), nn.Dense(3), nn.Softmax()],
+        loss="categorical_cross_entropy", optimizer=optimizer, seed=0,
+    )  # fmt: skip
+    spy = _DtypeSpy()
+    model.fit(X, y, epochs=2, batch_size=16, callbacks=[spy])
+    f32 = np.dtype(np.float32)
+    assert set(spy.activations) == {"Tanh", "LeakyReLU", "Sigmoid"}  # Softmax is fused away
+    assert set(spy.activations.values()) == {f32}
+    assert set(spy.grads.values()) == {f32}
+    if optimizer != "sgd":
+        assert spy.state and set(spy.state.values()) == {f32}
+    assert {w.dtype for layer in model.get_weights() for w in layer.values()} == {f32}
+    assert model.predict_proba(X).dtype == f32
+    # the forward pass at inference, layer by layer
+    out = X
+    for layer in model.layers:
+        out = layer.forward(out, False)
+        assert out.dtype == f32, type(layer).__name__
+
+
+def test_float64_input_into_a_float32_model_stays_float32_and_gives_the_same_model():
+    X, y = three_class_data()
+    a, b = softmax_net(), softmax_net()
+    a.fit(X, y, epochs=3)
+    b.fit(X.astype(np.float64), y, epochs=3)
+    assert b.layers[0].params["W"].dtype == np.float32
+    assert b.predict_proba(X.astype(np.float64)).dtype == np.float32
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+def test_float64_model_computes_in_float64():
+    X, y = three_class_data()
+    model = softmax_net(dtype="float64")
+    model.fit(X, y, epochs=1)  # float32 X is converted up, as asked
+    assert model.layers[0].params["W"].dtype == np.float64
+    assert model.predict_proba(X).dtype == np.float64
