@@ -235,6 +235,7 @@ class Sequential:
                 UserWarning,
                 stacklevel=3,
             )
+        self._dense_layers = [layer for layer in self.layers if isinstance(layer, Dense)]
         fused = self.loss.fused_with(type(last).__name__)
         if fused is not None:
             self._train_layers = self.layers[:-1]
@@ -329,7 +330,10 @@ class Sequential:
 
     def penalty(self) -> float:
         r"""The L2 terms :math:`\sum_k \frac{\lambda_k}{2}\|W_k\|^2` of the Dense layers."""
-        return sum(layer.penalty() for layer in self.layers if isinstance(layer, Dense))
+        total = 0.0
+        for layer in self._dense_layers:
+            total += layer.penalty()  # 0.0 without l2
+        return total
 
     def compute_loss(self, X: Array, Y: Array, sample_weight: Array | None = None) -> float:
         """The training objective on a prepared batch at the current weights, in inference mode

@@ -140,7 +140,7 @@ class Dense(Layer):
         np.matmul(x.T, dz, out=dW)  # dW = x.T @ delta: (n_in, n) @ (n, n_out) -> (n_in, n_out)
         if self.l2:
             dW += self.l2 * W  # + lambda W, the gradient of the L2 penalty
-        np.sum(dz, axis=0, out=db)  # db = sum of delta over the rows: (n_out,)
+        dz.sum(axis=0, out=db)  # db = sum of delta over the rows: (n_out,)
         if not self.need_input_grad:
             return dz[:, :0]
         dx = self._buffer("dx", x.shape, dz.dtype)
