@@ -294,7 +294,7 @@ class Sequential:
         X : ndarray of shape (n_samples, n_features)
             Already checked (see :meth:`prepare`); the input of layer ``start``.
         training : bool
-            Training mode: dropout is on, and layers may return buffers they reuse.
+            Training mode: dropout is on.
         loss_input : bool
             Stop where :attr:`training_loss` takes over: before a fused output activation, so
             the result is the logits; the whole network otherwise.

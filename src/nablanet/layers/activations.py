@@ -48,8 +48,7 @@ class Sigmoid(Activation):
     r""":math:`a = \sigma(z) = 1 / (1 + e^{-z})`, overflow-safe for any finite ``z``."""
 
     def forward(self, x: Array, training: bool = False) -> Array:
-        out = self._buffer("a", x.shape, x.dtype) if training else None
-        self._a = sigmoid(x, out=out)
+        self._a = sigmoid(x)
         return self._a
 
     def backward(self, dy: Array) -> Array:
@@ -58,11 +57,7 @@ class Sigmoid(Activation):
         Shapes: ``dy`` and the result are (n_samples, n_units).
         """
         a = self._cached()
-        dx = self._buffer("dx", a.shape, dy.dtype)
-        np.subtract(1.0, a, out=dx)
-        dx *= a
-        dx *= dy
-        return dx
+        return dy * a * (1 - a)
 
 
 @register
@@ -70,18 +65,13 @@ class Tanh(Activation):
     r""":math:`a = \tanh z`."""
 
     def forward(self, x: Array, training: bool = False) -> Array:
-        out = self._buffer("a", x.shape, x.dtype) if training else None
-        self._a = np.tanh(x, out=out)
+        self._a = np.tanh(x)
         return self._a
 
     def backward(self, dy: Array) -> Array:
         r""":math:`\delta = dL/da \odot (1 - a^2)`. Shapes: (n_samples, n_units)."""
         a = self._cached()
-        dx = self._buffer("dx", a.shape, dy.dtype)
-        np.multiply(a, a, out=dx)
-        np.subtract(1.0, dx, out=dx)
-        dx *= dy
-        return dx
+        return dy * (1 - a * a)
 
 
 @register
@@ -89,8 +79,7 @@ class ReLU(Activation):
     r""":math:`a = \max(0, z)`."""
 
     def forward(self, x: Array, training: bool = False) -> Array:
-        out = self._buffer("a", x.shape, x.dtype) if training else None
-        self._a = np.maximum(x, 0, out=out)  # a = max(0, z)
+        self._a = np.maximum(x, 0)  # a = max(0, z)
         return self._a
 
     def backward(self, dy: Array) -> Array:
@@ -99,8 +88,7 @@ class ReLU(Activation):
         Shapes: (n_samples, n_units).
         """
         a = self._cached()
-        passes = np.greater(a, 0, out=self._buffer("mask", a.shape, np.bool_))  # [z > 0]
-        return np.multiply(dy, passes, out=self._buffer("dx", a.shape, dy.dtype))
+        return dy * (a > 0)  # a > 0 exactly where z > 0
 
 
 @register
@@ -123,18 +111,8 @@ class LeakyReLU(Activation):
     def forward(self, x: Array, training: bool = False) -> Array:
         r""":math:`a = s \odot z`, with the slope :math:`s = 1` where :math:`z > 0`, else :math:`\alpha`."""
         f = x.dtype.type
-        mask: Array | None = None
-        slope: Array | None = None
-        a: Array | None = None
-        if training:  # write into buffers this layer owns and reuses
-            mask = self._buffer("mask", x.shape, np.bool_)
-            slope, a = self._buffer("s", x.shape, x.dtype), self._buffer("a", x.shape, x.dtype)
-        passes = np.greater(x, 0, out=mask)  # [z > 0]
-        # s = [z > 0] (1 - alpha) + alpha: exactly 1 or alpha, without np.where's temporaries
-        slope = np.multiply(passes, f(1) - f(self.alpha), out=slope)
-        slope += f(self.alpha)
-        self._slope = slope  # da/dz, kept for backward
-        self._a = np.multiply(x, slope, out=a)
+        self._slope = np.where(x > 0, f(1), f(self.alpha))  # da/dz, kept for backward
+        self._a = x * self._slope
         return self._a
 
     def backward(self, dy: Array) -> Array:
@@ -144,7 +122,7 @@ class LeakyReLU(Activation):
         """
         if self._slope is None:
             raise RuntimeError("LeakyReLU.backward called before forward")
-        return np.multiply(dy, self._slope, out=self._buffer("dx", dy.shape, dy.dtype))
+        return dy * self._slope
 
     def get_config(self) -> dict[str, Any]:
         return {"alpha": self.alpha}

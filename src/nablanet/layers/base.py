@@ -5,17 +5,16 @@ A layer maps a batch ``x`` of shape ``(n_samples, n_in)`` to ``y`` of shape ``(n
 - ``forward(x, training=False)`` computes ``y`` and caches what ``backward`` needs;
 - ``backward(dy)`` takes ``dL/dy`` (same shape as ``y``) and returns ``dL/dx`` (same shape as
   ``x``), after filling ``grads`` with ``dL/dparam`` for every entry of ``params``;
-- in training mode (``forward(x, training=True)``, and every ``backward``) a layer may write its
-  result into a buffer it owns and reuses on the next call of the same batch shape, so that the
-  training step allocates nothing; copy a result you want to keep. Inference
-  (``training=False``) always returns fresh arrays;
-- ``backward`` may be called more than once after one ``forward`` and returns the same values;
+- ``forward`` and ``backward`` return new arrays (a layer's own work buffers measured no faster:
+  ``benchmarks/speed.py``-style epochs within 3%), and ``backward`` may be called more than once
+  after one ``forward`` with the same result;
 - ``params`` and ``grads`` are dicts with the same keys, e.g. ``{"W": ..., "b": ...}``;
 - ``get_config()`` returns a JSON-serialisable dict from which ``from_config`` rebuilds the layer
   (weights travel separately, see :mod:`nablanet.saving`).
 
-The gradient ``dL/dy`` a layer receives is never modified in place: ``backward`` writes into arrays
-it owns. Copies and pickles of a layer leave out its work buffers and caches (``__getstate__``).
+The gradient ``dL/dy`` a layer receives is never modified in place. ``grads`` are filled in place
+(the model keeps them in one flat buffer). Copies and pickles of a layer leave out its gradients
+and the caches of the last forward pass (``__getstate__``).
 """
 
 from __future__ import annotations
@@ -44,15 +43,6 @@ class Layer:
         self.output_dim: int | None = None
         self.dtype: np.dtype[Any] = np.dtype(np.float32)
         self.built = False
-        self._buffers: dict[tuple[str, tuple[int, ...], Any], Array] = {}
-
-    def _buffer(self, name: str, shape: tuple[int, ...], dtype: Any) -> Array:
-        """A work array owned by this layer, reused by every call with the same shape and dtype."""
-        key = (name, shape, dtype)
-        buf = self._buffers.get(key)
-        if buf is None:
-            buf = self._buffers[key] = np.empty(shape, dtype=dtype)
-        return buf
 
     # -- building -------------------------------------------------------------------------
     def build(self, input_dim: int, rng: np.random.Generator, dtype: Any = np.float32) -> int:
@@ -94,12 +84,12 @@ class Layer:
     def __getstate__(self) -> dict[str, Any]:
         """Copies and pickles carry the configuration and parameters, never scratch space.
 
-        Work buffers, gradients and the caches of the last forward pass (listed in
-        ``_transient``) are left out: they can be as large as a training batch and are rebuilt
-        on the next call (gradients as zeros).
+        Gradients and the caches of the last forward pass (listed in ``_transient``) are left
+        out: they can be as large as a training batch and are rebuilt on the next call
+        (gradients as zeros).
         """
         state = self.__dict__.copy()
-        state["_buffers"], state["grads"] = {}, {}
+        state["grads"] = {}
         for name in self._transient:
             state[name] = None
         return state

@@ -107,10 +107,8 @@ class Dense(Layer):
     def forward(self, x: Array, training: bool = False) -> Array:
         """Return ``z = x @ W + b`` of shape (n_samples, n_out); cache ``x`` for backward."""
         self._x = x
-        W, b = self.params["W"], self.params["b"]
-        out = self._buffer("z", (x.shape[0], self.units), W.dtype) if training else None
-        z = np.matmul(x, W, out=out)  # z = x @ W: (n, n_in) @ (n_in, n_out) -> (n, n_out)
-        z += b  # + b, broadcast over the rows
+        z = x @ self.params["W"]  # (n, n_in) @ (n_in, n_out) -> (n, n_out)
+        z += self.params["b"]  # + b, broadcast over the rows
         return z
 
     def backward(self, dz: Array) -> Array:
@@ -137,14 +135,14 @@ class Dense(Layer):
         if x is None:
             raise RuntimeError("Dense.backward called before forward")
         W, dW, db = self.params["W"], self.grads["W"], self.grads["b"]
+        # filled in place: the model keeps every gradient in one flat buffer
         np.matmul(x.T, dz, out=dW)  # dW = x.T @ delta: (n_in, n) @ (n, n_out) -> (n_in, n_out)
         if self.l2:
             dW += self.l2 * W  # + lambda W, the gradient of the L2 penalty
         dz.sum(axis=0, out=db)  # db = sum of delta over the rows: (n_out,)
         if not self.need_input_grad:
             return dz[:, :0]
-        dx = self._buffer("dx", x.shape, dz.dtype)
-        return np.matmul(dz, W.T, out=dx)  # dx = delta @ W.T: (n, n_out) @ (n_out, n_in)
+        return dz @ W.T  # dx = delta @ W.T: (n, n_out) @ (n_out, n_in) -> (n, n_in)
 
     def penalty(self) -> float:
         r"""The L2 term :math:`\frac{\lambda}{2}\|W\|^2` this layer adds to the loss."""

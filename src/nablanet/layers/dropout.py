@@ -43,18 +43,16 @@ class Dropout(Layer):
         if self.rng is None:
             raise RuntimeError("Dropout used before build")
         keep = 1.0 - self.rate
-        u = self.rng.random(dtype=np.float32, out=self._buffer("u", x.shape, np.float32))
-        kept = np.less(u, keep, out=self._buffer("kept", x.shape, np.bool_))  # u < 1 - rate
+        kept = self.rng.random(x.shape, dtype=np.float32) < keep  # each unit kept with p = keep
         # the scaled mask m: 1 / (1 - rate) where kept, 0 where dropped
-        mask = np.multiply(kept, x.dtype.type(1.0 / keep), out=self._buffer("m", x.shape, x.dtype))
-        self._mask = mask
-        return np.multiply(x, mask, out=self._buffer("y", x.shape, x.dtype))
+        self._mask = kept * x.dtype.type(1.0 / keep)
+        return x * self._mask
 
     def backward(self, dy: Array) -> Array:
         r""":math:`dL/dx = dL/dy \odot m`, with :math:`m` the scaled mask of the forward pass."""
         if self._mask is None:
             return dy
-        return np.multiply(dy, self._mask, out=self._buffer("dx", dy.shape, dy.dtype))
+        return dy * self._mask
 
     def get_config(self) -> dict[str, Any]:
         return {"rate": self.rate}

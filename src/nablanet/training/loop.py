@@ -110,7 +110,6 @@ def fit(
     for cb in cbs:
         cb.set_model(model)
     metric_fns = _metric_fns(model)
-    batches = _Batcher(Xc, Y, sw, bs)
     guard = DivergenceGuard(model)
     from_logits = model.training_loss.from_logits
     total_weight = float(n if sw is None else sw.sum())
@@ -127,7 +126,10 @@ def fit(
         total_loss = 0.0
         sums = dict.fromkeys(metric_fns, 0.0)
         for step in range(steps):
-            xb, yb, swb = batches(order, step * bs)
+            start = step * bs
+            rows = slice(start, start + bs) if order is None else order[start : start + bs]
+            xb, yb = Xc[rows], Y[rows]  # a view without shuffling, a gathered copy with it
+            swb = None if sw is None else sw[rows]
             loss, out = model.train_step(xb, yb, swb)
             if not guard.check(loss, epoch, step):
                 assert model.stop_reason is not None
@@ -211,34 +213,6 @@ def sample_weights(
         raise ValueError(f"class_weight must be a dict, 'balanced' or None, got {class_weight!r}")
     by_class = per_class[index].astype(model.dtype)
     return by_class if weights is None else weights * by_class
-
-
-class _Batcher:
-    """Mini-batches of ``(X, Y, sample weights)`` in a given order, gathered into reused
-    contiguous buffers. Only the shuffled index is per epoch; the data is never copied whole.
-    """
-
-    def __init__(self, X: Array, Y: Array, sw: Array | None, size: int) -> None:
-        self.arrays = [X, Y] if sw is None else [X, Y, sw]
-        self.size = size
-        self._bufs: dict[int, list[Array]] = {}
-
-    def __call__(self, order: Array | None, start: int) -> tuple[Array, Array, Array | None]:
-        size = self.size
-        if order is None:
-            parts = [a[start : start + size] for a in self.arrays]  # views, no copy
-        else:
-            idx = order[start : start + size]
-            parts = self._bufs.get(len(idx)) or []
-            if not parts:
-                parts = self._bufs[len(idx)] = [
-                    np.empty((len(idx), *a.shape[1:]), a.dtype) for a in self.arrays
-                ]
-            for a, buf in zip(self.arrays, parts, strict=True):
-                # mode="clip": the indices come from a permutation, so none is out of range; the
-                # default mode="raise" would gather into a temporary array and copy it to ``out``
-                a.take(idx, axis=0, out=buf, mode="clip")
-        return parts[0], parts[1], parts[2] if len(parts) == 3 else None
 
 
 def _evaluate_batches(
