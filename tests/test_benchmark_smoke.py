@@ -242,3 +242,12 @@ def test_a_child_runs_with_every_thread_pool_capped(tmp_path):
     assert result["train"]["samples_per_s"] > 0 and result["gemm"]["samples_per_s"] > 0
     assert result["source"].startswith("synthetic")
     assert result["train"]["others_cpus"] is None or result["train"]["others_cpus"] >= 0
+
+
+def test_ablation_runs_both_variants_at_toy_size():
+    ablation = _load("ablation")
+    rows = ablation.run(n_samples=64, n_features=8, batches=(16,), rounds=1)
+    assert [(r["optimizer"], r["batch"]) for r in rows] == [("sgd", 16), ("adam", 16)]
+    for row in rows:
+        assert row["packed"] > 0 and row["per-parameter"] > 0
+        assert row["ratio"] == pytest.approx(row["per-parameter"] / row["packed"])

@@ -310,3 +310,28 @@ def test_adam_state_is_the_textbook_m_and_v():
     v = np.concatenate([state["layers.0.W.v"].ravel(), state["layers.0.b.v"].ravel()])
     np.testing.assert_allclose(m, 0.1 * g, rtol=1e-12)  # (1 - beta_1) g
     np.testing.assert_allclose(v, 0.001 * g**2, rtol=1e-12)  # (1 - beta_2) g^2
+
+
+@pytest.mark.parametrize("name", ["sgd", "adam", "rmsprop"])
+def test_packed_update_equals_the_update_of_each_parameter(name):
+    # the model keeps its parameters in one flat buffer and the optimizer updates it whole;
+    # bound to the separate arrays instead (flat=None) it must take exactly the same steps
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 3)), rng.normal(size=20)
+    kwargs = {"momentum": 0.9} if name == "sgd" else {}
+    models = [
+        nn.Sequential.from_sizes([3, 4, 1], "tanh", loss="mse", dtype="float64", seed=0,
+                                 optimizer=nn.optimizers.get_optimizer(name, lr=0.05, **kwargs))
+        for _ in range(2)
+    ]  # fmt: skip
+    for model in models:
+        model.build(3)
+    models[1].optimizer.build(models[1].slots(), None)
+    for model in models:
+        model.fit(X, y, epochs=3, batch_size=5, shuffle=False)
+    np.testing.assert_allclose(
+        models[1].parameters_to_vector(), models[0].parameters_to_vector(), rtol=1e-12
+    )
+    state0, state1 = models[0].optimizer.get_state(), models[1].optimizer.get_state()
+    for key in state0:
+        np.testing.assert_allclose(state1[key], state0[key], rtol=1e-12, err_msg=key)

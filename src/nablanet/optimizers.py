@@ -62,7 +62,7 @@ class Optimizer:
         """
         self.slots = list(slots)
         old_state, self.state = self.state, {}
-        if flat is not None:
+        if flat is not None:  # worth >= 3% of an Adam epoch: see nablanet.layers.packing
             flat_p, flat_g = flat
             if sum(p.size for _, p, _ in self.slots) != flat_p.size:
                 raise ValueError("the flat buffers do not hold exactly the slots' parameters")
