@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from nablanet.functional import softmax
+from nablanet.functional import log_softmax, logsumexp, softmax
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -45,3 +45,11 @@ def test_softmax_of_huge_rows_is_finite_and_shift_invariant():
     np.testing.assert_allclose(p[0], [e0 / s, e1 / s, e2 / s], rtol=1e-12)
     np.testing.assert_allclose(p[1], [1.0, 0.0, 0.0])
     np.testing.assert_allclose(p[2], [1 / 3, 1 / 3, 1 / 3])
+
+
+def test_log_softmax_and_logsumexp():
+    z = np.array([[1.0, 2.0, 3.0], [1000.0, 0.0, -1000.0]])
+    np.testing.assert_allclose(log_softmax(z[:1]), np.log(softmax(z[:1])), rtol=1e-12)
+    np.testing.assert_allclose(logsumexp(z)[:, 0], [np.log(np.exp(z[0]).sum()), 1000.0])  # keepdims
+    assert np.isfinite(log_softmax(z)).all()  # no overflow for huge logits
+    np.testing.assert_allclose(log_softmax(z)[1, :2], [0.0, -1000.0])

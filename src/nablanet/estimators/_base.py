@@ -274,8 +274,9 @@ class BaseMLP(BaseEstimator):
         """Forward and backward on one batch through the model's engine: fill every layer's
         ``grads`` and return the loss as scikit-learn reports it."""
         total = float(len(xb)) if swb is None else float(swb.sum())
-        for layer in self._denses():
-            layer.l2 = float(self.alpha) / total  # scikit-learn's alpha / (2 S) ||W||^2
+        for layer in self.model_.layers:
+            if isinstance(layer, Dense):
+                layer.l2 = float(self.alpha) / total  # scikit-learn's alpha / (2 S) ||W||^2
         loss, _ = self.model_.loss_and_grads(xb, yb, swb)
         if self.out_activation_ == "identity" and yb.shape[1] > 1:
             penalty = self.model_.penalty()
