@@ -228,7 +228,11 @@ class Adam(Optimizer):
         v \leftarrow \beta_2 v + (1-\beta_2) g^2,\quad
         p \leftarrow p - \eta\,\frac{m / (1-\beta_1^t)}{\sqrt{v / (1-\beta_2^t)} + \epsilon}
 
-    The state buffers are ``"m"`` and ``"v"``, exactly these moments.
+    The state buffers are ``"m"`` and ``"v"``, exactly these moments. The update is computed as
+    :math:`p \leftarrow p - \eta_t\, m / (\sqrt v + \hat\epsilon)` with
+    :math:`\eta_t = \eta\sqrt{1-\beta_2^t}/(1-\beta_1^t)` and
+    :math:`\hat\epsilon = \epsilon\sqrt{1-\beta_2^t}`, the same value in one pass fewer
+    (Kingma & Ba, section 2).
     AdamW first applies :math:`p \leftarrow p(1 - \eta\lambda)` to weight matrices (not biases).
     """
 
@@ -259,12 +263,14 @@ class Adam(Optimizer):
         tmp *= f(1.0 - self.beta_2)
         v *= f(self.beta_2)
         v += tmp
-        # p <- p - lr * m_hat / (sqrt(v_hat) + eps), m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t)
+        # p <- p - lr * m_hat / (sqrt(v_hat) + eps), m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t),
+        # in Kingma & Ba's own efficient order: lr_t m / (sqrt(v) + eps_t), the corrections folded
+        # into lr_t = lr sqrt(1 - b2^t) / (1 - b1^t) and eps_t = eps sqrt(1 - b2^t)
+        root = np.sqrt(1.0 - self.beta_2**t)
         denominator = np.sqrt(v, out=tmp)
-        denominator *= f(1.0 / np.sqrt(1.0 - self.beta_2**t))  # sqrt(v_hat)
-        denominator += f(self.epsilon)
+        denominator += f(self.epsilon * root)
         step = np.divide(m, denominator, out=tmp)
-        step *= f(self.lr / (1.0 - self.beta_1**t))  # lr * m_hat / (...)
+        step *= f(self.lr * root / (1.0 - self.beta_1**t))
         p -= step
 
     def _extra_config(self) -> dict[str, Any]:

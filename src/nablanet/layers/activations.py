@@ -57,7 +57,7 @@ class Sigmoid(Activation):
         Shapes: ``dy`` and the result are (n_samples, n_units).
         """
         a = self._cached()
-        return dy * a * (1 - a)
+        return dy * a * (1 - a)  # dz = da * f'(z), f'(z) = a (1 - a): (n, n_units)
 
 
 @register
@@ -71,7 +71,7 @@ class Tanh(Activation):
     def backward(self, dy: Array) -> Array:
         r""":math:`\delta = dL/da \odot (1 - a^2)`. Shapes: (n_samples, n_units)."""
         a = self._cached()
-        return dy * (1 - a * a)
+        return dy * (1 - a * a)  # dz = da * f'(z), f'(z) = 1 - a^2: (n, n_units)
 
 
 @register
@@ -88,7 +88,7 @@ class ReLU(Activation):
         Shapes: (n_samples, n_units).
         """
         a = self._cached()
-        return dy * (a > 0)  # a > 0 exactly where z > 0
+        return dy * (a > 0)  # dz = da * f'(z), f'(z) = [z > 0] = [a > 0]: (n, n_units)
 
 
 @register
@@ -122,7 +122,7 @@ class LeakyReLU(Activation):
         """
         if self._slope is None:
             raise RuntimeError("LeakyReLU.backward called before forward")
-        return dy * self._slope
+        return dy * self._slope  # dz = da * f'(z), f'(z) = s: (n, n_units)
 
     def get_config(self) -> dict[str, Any]:
         return {"alpha": self.alpha}
