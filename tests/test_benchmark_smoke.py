@@ -251,3 +251,9 @@ def test_ablation_runs_both_variants_at_toy_size():
     for row in rows:
         assert row["packed"] > 0 and row["per-parameter"] > 0
         assert row["ratio"] == pytest.approx(row["per-parameter"] / row["packed"])
+
+
+def test_steps_times_every_network_at_toy_repeats():
+    times = _load("steps").main("smoke", xor_steps=2, big_steps=1)
+    assert set(times) == {"xor", "sgd-momentum", "adam"}
+    assert all(t > 0 for t in times.values())
