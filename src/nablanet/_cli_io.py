@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,8 +84,8 @@ def load_training_data(args: Any, default_dataset: str) -> TrainData:
         ds = load_dataset(args.dataset or default_dataset, seed=args.seed)
         X_tr, y_tr, X_te, y_te, name = ds.X_train, ds.y_train, ds.X_test, ds.y_test, ds.name
     if args.regression:
-        y_tr = check_array(y_tr, "labels", ndim=1, dtype=np.float64)
-        y_te = check_array(y_te, "labels", ndim=1, dtype=np.float64)
+        y_tr = check_array(_numeric_targets(y_tr), "labels", ndim=1, dtype=np.float64)
+        y_te = check_array(_numeric_targets(y_te), "labels", ndim=1, dtype=np.float64)
         return TrainData(X_tr, y_tr, X_te, y_te, None, name, names)
     if np.asarray(y_tr).dtype.kind == "f":
         raise ValueError(
@@ -91,7 +93,47 @@ def load_training_data(args: Any, default_dataset: str) -> TrainData:
             "whole-number or text class labels"
         )
     codes, classes = encode_labels(np.concatenate([y_tr, y_te]))
-    return TrainData(X_tr, codes[: len(y_tr)], X_te, codes[len(y_tr) :], classes, name, names)
+    n_train = len(y_tr)
+    train_classes = np.unique(codes[:n_train])
+    if len(train_classes) < 2:
+        only = classes[train_classes[0]].item() if len(train_classes) else None
+        raise ValueError(
+            f"all {n_train} training labels are in one class ({only!r}); a classifier needs "
+            "at least 2 classes (pass --regression to predict numbers)"
+        )
+    return TrainData(X_tr, codes[:n_train], X_te, codes[n_train:], classes, name, names)
+
+
+def _numeric_targets(y: Any) -> np.ndarray:
+    """Regression targets as numbers; labels read as text (e.g. huge whole numbers) are
+    converted, and a label that is not a number is refused by name."""
+    arr = np.asarray(y)
+    if arr.dtype.kind not in "US":
+        return arr
+    values = np.empty(len(arr), dtype=np.float64)
+    for i, text in enumerate(arr.tolist()):
+        try:
+            values[i] = float(text)
+        except ValueError:
+            raise ValueError(f"--regression needs numeric labels, got {text!r}") from None
+    return values
+
+
+def check_float32_range(X: np.ndarray, what: str, dtype: Any, hint: str, rows: bool) -> None:
+    """Refuse values that a network computing in ``dtype`` cannot hold (float32 overflows to
+    infinity above about 3.4e38), naming the first such value, its column (and row)."""
+    finfo = np.finfo(dtype)
+    arr = np.asarray(X)
+    if arr.size == 0 or arr.dtype.kind != "f" or np.finfo(arr.dtype).max <= finfo.max:
+        return
+    too_big = np.abs(arr) > finfo.max
+    if too_big.any():
+        row, col = (int(v) for v in np.argwhere(too_big)[0])
+        where = f"row {row}, column {col}" if rows else f"column {col}"
+        raise ValueError(
+            f"{what}: values too large for {np.dtype(dtype).name}, the network's dtype (at most "
+            f"{float(finfo.max):.3g}): {where} holds {float(arr[row, col])!r}; {hint}"
+        )
 
 
 # -- reading inputs for predict / evaluate ------------------------------------------------
@@ -114,8 +156,11 @@ def _read_csv_features(path: Path) -> np.ndarray:
         raise ValueError(f"'{path}' is not a UTF-8 text file: {exc}") from exc
     except csv.Error as exc:
         raise ValueError(f"'{path}' is not valid CSV: {exc}") from exc
+    from .datasets.files import first_row_is_header
+
     rows = [(line, row) for line, row in rows if any(row)]
-    if rows and any(_is_text(c) for c in rows[0][1]):
+    header = bool(rows) and first_row_is_header(rows[0][1], [r for _, r in rows[1:]], None)
+    if header:
         rows = rows[1:]
     if not rows:
         raise ValueError(f"'{path}' holds no data rows")
@@ -126,9 +171,14 @@ def _read_csv_features(path: Path) -> np.ndarray:
             raise ValueError(f"'{path}', line {line}: expected {width} fields, got {len(row)}")
         for j, text in enumerate(row):
             if _is_text(text):
+                hint = "if that column holds the labels, name it with --label-column"
+                if i == 0 and not header:
+                    hint = (
+                        f"line {line} mixes text and numbers, so it is read as data, not as a "
+                        "header (a header row holds only names); " + hint
+                    )
                 raise ValueError(
-                    f"'{path}', line {line}, column {j}: {text!r} is not a number; if that "
-                    "column holds the labels, name it with --label-column"
+                    f"'{path}', line {line}, column {j}: {text!r} is not a number; {hint}"
                 )
             X[i, j] = _number(text, f"'{path}', line {line}, column {j}")
     return X
@@ -160,13 +210,9 @@ def read_features(path: Any, n_features: int | None, label_column: str | None) -
     if not path.is_file():
         raise FileNotFoundError(f"input file not found: '{path}'")
     if path.suffix.lower() == ".npz":
-        try:
-            with np.load(path, allow_pickle=False) as archive:
-                if "X" not in archive.files:
-                    raise ValueError(f"'{path}' has no array X; it has {sorted(archive.files)}")
-                X = check_array(archive["X"], f"'{path}'[X]")
-        except (OSError, EOFError) as exc:
-            raise ValueError(f"'{path}' is not a readable .npz archive: {exc}") from exc
+        from .datasets.files import read_npz_arrays
+
+        X = check_array(read_npz_arrays(path, ("X",))["X"], f"'{path}'[X]")
     elif label_column is not None:
         X = load_csv(path, label_column=_column(label_column))[0]
     else:
@@ -252,6 +298,45 @@ def random_batch(model: Any, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]
 
 
 # -- writing ------------------------------------------------------------------------------
+def _same_file(a: str, b: str) -> bool:
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)  # hard links (both must exist)
+    except OSError:
+        return False
+
+
+def check_distinct_paths(
+    inputs: Sequence[tuple[str, Any]], outputs: Sequence[tuple[str, Any]]
+) -> None:
+    """Refuse outputs that would overwrite an input or each other, before any work.
+
+    ``inputs`` and ``outputs`` are ``(what, path)`` pairs, ``what`` naming the option in the
+    message (e.g. ``"--out"``). Paths are compared resolved (``os.path.realpath``: symbolic
+    links, ``..``) and, where both files exist, with ``os.path.samefile`` (hard links).
+    """
+    seen = [(what, os.fspath(path), "an input") for what, path in inputs]
+    for what, path in outputs:
+        target = os.fspath(path)
+        for other_what, other, kind in seen:
+            if _same_file(target, other):
+                raise ValueError(
+                    f"{what} '{target}' is the same file as {other_what} '{other}' ({kind}); "
+                    "refusing to overwrite it, nothing was written"
+                )
+        seen.append((what, target, "another output"))
+
+
+def named_os_error(exc: OSError, target: Any) -> OSError:
+    """``exc`` (e.g. a full disk, errno 28, or a file size limit, errno 27) with ``target`` in
+    its message; a write to an open file names no file by itself."""
+    reason = exc.strerror or str(exc)
+    error = OSError(f"cannot write '{os.fspath(target)}': {reason} (errno {exc.errno})")
+    error.errno = exc.errno
+    return error
+
+
 def write_history_json(path: Path, history: Any) -> None:
     data = {"epoch": [e + 1 for e in history.epoch], **history.history}
     data["stop_reason"] = history.stop_reason

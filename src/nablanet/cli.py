@@ -18,6 +18,8 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from . import _cli_io as io_
 from ._atomic import AtomicFiles
 from ._validation import check_fraction, check_positive_float, check_positive_int
@@ -113,6 +115,56 @@ def _build_model(args: argparse.Namespace, data: io_.TrainData) -> tuple[Any, li
     return model, sizes
 
 
+def _check_train_paths(args: argparse.Namespace) -> None:
+    """``train``'s outputs (--out, the files --history derives, --plot) must differ from its
+    inputs (--data, the files of --idx-dir) and from each other."""
+    inputs: list[tuple[str, Any]] = []
+    if args.data is not None:
+        inputs.append(("--data", args.data))
+    if args.idx_dir is not None and os.path.isdir(args.idx_dir):
+        for entry in sorted(os.scandir(args.idx_dir), key=lambda e: e.name):
+            if entry.is_file():
+                inputs.append(("--idx-dir file", entry.path))
+    outputs: list[tuple[str, Any]] = [("--out", args.out)]
+    if args.history:
+        outputs += [(f"--history {args.history!r} (writes {args.history}.{ext})",
+                     f"{args.history}.{ext}") for ext in ("json", "csv")]  # fmt: skip
+    if args.plot:
+        outputs.append(("--plot", args.plot))
+    io_.check_distinct_paths(inputs, outputs)
+
+
+def _fit(
+    model: Any, args: argparse.Namespace, X: Any, y: Any, callbacks: list[Any], progress: bool
+) -> Any:
+    """``model.fit``; divergence (a non-finite loss) is an error, with one message and no
+    NumPy overflow warnings, so that nothing is written."""
+    from .training import DivergenceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            history = model.fit(
+                X, y, epochs=args.epochs, batch_size=args.batch_size,
+                validation_split=args.validation_split, callbacks=callbacks, verbose=progress,
+            )  # fmt: skip
+    diverged = False
+    for w in caught:
+        if issubclass(w.category, DivergenceWarning):
+            diverged = True
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    params = model.parameters_to_vector()
+    if diverged or not np.isfinite(params).all():
+        reason = (model.stop_reason or "training diverged").split(" Training stopped")[0]
+        lr = model.optimizer.lr
+        raise ValueError(
+            f"{reason.rstrip('.')}; nothing was written. Try a smaller --lr (it was {lr:g})"
+            + ("" if args.standardize else " or --standardize")
+        )
+    return history
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from .callbacks import EarlyStopping
     from .preprocessing import Standardizer
@@ -125,6 +177,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         check_positive_float("--lr", args.lr)
     if args.early_stopping is not None:
         check_positive_int("--early-stopping", args.early_stopping, minimum=0)
+    _check_train_paths(args)
     outputs = AtomicFiles()
     out = outputs.check(args.out)
     history_paths = []
@@ -141,6 +194,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     scaler = Standardizer().fit(data.X_train) if args.standardize else None
     X_train = scaler.transform(data.X_train) if scaler else data.X_train
     X_test = scaler.transform(data.X_test) if scaler else data.X_test
+    for X in (X_train, X_test):  # standardized features always fit; raw ones may not
+        io_.check_float32_range(X, data.name, model.dtype, "rescale the features or drop "
+                                "--no-standardize", rows=False)  # fmt: skip
     callbacks = []
     if args.early_stopping is not None:
         monitor = "val_loss" if args.validation_split else "loss"
@@ -151,27 +207,25 @@ def cmd_train(args: argparse.Namespace) -> int:
           if data.classes is not None else ", regression"))  # fmt: skip
     print(f"network: {'-'.join(map(str, sizes))}, {args.activation} hidden, {args.output} "
           f"output, loss {model.loss.name}, optimizer {model.optimizer!r}")  # fmt: skip
-    history = model.fit(
-        X_train, data.y_train, epochs=args.epochs, batch_size=args.batch_size,
-        validation_split=args.validation_split, callbacks=callbacks, verbose=progress,
-    )  # fmt: skip
+    history = _fit(model, args, X_train, data.y_train, callbacks, progress)
     if data.classes is not None:
         model.classes_ = data.classes
     if history.stop_reason:
         print(f"stopped early: {history.stop_reason}", file=sys.stderr)
-    metrics = model.evaluate(X_test, data.y_test)
+    with np.errstate(over="ignore", invalid="ignore"):
+        metrics = model.evaluate(X_test, data.y_test)
     epochs_run = len(history.epoch)
     metadata = {"dataset": data.name, "feature_names": data.feature_names,
                 "epochs": epochs_run, "test_metrics": metrics}  # fmt: skip
     with outputs:
-        outputs.stage(out, lambda p: model.save(p, preprocessing=scaler, metadata=metadata))
+        _stage(outputs, out, lambda p: model.save(p, preprocessing=scaler, metadata=metadata))
         if history_paths:
-            outputs.stage(history_paths[0], lambda p: io_.write_history_json(p, history))
-            outputs.stage(history_paths[1], lambda p: io_.write_history_csv(p, history))
+            _stage(outputs, history_paths[0], lambda p: io_.write_history_json(p, history))
+            _stage(outputs, history_paths[1], lambda p: io_.write_history_csv(p, history))
         if want_plot and plot_path is not None:
             from .plot import plot_history
 
-            outputs.stage(plot_path, lambda p: plot_history(history).savefig(p, format="png"))
+            _stage(outputs, plot_path, lambda p: plot_history(history).savefig(p, format="png"))
 
     shown = ", ".join(f"{k} {v[-1]:.4f}" for k, v in history.history.items() if v)
     print(f"trained {epochs_run} epochs; last epoch: {shown}")
@@ -181,8 +235,30 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stage(outputs: AtomicFiles, target: Any, write: Any) -> None:
+    """``outputs.stage(target, write)``; an ``OSError`` (a full disk, a file size limit) names
+    ``target``, not the temporary file or no file at all."""
+    try:
+        outputs.stage(target, write)
+    except OSError as exc:
+        raise io_.named_os_error(exc, target) from exc
+
+
 # -- predict / evaluate / info ------------------------------------------------------------
+def _check_input_range(X_net: Any, path: Any, saved: Any) -> None:
+    if saved.preprocessing is not None:
+        what = f"'{path}' after the stored standardisation"
+        hint = "these features lie far outside the range of the training data"
+    else:
+        what, hint = f"'{path}'", "the model was trained on smaller values"
+    io_.check_float32_range(X_net, what, saved.model.dtype, hint, rows=True)
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
+    if args.output:
+        io_.check_distinct_paths(
+            [("MODEL", args.model), ("INPUT", args.input)], [("--output", args.output)]
+        )
     outputs = AtomicFiles()
     target = outputs.check(args.output) if args.output else None
     saved = read_model(args.model)
@@ -191,6 +267,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise ValueError("--proba needs a classifier; this model does regression")
     X = io_.read_features(args.input, model.input_dim, args.label_column)
     X_net = saved.transform(X)
+    _check_input_range(X_net, args.input, saved)
     labels = model.predict(X_net)
     proba = model.predict_proba(X_net) if args.proba else None
     text = io_.predictions_csv(labels, proba, model.classes_)
@@ -198,7 +275,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     else:
         with outputs:
-            outputs.stage(target, lambda p: p.write_text(text, encoding="utf-8"))
+            _stage(outputs, target, lambda p: p.write_text(text, encoding="utf-8"))
         print(f"wrote {len(labels)} predictions to {target}", file=sys.stderr)
     return 0
 
@@ -208,7 +285,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     model = saved.model
     X, y = io_.read_labelled(args.input, model.input_dim, args.label_column)
     codes = io_.label_codes(y, model.classes_) if model.is_classifier() else y
-    metrics = model.evaluate(saved.transform(X), codes)
+    X_net = saved.transform(X)
+    _check_input_range(X_net, args.input, saved)
+    metrics = model.evaluate(X_net, codes)
     print(f"{args.input}: {len(X)} samples")
     for name, value in metrics.items():
         print(f"{name}: {value:.4f}")
@@ -232,7 +311,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 # -- gradcheck / explain ------------------------------------------------------------------
 def cmd_gradcheck(args: argparse.Namespace) -> int:
-    from .gradcheck import gradcheck
+    from .gradcheck import check_gradcheck_memory, gradcheck
     from .model import Sequential
 
     check_positive_int("--samples", args.samples)
@@ -248,6 +327,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
             )
         acts = [*_activations(args.activation, len(sizes) - 2), args.output]
         model = Sequential.from_sizes(sizes, acts, loss=args.loss, seed=args.seed)
+    check_gradcheck_memory(model, args.samples, "--samples")  # before the batch is drawn
     X, y = io_.random_batch(model, args.samples, args.seed)
     report = gradcheck(model, X, y, max_checks=args.max_checks, seed=args.seed)
     print(f"gradcheck: {args.samples} random samples, float64, central differences")

@@ -198,6 +198,12 @@ def to_onnx(
     if not getattr(model, "built", False):
         raise ValueError(f"the model must be built (fitted) before export, got {model!r}")
     opset = check_positive_int("opset", opset, minimum=MIN_OPSET)
+    max_opset = int(onnx.defs.onnx_opset_version())
+    if opset > max_opset:
+        raise ValueError(
+            f"opset {opset} is out of range: the installed onnx {onnx.__version__} knows opsets "
+            f"up to {max_opset}; nablanet exports opsets {MIN_OPSET} to {max_opset}"
+        )
     if preprocessing is None:
         preprocessing = getattr(model, "preprocessing_", None)
     graph = _Graph(onnx)
@@ -221,13 +227,41 @@ def to_onnx(
         producer_name="nablanet",
         doc_string=f"nablanet {_task(model)} network: {model!r}",
     )
-    proto.ir_version = 8  # the oldest IR that allows opset 17; widest runtime support
+    # the oldest IR that allows the opset (8 up to opset 17): the widest runtime support
+    ir_versions = getattr(onnx.helper, "OP_SET_ID_VERSION_MAP", {})
+    proto.ir_version = max(8, int(ir_versions.get(("ai.onnx", opset), 8)))
     onnx.checker.check_model(proto, full_check=True)
+    data = proto.SerializeToString()
+    _check_runtime(data, opset)
     if path is not None:
-        data = proto.SerializeToString()
-        with atomic_write(path) as file:
-            file.write(data)
+        try:
+            with atomic_write(path) as file:
+                file.write(data)
+        except OSError as exc:
+            if os.fspath(path) in str(exc):
+                raise
+            raise OSError(
+                f"cannot write '{os.fspath(path)}': {exc.strerror or exc} (errno {exc.errno})"
+            ) from exc
     return proto
+
+
+def _check_runtime(data: bytes, opset: int) -> None:
+    """If onnxruntime is installed, refuse a model it cannot load (e.g. an opset newer than
+    it supports), rather than write a file that fails later."""
+    try:
+        import onnxruntime
+    except ImportError:  # pragma: no cover - depends on the environment
+        return
+    try:
+        onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception classes
+        reason = " ".join(str(exc).split())[:300]
+        raise ValueError(
+            f"opset {opset} is not supported by the installed onnxruntime "
+            f"{onnxruntime.__version__}, which cannot load the exported model ({reason}); "
+            f"choose a lower opset (>= {MIN_OPSET}, e.g. the default {DEFAULT_OPSET})"
+        ) from exc
 
 
 EXPORT_EXAMPLES = (
@@ -243,7 +277,8 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
         "--opset",
         type=int,
         default=DEFAULT_OPSET,
-        help=f"ONNX opset, >= {MIN_OPSET} (default {DEFAULT_OPSET})",
+        help=f"ONNX opset, from {MIN_OPSET} to the newest the installed onnx (and onnxruntime, "
+        f"if installed) supports (default {DEFAULT_OPSET})",
     )
 
 
@@ -253,8 +288,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     The model file's Standardizer, if any, is folded into the graph, so the ONNX model takes
     the same raw features as ``nablanet predict``.
     """
+    from ._cli_io import check_distinct_paths
     from .model_io import read_model
 
+    check_distinct_paths([("MODEL", args.model)], [("OUTPUT", args.output)])
     saved = read_model(args.model)
     proto = to_onnx(saved.model, args.output, preprocessing=saved.preprocessing, opset=args.opset)
     outputs = ", ".join(o.name for o in proto.graph.output)

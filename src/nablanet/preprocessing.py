@@ -215,9 +215,21 @@ class Standardizer:
         """
         arr = check_array(X, "X")
         data = arr.astype(np.float64)
-        self.mean_ = data.mean(axis=0)
-        std = data.std(axis=0)
-        constant = np.ptp(data, axis=0) == 0
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = data.mean(axis=0)
+            std = data.std(axis=0)
+            constant = np.ptp(data, axis=0) == 0
+        overflow = ~(np.isfinite(mean) & np.isfinite(std))
+        if overflow.any():
+            # huge values (|x| near 1e308, or squares above it): the sums overflow float64, so
+            # these columns are computed on x / max|x| and scaled back, which cannot overflow
+            # (the mean and the standard deviation are at most max|x|)
+            cols = data[:, overflow]
+            peak = np.abs(cols).max(axis=0)
+            mean[overflow] = (cols / peak).mean(axis=0) * peak
+            std[overflow] = (cols / peak).std(axis=0) * peak
+            constant[overflow] = np.ptp(cols / peak, axis=0) == 0
+        self.mean_ = mean
         self.scale_ = np.where(constant, 1.0, std)
         self.n_features_in_ = int(arr.shape[1])
         return self
@@ -243,7 +255,21 @@ class Standardizer:
         """
         arr = self._check(X)
         mean, scale = self._fitted()
-        return ((arr - mean.astype(arr.dtype)) / scale.astype(arr.dtype)).astype(arr.dtype)
+        m, s = mean.astype(arr.dtype), scale.astype(arr.dtype)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            out = ((arr - m) / s).astype(arr.dtype)
+            bad = ~np.isfinite(out)
+            if bad.any():  # x - mean overflowed: x / scale - mean / scale may not
+                cols = np.broadcast_to(np.arange(arr.shape[1]), arr.shape)[bad]
+                out[bad] = arr[bad] / s[cols] - m[cols] / s[cols]
+        if not np.isfinite(out).all():
+            row, col = (int(v) for v in np.argwhere(~np.isfinite(out))[0])
+            raise ValueError(
+                f"standardisation overflows {arr.dtype.name}: X[{row}, {col}] = "
+                f"{float(arr[row, col])!r} is too far from the training mean "
+                f"{float(mean[col])!r} for the training scale {float(scale[col])!r}"
+            )
+        return out
 
     def fit_transform(self, X: Any) -> np.ndarray:
         """``fit(X)`` then ``transform(X)``."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import decimal
 import os
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -62,21 +64,73 @@ def _label_index(label_column: int | str, names: list[str] | None, n_cols: int, 
     return label_column % n_cols
 
 
+_INT64 = np.iinfo(np.int64)
+_MAX_LABEL_DIGITS = 400  # whole-number labels longer than this are refused, not converted
+
+
+def _exact_label(text: str) -> decimal.Decimal | None:
+    """The exact decimal value of a numeric label, or None if ``text`` is not a number."""
+    if _to_float(text) is None:
+        return None
+    try:
+        return decimal.Decimal(text)
+    except decimal.InvalidOperation:
+        return None
+
+
 def _parse_labels(labels: list[str], lines: list[int], where: str) -> np.ndarray:
-    """Numbers if every label is a number (int64 if all whole), else strings."""
+    """Labels as identities, never rounded through float64.
+
+    Text if any label is not a number; int64 if every label is a whole number that int64 holds
+    exactly (``"1"``, ``"1.0"`` and ``"1e0"`` are one class); the exact whole numbers as text
+    (``"100000000000000000000"`` for ``1e20``) if some do not fit int64; else float64.
+    """
     for text, line in zip(labels, lines, strict=True):
         if text == "":
             raise ValueError(f"{where}, line {line}: the label is empty")
-    values = [_to_float(text) for text in labels]
+    values = [_exact_label(text) for text in labels]
     if any(v is None for v in values):
         return np.array(labels, dtype=np.str_)
-    numeric = np.array(values, dtype=np.float64)
-    if not np.isfinite(numeric).all():
-        first = int(np.flatnonzero(~np.isfinite(numeric))[0])
-        raise ValueError(f"{where}, line {lines[first]}: the label is {labels[first]!r}")
-    if (numeric == np.round(numeric)).all():
-        return numeric.astype(np.int64)
-    return numeric
+    exact = [v for v in values if v is not None]
+    for value, text, line in zip(exact, labels, lines, strict=True):
+        if not value.is_finite():
+            raise ValueError(f"{where}, line {line}: the label is {text!r}")
+    if not all(v == v.to_integral_value() for v in exact):
+        return np.array([float(v) for v in exact], dtype=np.float64)
+    for value, text, line in zip(exact, labels, lines, strict=True):
+        if value.adjusted() >= _MAX_LABEL_DIGITS:
+            raise ValueError(
+                f"{where}, line {line}: the label {text!r} has more than {_MAX_LABEL_DIGITS} "
+                "digits; class labels must be shorter whole numbers or text"
+            )
+    whole = [int(v) for v in exact]
+    if all(_INT64.min <= v <= _INT64.max for v in whole):
+        return np.array(whole, dtype=np.int64)
+    return np.array([str(v) for v in whole], dtype=np.str_)
+
+
+def first_row_is_header(first: list[str], rest: list[list[str]], label: int | None) -> bool:
+    """Whether the first row of a CSV file holds column names, decided from the whole file.
+
+    Feature columns must hold numbers, so a first row whose feature fields are all text is a
+    header, and one whose feature fields are all numbers is data unless its label field is text
+    while every other row's label is a number (a header named only over the labels). A first row
+    that mixes text and numbers among its features is data: the caller then reports its first bad
+    field instead of dropping the row as a header.
+    """
+    features = [v for j, v in enumerate(first) if j != label]
+    text = [_to_float(v) is None for v in features]
+    if features and all(text):
+        return True
+    if any(text):
+        return False
+    if label is None:
+        return False
+    return (
+        _to_float(first[label]) is None
+        and bool(rest)
+        and all(_to_float(row[label]) is not None for row in rest)
+    )
 
 
 def load_csv(
@@ -107,8 +161,11 @@ def load_csv(
     -------
     X : ndarray of shape (n_samples, n_features), float64
     y : ndarray of shape (n_samples,)
-        int64 if every label is a whole number, float64 if every label is a number, else the
-        labels as strings (``np.str_``), for :func:`nablanet.preprocessing.encode_labels`.
+        Read exactly, never through float64: int64 if every label is a whole number that int64
+        holds (``1``, ``1.0`` and ``1e0`` are one label), the exact whole numbers as text if some
+        do not (``1e20`` becomes ``"100000000000000000000"``), float64 if a label is fractional,
+        else the labels as strings (``np.str_``), for
+        :func:`nablanet.preprocessing.encode_labels`.
     feature_names : list of str
         From the header, or ``x0, x1, ...`` without one.
     """
@@ -147,11 +204,7 @@ def load_csv(
             has_header = True
         else:
             k = _label_index(label_column, None, n_cols, where)
-            features_text = any(_to_float(v) is None for j, v in enumerate(first) if j != k)
-            label_text = _to_float(first[k]) is None and (
-                len(rows) > 1 and _to_float(rows[1][1][k]) is not None
-            )
-            has_header = features_text or label_text
+            has_header = first_row_is_header(first, [fields for _, fields in rows[1:]], k)
     else:
         has_header = bool(header)
     names = first if has_header else None
@@ -167,7 +220,15 @@ def load_csv(
             value = _to_float(fields[j])
             column = f"column {j}" + (f" ({names[j]!r})" if names else "")
             if value is None:
-                raise ValueError(f"{where}, line {line}, {column}: {fields[j]!r} is not a number")
+                hint = ""
+                if header == "infer" and i == 0:
+                    hint = (
+                        f"; line {line} mixes text and numbers, so it is read as data, not as a "
+                        "header (pass header=True if it is one)"
+                    )
+                raise ValueError(
+                    f"{where}, line {line}, {column}: {fields[j]!r} is not a number{hint}"
+                )
             if value != value or value in (float("inf"), float("-inf")):
                 raise ValueError(
                     f"{where}, line {line}, {column}: {fields[j]!r} is not a finite number"
@@ -203,34 +264,8 @@ def load_npz(
     """
     path = Path(path)
     where = repr(str(path))
-    if not path.is_file():
-        raise FileNotFoundError(f"npz file not found: {where}")
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except ValueError as exc:  # neither .npy nor .npz: np.load would have to unpickle it
-        raise ValueError(
-            f"{where} is not an .npz archive ({exc}); pickled data is not loaded. "
-            "Save plain numeric arrays with np.savez(path, X=X, y=y)"
-        ) from exc
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{where} is not a readable .npz archive: {exc}") from exc
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(
-            f"{where} is a single .npy array, not an .npz archive; save X and y with "
-            "np.savez(path, X=X, y=y)"
-        )
-    with archive:
-        available = sorted(archive.files)
-        missing = [key for key in (x_key, y_key) if key not in available]
-        if missing:
-            raise ValueError(f"{where} has no array named {missing}; available keys: {available}")
-        try:
-            X_raw, y_raw = archive[x_key], archive[y_key]
-        except ValueError as exc:
-            raise ValueError(
-                f"{where} holds object arrays (pickled data), which are not loaded "
-                "(allow_pickle=False); store numeric arrays instead"
-            ) from exc
+    arrays = read_npz_arrays(path, (x_key, y_key))
+    X_raw, y_raw = arrays[x_key], arrays[y_key]
     X = check_array(X_raw, f"{where}[{x_key!r}]")
     y = y_raw.reshape(-1) if y_raw.ndim == 2 and y_raw.shape[1] == 1 else y_raw
     if y.ndim != 1:
@@ -239,3 +274,68 @@ def load_npz(
         raise TypeError(f"{where}[{y_key!r}] must hold numbers or strings, got dtype {y.dtype}")
     check_consistent_length(X, y, names=(f"{where}[{x_key!r}]", f"{where}[{y_key!r}]"))
     return X, y
+
+
+_NPY_MAGIC = b"\x93NUMPY"
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def read_npz_arrays(
+    path: str | os.PathLike[str], keys: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> dict[str, np.ndarray]:
+    """The arrays ``keys`` (all required) and ``optional`` (if present) of an ``.npz`` archive.
+
+    Never unpickles. Every failure is an error naming the file and the problem: missing, not a
+    zip archive (text, or a renamed ``.npy``), a damaged archive or member, an object array.
+    """
+    path = Path(path)
+    where = repr(str(path))
+    if not path.is_file():
+        raise FileNotFoundError(f"npz file not found: {where}")
+    with open(path, "rb") as f:
+        start = f.read(len(_NPY_MAGIC))
+    if start.startswith(_NPY_MAGIC):
+        raise ValueError(
+            f"{where} is a single .npy array, not an .npz archive; save X and y with "
+            "np.savez(path, X=X, y=y)"
+        )
+    if not start.startswith(_ZIP_MAGIC):
+        kind = "an empty file" if not start else f"a file starting with {start[:4]!r}"
+        raise ValueError(
+            f"{where} is not an .npz archive (a zip file written by np.savez): it is {kind}. "
+            "Pickled data is never loaded; save arrays with np.savez(path, X=X, y=y)"
+        )
+    arrays: dict[str, np.ndarray] = {}
+    try:
+        archive: Any = np.load(path, allow_pickle=False)
+        with archive:
+            available = sorted(archive.files)
+            missing = [key for key in keys if key not in available]
+            if missing:
+                raise ValueError(
+                    f"{where} has no array named {missing}; available keys: {available}"
+                )
+            for key in (*keys, *(k for k in optional if k in available)):
+                arrays[key] = _npz_member(archive, key, where)
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{where} is not a readable .npz archive: {exc}") from exc
+    return arrays
+
+
+def _npz_member(archive: Any, key: str, where: str) -> np.ndarray:
+    try:
+        value = archive[key]
+    except ValueError as exc:
+        if "allow_pickle" in str(exc) or "pickled" in str(exc):
+            raise ValueError(
+                f"{where} holds object arrays (pickled data) in {key!r}, which are not loaded "
+                "(allow_pickle=False); store numeric arrays instead"
+            ) from exc
+        raise ValueError(f"{where}: array {key!r} is damaged or not an .npy array ({exc})") from exc
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        raise ValueError(f"{where}: array {key!r} cannot be read ({exc})") from exc
+    if not isinstance(value, np.ndarray):  # pragma: no cover - np.load returns arrays
+        raise ValueError(f"{where}: {key!r} is not an array")
+    if value.dtype.kind in "OV":
+        raise ValueError(f"{where}[{key!r}] has dtype {value.dtype}; store numeric arrays")
+    return value
