@@ -31,14 +31,16 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .layers import Dropout
+from .layers import Dense, Dropout
+from .layers.base import Layer
 from .preprocessing import Standardizer
-from .saving import ModelFileError, read_model_file, write_model_file
+from .saving import MAX_ARRAY_BYTES, ArraySpec, ModelFileError, read_model_file, write_model_file
 
 if TYPE_CHECKING:
     from .model import Sequential
@@ -170,18 +172,258 @@ def save(
     return write_model_file(path, header, arrays)
 
 
-# -- loading ------------------------------------------------------------------------------
+# -- loading: the whole header is checked before anything is allocated ----------------------
+#: The tasks a model may be fitted on (``Sequential.task``).
+TASKS = ("binary", "multiclass", "multilabel", "regression")
+#: Most layers a model file may describe.
+MAX_LAYERS = 10_000
+_DTYPES = ("float32", "float64")
+_STATE_NAME = re.compile(r"layers\.([0-9]{1,9})\.([A-Za-z_]\w*)\.([A-Za-z_]\w*)")
+# Exclusive upper bounds of the integers in a bit generator's state, by key (all are >= 0).
+_RNG_INT_BOUNDS = {"has_uint32": 2, "uinteger": 2**32, "pos": 625, "buffer_pos": 5}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class _Schema:
+    """Raises ModelFileError naming the file and the header field."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def error(self, field: str, detail: str) -> ModelFileError:
+        return ModelFileError(f"{self.where}: header field {field} {detail}")
+
+    def int_in(self, value: Any, field: str, low: int, high: int) -> int:
+        """``value`` as an int with ``low <= value <= high``."""
+        if not _is_int(value) or not low <= value <= high:
+            raise self.error(
+                field, f"must be a whole number in [{low}, {high}], got {_short(value)}"
+            )
+        return int(value)
+
+    def spec(
+        self, specs: dict[str, ArraySpec], name: str, field: str, shape: tuple[int, ...], dtype: Any
+    ) -> None:
+        """The array ``name`` exists with ``shape`` and ``dtype`` (dtype None: any integer)."""
+        if name not in specs:
+            raise ModelFileError(f"{self.where}: the array {name!r} ({field}) is missing")
+        got = specs[name]
+        kind_ok = got.dtype.kind in "iu" if dtype is None else got.dtype == np.dtype(dtype)
+        if got.shape != shape or not kind_ok:
+            want = f"{'an integer' if dtype is None else np.dtype(dtype)} array of shape {shape}"
+            raise ModelFileError(
+                f"{self.where}: the array {name!r} ({field}) is {got.dtype} {got.shape}; the "
+                f"model's configuration needs {want}"
+            )
+
+
+def _check_rng(state: Any, template: Any, field: str, schema: _Schema) -> None:
+    """``state`` has the structure of a fresh generator's ``template`` state, in range."""
+    if isinstance(template, dict):
+        if not isinstance(state, dict) or set(state) != set(template):
+            keys = sorted(state) if isinstance(state, dict) else _short(state)
+            raise schema.error(field, f"must have the keys {sorted(template)}, got {keys}")
+        for key, sub in template.items():
+            _check_rng(state[key], sub, f"{field}.{key}", schema)
+    elif isinstance(template, np.ndarray):
+        if not isinstance(state, list) or len(state) != template.size:
+            raise schema.error(field, f"must be a list of {template.size} whole numbers")
+        high = 2 ** (8 * template.dtype.itemsize) - 1
+        for i, item in enumerate(state):
+            schema.int_in(item, f"{field}[{i}]", 0, high)
+    elif isinstance(template, str):
+        if state != template:
+            raise schema.error(field, f"must be {template!r}, got {_short(state)}")
+    else:
+        key = field.rpartition(".")[2]
+        schema.int_in(state, field, 0, _RNG_INT_BOUNDS.get(key, 2**128) - 1)
+
+
+def _check_classes(classes: Any, task: str, n_outputs: int, schema: _Schema) -> None:
+    field = "model.config.classes"
+    if classes is None:
+        return
+    if task == "regression":
+        raise schema.error(field, f"must be null for a regression model, got {_short(classes)}")
+    expected = n_outputs if task == "multiclass" else 2
+    if len(classes) != expected:
+        why = f"{n_outputs} outputs" if task == "multiclass" else "one 0/1 output per label"
+        raise schema.error(
+            field, f"has {len(classes)} names; a {task} model with {why} needs {expected}"
+        )
+
+
+def _check_header(header: dict[str, Any], specs: dict[str, ArraySpec], where: str) -> None:
+    """Check the model header against the schema of the module docstring and the arrays'
+    declared shapes (so that building the model allocates only what the file holds)."""
+    schema = _Schema(where)
+    if header.get("kind") != MODEL_KIND:
+        raise ModelFileError(
+            f"{where} holds {_short(header.get('kind'))}, not a {MODEL_KIND} model; was it "
+            "written by nablanet.model_io.save?"
+        )
+    for key in ("config", "parameters", "optimizer_state", "rng_state"):
+        if key not in header:
+            raise ModelFileError(f"{where} does not describe a valid model: missing entry {key!r}")
+    config = header["config"]
+    if not isinstance(config, dict):
+        raise schema.error("model.config", f"must be an object, got {_short(config)}")
+    dtype = config.get("dtype", "float32")
+    if dtype not in _DTYPES:
+        raise schema.error(
+            "model.config.dtype", f"must be one of {list(_DTYPES)}, got {_short(dtype)}"
+        )
+    input_dim = config.get("input_dim")
+    if input_dim is None or input_dim == 0:
+        raise ModelFileError(f"{where}: the stored model has no input_dim; it was never built")
+    width = schema.int_in(input_dim, "model.config.input_dim", 1, MAX_ARRAY_BYTES)
+    layers = config.get("layers")
+    if not isinstance(layers, list) or not 1 <= len(layers) <= MAX_LAYERS:
+        raise schema.error(
+            "model.config.layers",
+            f"must be a list of 1 to {MAX_LAYERS} layers, got {_short(layers)}",
+        )
+    expected: dict[tuple[int, str], tuple[int, ...]] = {}
+    for i, entry in enumerate(layers):
+        field = f"model.config.layers[{i}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("config", {}), dict):
+            raise schema.error(
+                field, f"must be {{'class': name, 'config': {{...}}}}, got {_short(entry)}"
+            )
+        name = entry.get("class")
+        if not isinstance(name, str) or name not in Layer.registry:
+            raise ModelFileError(
+                f"{where}: header field {field}.class: unknown layer class {_short(name)}; "
+                f"known: {sorted(Layer.registry)}"
+            )
+        if Layer.registry[name] is Dense:
+            layer_config = entry.get("config", {})
+            units = schema.int_in(
+                layer_config.get("units"), f"{field}.config.units", 1, MAX_ARRAY_BYTES
+            )
+            declared = layer_config.get("input_dim")
+            if declared is not None and declared != width:
+                raise schema.error(
+                    f"{field}.config.input_dim",
+                    f"is {_short(declared)}, but its input has {width} features",
+                )
+            expected[(i, "W")] = (width, units)
+            expected[(i, "b")] = (units,)
+            width = units
+    n_outputs = width
+    parameters = header["parameters"]
+    if not isinstance(parameters, list) or not all(
+        isinstance(p, list) and len(p) == 2 and _is_int(p[0]) and isinstance(p[1], str)
+        for p in parameters
+    ):
+        raise schema.error(
+            "model.parameters", f"must be a list of [layer, name] pairs, got {_short(parameters)}"
+        )
+    listed = [(int(i), str(name)) for i, name in parameters]
+    if sorted(listed) != sorted(expected):
+        raise schema.error(
+            "model.parameters",
+            f"lists {sorted(listed)}, but the layers have the parameters {sorted(expected)}",
+        )
+    for (i, name), shape in expected.items():
+        schema.spec(specs, f"params/{i}/{name}", "model.parameters", shape, dtype)
+    state = header["optimizer_state"]
+    if not isinstance(state, list) or not all(isinstance(s, str) for s in state):
+        raise schema.error("model.optimizer_state", f"must be a list of names, got {_short(state)}")
+    for name in state:
+        field = f"model.optimizer_state ({name!r})"
+        if name in ("iterations", "epochs"):
+            schema.spec(specs, f"optimizer/{name}", field, (), None)
+            continue
+        match = _STATE_NAME.fullmatch(name)
+        slot = (int(match.group(1)), match.group(2)) if match else None
+        if slot is None or slot not in expected:
+            raise schema.error(field, "names no parameter of the model")
+        schema.spec(specs, f"optimizer/{name}", field, expected[slot], dtype)
+    task = config.get("task")
+    if task is not None and task not in TASKS:
+        raise schema.error(
+            "model.config.task", f"must be null or one of {list(TASKS)}, got {_short(task)}"
+        )
+    classes = config.get("classes")
+    if classes is not None:
+        if not isinstance(classes, list) or not classes:
+            raise schema.error(
+                "model.config.classes", f"must be null or a non-empty list, got {_short(classes)}"
+            )
+        for j, label in enumerate(classes):
+            if not isinstance(label, str | int | float):  # bool is an int
+                raise schema.error(
+                    f"model.config.classes[{j}]", f"must be a label, got {_short(label)}"
+                )
+        if len({(type(c).__name__, c) for c in classes}) != len(classes):
+            raise schema.error("model.config.classes", "names a class twice")
+        if task is not None:
+            _check_classes(classes, task, n_outputs, schema)
+    if "classes" in specs:
+        n = len(classes) if classes is not None else specs["classes"].shape[0:1] or (0,)
+        length = n if isinstance(n, int) else n[0]
+        got = specs["classes"]
+        if (
+            len(got.shape) != 1
+            or got.dtype.kind not in "biuf"
+            or (classes is not None and got.shape != (length,))
+        ):
+            raise ModelFileError(
+                f"{where}: the array 'classes' is {got.dtype} {got.shape}; it must be a numeric "
+                f"vector of the {length} class labels of model.config.classes"
+            )
+    classes_dtype = header.get("classes_dtype")
+    if classes_dtype is not None and (
+        "classes" not in specs or classes_dtype != specs["classes"].dtype.str
+    ):
+        raise schema.error(
+            "model.classes_dtype",
+            f"is {_short(classes_dtype)}, but the array 'classes' is not of that dtype",
+        )
+    rng_state = header["rng_state"]
+    if not isinstance(rng_state, dict) or rng_state.get("bit_generator") not in BIT_GENERATORS:
+        found = rng_state.get("bit_generator") if isinstance(rng_state, dict) else rng_state
+        raise ModelFileError(
+            f"{where}: header field model.rng_state: unknown random generator {_short(found)}; "
+            f"expected one of {list(BIT_GENERATORS)}"
+        )
+    template = getattr(np.random, rng_state["bit_generator"])().state
+    _check_rng(rng_state, template, "model.rng_state", schema)
+    entry = header.get("preprocessing")
+    if entry is not None:
+        if not isinstance(entry, dict) or entry.get("class") not in PREPROCESSORS:
+            found = entry.get("class") if isinstance(entry, dict) else entry
+            raise ModelFileError(
+                f"{where}: unknown preprocessing {_short(found)}; expected one of {sorted(PREPROCESSORS)}"
+            )
+        pre_config = entry.get("config")
+        for key in ("mean", "scale"):
+            values = pre_config.get(key) if isinstance(pre_config, dict) else None
+            if not isinstance(values, list) or len(values) != input_dim:
+                raise schema.error(
+                    f"model.preprocessing.config.{key}",
+                    f"must be a list of {input_dim} numbers (one per input feature), got {_short(values)}",
+                )
+    metadata = header.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise schema.error("model.metadata", f"must be an object, got {_short(metadata)}")
+
+
 def _restore_rng(model: Sequential, state: Any, where: str) -> None:
     """Put the saved generator state back, keeping dropout layers on the same generator."""
-    if not isinstance(state, dict) or state.get("bit_generator") not in BIT_GENERATORS:
-        found = state.get("bit_generator") if isinstance(state, dict) else state
-        raise ModelFileError(
-            f"{where}: unknown random generator {found!r}; expected one of {list(BIT_GENERATORS)}"
-        )
     bit_generator = getattr(np.random, state["bit_generator"])()
     try:
         bit_generator.state = state
-    except (TypeError, ValueError, KeyError) as exc:
+    except (TypeError, ValueError, KeyError, OverflowError) as exc:
         raise ModelFileError(f"{where}: invalid random generator state ({exc})") from exc
     model.rng = np.random.Generator(bit_generator)
     for layer in model.layers:
@@ -190,24 +432,34 @@ def _restore_rng(model: Sequential, state: Any, where: str) -> None:
 
 
 def _rebuild(header: dict[str, Any], arrays: dict[str, np.ndarray], where: str) -> SavedModel:
+    """Build the model of a header already checked by :func:`_check_header`."""
     from .model import Sequential
 
-    if header.get("kind") != MODEL_KIND:
-        raise ModelFileError(
-            f"{where} holds {header.get('kind')!r}, not a {MODEL_KIND} model; was it written "
-            "by nablanet.model_io.save?"
-        )
+    schema = _Schema(where)
     config = header["config"]
     model = Sequential.from_config(config)
-    if not getattr(model, "built", False):
-        raise ModelFileError(f"{where}: the stored model has no input_dim; it was never built")
+    if config.get("task") is None and config.get("classes") is not None:
+        _check_classes(config["classes"], model.resolved_task(), model.n_outputs, schema)
     weights: list[dict[str, np.ndarray]] = [{} for _ in model.layers]
     for i, name in header["parameters"]:
-        key = f"params/{i}/{name}"
-        if key not in arrays:
-            raise ModelFileError(f"{where}: the array {key!r} is missing")
-        weights[int(i)][str(name)] = arrays[key]
+        weights[int(i)][str(name)] = arrays[f"params/{i}/{name}"]
+    for i, layer in enumerate(model.layers):
+        for name in weights[i]:
+            if name not in layer.params:
+                raise schema.error("model.parameters", f"names {[i, name]}, which layer {i} lacks")
     model.set_weights(weights)
+    built = model.optimizer.state
+    for name in header["optimizer_state"]:
+        value = arrays[f"optimizer/{name}"]
+        if name in ("iterations", "epochs"):
+            schema.int_in(int(value), f"model.optimizer_state ({name!r})", 0, 2**62)
+            continue
+        key, _, buffer = name.rpartition(".")
+        if buffer not in built.get(key, {}):
+            raise schema.error(
+                f"model.optimizer_state ({name!r})",
+                f"is not a buffer of the {type(model.optimizer).__name__} optimizer",
+            )
     model.optimizer.set_state(
         {name: arrays[f"optimizer/{name}"] for name in header["optimizer_state"]}
     )
@@ -219,18 +471,7 @@ def _rebuild(header: dict[str, Any], arrays: dict[str, np.ndarray], where: str) 
     preprocessing = None
     entry = header.get("preprocessing")
     if entry is not None:
-        cls = PREPROCESSORS.get(entry.get("class"))
-        if cls is None:
-            raise ModelFileError(
-                f"{where}: unknown preprocessing {entry.get('class')!r}; "
-                f"expected one of {sorted(PREPROCESSORS)}"
-            )
-        preprocessing = cls.from_config(entry["config"])
-        if preprocessing.n_features_in_ != model.input_dim:
-            raise ModelFileError(
-                f"{where}: the preprocessing expects {preprocessing.n_features_in_} features "
-                f"but the model {model.input_dim}"
-            )
+        preprocessing = PREPROCESSORS[entry["class"]].from_config(entry["config"])
     # Not a Sequential attribute of its own: attached so that load -> save keeps it.
     setattr(model, "preprocessing_", preprocessing)  # noqa: B010
     metadata = header.get("metadata") or {}
@@ -245,13 +486,13 @@ def read_model(path: PathLike) -> SavedModel:
     version, holds pickled data, or does not describe a valid model.
     """
     path = pathlib.Path(path)
-    header, arrays = read_model_file(path)
+    header, arrays = read_model_file(path, check=_check_header)
     where = f"model file '{path}'"
     try:
         saved = _rebuild(header, arrays, where)
     except ModelFileError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
         detail = f"missing entry {exc}" if isinstance(exc, KeyError) else str(exc)
         raise ModelFileError(f"{where} does not describe a valid model: {detail}") from exc
     saved.path = path
