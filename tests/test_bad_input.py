@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -537,3 +538,80 @@ def test_set_weights_is_all_or_nothing():
     with pytest.raises(ValueError, match=r"NaN"):
         model.set_weights(bad)
     np.testing.assert_array_equal(model.layers[0].params["W"], before[0]["W"])
+
+
+# -- issue 10, class 4: sizes are bounded by the memory they need, checked before allocating ----
+HUGE = 10**12
+SIZE_BOUND = {
+    "from_sizes 3-1e12-2": (lambda: Sequential.from_sizes([3, HUGE, 2]), r"\[3, 1000000000000, 2\]"),
+    "from_sizes 1e30 units": (lambda: Sequential.from_sizes([3, 10**30, 2]), r"\[3, 1e\+30, 2\]"),
+    "built Dense(1e12)": (
+        lambda: nn.Dense(HUGE).build(3, np.random.default_rng(0)), r"Dense\(1000000000000\)"),
+    "Sequential of Dense(1e12)": (
+        lambda: Sequential([nn.Dense(HUGE), nn.ReLU(), nn.Dense(2)]).fit(X, Y, epochs=1),
+        r"\[3, 1000000000000, 2\]"),
+    "1e12 inputs": (lambda: Sequential.from_sizes([HUGE, 2]), r"\[1000000000000, 2\]"),
+    "clone of a huge config": (
+        lambda: Sequential.from_config(
+            {**binary().get_config(), "input_dim": HUGE}), r"\[1000000000000, 4, 1\]"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(SIZE_BOUND))
+def test_sizes_beyond_the_available_memory_are_refused_with_the_numbers(case):
+    make, match = SIZE_BOUND[case]
+    with pytest.raises(ValueError, match=match) as excinfo:
+        make()
+    assert type(excinfo.value) is ValueError
+    assert re.search(
+        r"needs about [\d.e+]+ \w+ .*; this machine has [\d.]+ \w+ available", str(excinfo.value)
+    )
+    innermost = Path(str(excinfo.traceback[-1].path))
+    assert "nablanet" in innermost.parts, f"raised from {innermost}, not by nablanet"
+
+
+def _cli(argv: list[str], capsys: Any) -> tuple[int, str]:
+    from nablanet import cli
+
+    status = cli.main(argv)
+    return status, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (["gradcheck", "--layers", "2-99999999999-1"], r"the network \[2, 99999999999, 1\]"),
+        (["gradcheck", "--samples", str(10**30)], rf"gradcheck with --samples={10**30} needs"),
+        (["gradcheck", "--samples", "100000000000000"], r"--samples=100000000000000 needs"),
+    ],
+)
+def test_cli_gradcheck_refuses_sizes_beyond_the_available_memory(argv, match, capsys):
+    status, err = _cli(argv, capsys)
+    assert status == 2
+    assert re.search(match, err), err
+    assert "available" in err and "Traceback" not in err
+
+
+def test_cli_gradcheck_counts_the_samples_before_drawing_them(monkeypatch, capsys):
+    import nablanet._validation as validation
+    from nablanet.gradcheck import gradcheck_memory
+
+    model = Sequential.from_sizes([4, 8, 3], "tanh", "softmax", loss="cross_entropy")
+    monkeypatch.setattr(validation, "available_memory", lambda: gradcheck_memory(model, 1000))
+    status, err = _cli(["gradcheck", "--samples", "1001"], capsys)
+    assert status == 2 and "gradcheck with --samples=1001 needs about" in err
+    assert _cli(["gradcheck", "--samples", "1000"], capsys)[0] == 0
+
+
+def test_cli_train_refuses_layers_beyond_the_available_memory(tmp_path, capsys, monkeypatch):
+    data = tmp_path / "data.csv"
+    rows = ["a,b,c,label"]
+    rows += [",".join([*(repr(float(v)) for v in x), str(y)]) for x, y in zip(X, Y, strict=True)]
+    data.write_text("\n".join(rows) + "\n")
+    monkeypatch.chdir(tmp_path)
+    status, err = _cli(
+        ["train", "--data", "data.csv", "--label-column", "label", "--layers=99999999999-2",
+         "--out", "m.nbnet"], capsys)  # fmt: skip
+    assert status == 2, err
+    assert "the network [3, 99999999999, 2]" in err and "available" in err
+    assert not (tmp_path / "m.nbnet").exists()

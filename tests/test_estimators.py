@@ -371,6 +371,41 @@ def test_bad_parameters_are_named(iris, params, match):
         MLPClassifier(**{"hidden_layer_sizes": (4, 3), **params}).fit(X, y)
 
 
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+@pytest.mark.parametrize(
+    ("hidden", "shown"),
+    [
+        ((10**12,), "(1000000000000,)"),
+        (10**12, "1000000000000"),
+        ((10**5, 10**5), "(100000, 100000)"),
+    ],
+)
+def test_hidden_layer_sizes_beyond_the_available_memory_are_refused(iris, Estimator, hidden, shown):
+    X, y = iris
+    est = Estimator(hidden_layer_sizes=hidden)
+    with pytest.raises(ValueError) as info:
+        est.fit(X, y)
+    message = str(info.value)
+    assert message.startswith(f"hidden_layer_sizes={shown} needs about ")
+    assert "this machine has" in message and "available" in message
+    assert not hasattr(est, "model_")
+
+
+def test_the_whole_network_is_checked_once_the_number_of_features_is_known(iris, monkeypatch):
+    import nablanet._validation as validation
+
+    X, y = iris  # 4 features, 3 classes: 4-100-3, 803 float64 parameters
+    # room for the smallest 1-100-1 network, not for 4-100-3 as built by Sequential.from_sizes
+    # (parameters, gradients, the default SGD's scratch and velocity: 4 flat copies)
+    monkeypatch.setattr(validation, "available_memory", lambda: 4 * 803 * 8 - 1)
+    with pytest.raises(ValueError, match=r"the network \[4, 100, 3\] \(803 float64 parameters"):
+        MLPClassifier((100,), max_iter=1).fit(X, y)
+    monkeypatch.setattr(validation, "available_memory", lambda: 10 * 803 * 8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        MLPClassifier((100,), max_iter=1).fit(X, y)
+
+
 def test_unsupported_loss_and_unfitted():
     with pytest.raises(ValueError, match="loss must be 'squared_error', got 'poisson'"):
         MLPRegressor(loss="poisson").fit([[0.0], [1.0]], [0.0, 1.0])

@@ -188,3 +188,23 @@ def test_dropout_is_active_only_in_training():
     dropped = dropout.forward(hidden, training=True)
     assert set(np.unique(dropped).tolist()) == {0.0, 2.0}  # kept units scaled by 1 / (1 - 0.5)
     assert 0.4 < np.mean(dropped == 0) < 0.6
+
+
+# -- size bounds: a layer refuses sizes the machine cannot hold, before allocating ------------
+def test_dense_refuses_a_layer_larger_than_the_available_memory():
+    layer = nn.Dense(10**12)
+    with pytest.raises(ValueError, match=r"Dense\(1000000000000\) on 3 inputs") as info:
+        layer.build(3, np.random.default_rng(0))
+    assert "available" in str(info.value) and "TiB" in str(info.value)
+    assert not layer.built and not layer.params
+
+
+def test_dense_refuses_above_a_small_limit_and_builds_below_it(monkeypatch):
+    import nablanet._validation as validation
+
+    # Dense(10) on 4 inputs: 50 float32 parameters, 400 bytes with their gradients
+    monkeypatch.setattr(validation, "available_memory", lambda: 399)
+    with pytest.raises(ValueError, match=r"needs about 400 bytes .* has 399 bytes available"):
+        nn.Dense(10).build(4, np.random.default_rng(0))
+    monkeypatch.setattr(validation, "available_memory", lambda: 400)
+    assert nn.Dense(10).build(4, np.random.default_rng(0)) == 10

@@ -350,3 +350,48 @@ def test_config_is_json_and_rebuilds_the_model():
     assert rebuilt.task == "multiclass"
     rebuilt.set_weights(model.get_weights())
     np.testing.assert_array_equal(rebuilt.predict_proba(X), model.predict_proba(X))
+
+
+# -- size bounds: one memory check for the whole network, before any layer allocates -----------
+def test_from_sizes_refuses_a_network_larger_than_the_available_memory():
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError) as info:
+            Sequential.from_sizes([3, 10**12, 2])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    message = str(info.value)
+    assert message.startswith("the network [3, 1000000000000, 2] (6000000000002 float32")
+    assert "for its parameters, gradients and optimizer state" in message
+    assert "available" in message
+    assert peak < 2**20  # refused before allocating anything
+
+
+@pytest.mark.parametrize(
+    ("size", "shown"),
+    [(10**30, "[3, 1e+30, 2]"), (10**5000, "[3, 2**16609, 2]")],
+    ids=["1e30", "1e5000"],
+)
+def test_absurd_sizes_never_overflow_into_confusing_messages(size, shown):
+    with pytest.raises(ValueError, match=re.escape(f"the network {shown} (")):
+        Sequential.from_sizes([3, size, 2])
+    with pytest.raises(ValueError, match="available"):
+        Sequential([Dense(size), ReLU(), Dense(2)]).build(3)
+
+
+def test_build_refuses_above_a_small_limit_counting_the_optimizer_state(monkeypatch):
+    import nablanet._validation as validation
+
+    # 3-100-2: 602 float32 parameters; SGD: parameters, gradients, scratch, velocity (4 copies)
+    monkeypatch.setattr(validation, "available_memory", lambda: 4 * 602 * 4)
+    model = Sequential.from_sizes([3, 100, 2], optimizer="sgd")
+    assert model.n_params == 602
+    # Adam keeps two state buffers: one copy more than there is room for
+    unbuilt = Sequential([Dense(100), ReLU(), Dense(2)], optimizer="adam")
+    with pytest.raises(ValueError, match=r"the network \[3, 100, 2\] \(602 float32 param"):
+        unbuilt.build(3)
+    assert not getattr(unbuilt, "built", False)
+    assert all(not layer.params for layer in unbuilt.layers)  # no layer allocated

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_positive_int
+from ._validation import check_memory, check_positive_int, format_count, format_sizes
 from .layers import Dense, Dropout, Layer, get_activation
 
 
@@ -62,3 +62,37 @@ def layers_from_sizes(
         if dropout and i < n_layers - 1:
             layers.append(Dropout(dropout))
     return layers, sizes[0]
+
+
+def network_size(layers: Sequence[Layer], input_dim: int) -> tuple[list[int], int]:
+    """The widths ``[input_dim, each Dense layer's units...]`` and the number of parameters
+    the layers will have once built for ``input_dim`` features (exact Python ints)."""
+    widths, n_params, width = [int(input_dim)], 0, int(input_dim)
+    for layer in layers:
+        count = getattr(layer, "count_params", None)
+        if count is not None:
+            n_params += int(count(width))
+        width = int(layer.compute_output_dim(width))
+        if isinstance(layer, Dense):
+            widths.append(width)
+    return widths, n_params
+
+
+def check_network_memory(
+    layers: Sequence[Layer], input_dim: int, dtype: Any, state_buffers: int = 2
+) -> None:
+    """Refuse a network that cannot fit in memory, before any of its layers allocates.
+
+    The estimate is ``(3 + state_buffers) * n_params * itemsize``: the parameters, their
+    gradients, the optimizer's scratch buffer and its ``state_buffers`` state buffers (Adam's
+    ``m`` and ``v``), each one flat array of every parameter. See
+    :func:`nablanet._validation.check_memory` for the limit.
+    """
+    widths, n_params = network_size(layers, input_dim)
+    dt = np.dtype(dtype)
+    check_memory(
+        (3 + state_buffers) * n_params * dt.itemsize,
+        f"the network {format_sizes(widths)} ({format_count(n_params)} {dt} parameters)",
+        purpose=" for its parameters, gradients and optimizer state",
+        hint="use smaller layers",
+    )

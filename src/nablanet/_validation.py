@@ -7,6 +7,7 @@ the value received, so that bad input never surfaces as a NumPy traceback from d
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,8 +18,118 @@ FLOAT_DTYPES = (np.float32, np.float64)
 
 def _short(value: Any) -> str:
     """``repr`` of a value, cut short so that error messages stay one line."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long for Python's int-to-str limit (4300 digits)
+        if isinstance(value, numbers.Integral):
+            text = format_count(int(value))
+        elif isinstance(value, list | tuple):
+            inner = ", ".join(_short(v) for v in value[:10]) + (", ..." if len(value) > 10 else "")
+            if isinstance(value, tuple):
+                text = f"({inner},)" if len(value) == 1 else f"({inner})"
+            else:
+                text = f"[{inner}]"
+        else:
+            return f"a {type(value).__name__} too large to print"
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def format_count(n: int) -> str:
+    """An exact count for ordinary sizes, ``1.2e+30``-style beyond 15 digits (any int size)."""
+    n = int(n)
+    if abs(n) < 10**15:
+        return str(n)
+    if n.bit_length() < 1000:
+        return f"{float(n):.3g}"
+    return f"2**{n.bit_length() - 1}"  # too long for a float: its power of two
+
+
+def format_sizes(sizes: Iterable[int]) -> str:
+    """``[3, 1e+12, 2]``: a list of layer sizes, readable whatever their magnitude."""
+    return "[" + ", ".join(format_count(s) for s in sizes) + "]"
+
+
+_BYTE_UNITS = ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
+
+
+def format_bytes(n: int) -> str:
+    """``n`` bytes in binary units: ``512 bytes``, ``22.1 GiB``, ``29.8 TiB``, ``1.5e+40 bytes``."""
+    n = int(n)
+    if n < 1024:
+        return f"{n} bytes"
+    power = (n.bit_length() - 1) // 10
+    if power >= len(_BYTE_UNITS):  # beyond 1024 YiB: say it in bytes, 1.5e+40 bytes
+        return f"{format_count(n)} bytes"
+    return f"{n / 1024**power:.1f} {_BYTE_UNITS[power]}"
+
+
+#: Assumed available memory when the machine's cannot be read (neither ``/proc/meminfo``, the
+#: cgroup limits nor ``os.sysconf`` answer, e.g. on Windows): 1 TiB, so that only absurd
+#: requests are refused there.
+FALLBACK_AVAILABLE_MEMORY = 2**40
+
+
+def _read_int(path: str) -> int | None:
+    try:
+        with open(path, encoding="ascii") as f:
+            text = f.read().strip()
+        return int(text)
+    except (OSError, ValueError):
+        return None
+
+
+def available_memory() -> int:
+    """Bytes this process can still allocate without swapping, as well as can be told.
+
+    The smallest of: ``MemAvailable`` from ``/proc/meminfo`` (else ``os.sysconf``'s available
+    physical pages), and the room left under a cgroup memory limit (containers). Falls back
+    to :data:`FALLBACK_AVAILABLE_MEMORY` when none of them can be read.
+    """
+    candidates: list[int] = []
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    candidates.append(int(line.split()[1]) * 1024)  # the value is in kB
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    if not candidates:
+        try:
+            pages = os.sysconf("SC_AVPHYS_PAGES")
+            page_size = os.sysconf("SC_PAGE_SIZE")
+            if pages > 0 and page_size > 0:
+                candidates.append(pages * page_size)
+        except (AttributeError, OSError, ValueError):
+            pass
+    for limit_path, usage_path in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),  # cgroup v2
+        (
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes",  # cgroup v1
+            "/sys/fs/cgroup/memory/memory.usage_in_bytes",
+        ),
+    ):
+        limit = _read_int(limit_path)  # None for "max" (no limit)
+        if limit is not None and limit < 2**60:
+            candidates.append(max(limit - (_read_int(usage_path) or 0), 0))
+    return min(candidates) if candidates else FALLBACK_AVAILABLE_MEMORY
+
+
+def check_memory(n_bytes: int, what: str, *, purpose: str = "", hint: str = "") -> None:
+    """Raise ``ValueError`` if ``n_bytes`` exceed :func:`available_memory`.
+
+    The message reads ``"{what} needs about {n_bytes}{purpose}; this machine has ...
+    available; {hint}"``: ``what`` names the request and the value received (``"the network
+    [3, 1e+12, 2] (5e+12 float32 parameters)"``), ``purpose`` says what the memory is for
+    (``" for its parameters, gradients and optimizer state"``), ``hint`` what to do instead.
+    """
+    limit = available_memory()
+    if n_bytes > limit:
+        message = (
+            f"{what} needs about {format_bytes(n_bytes)}{purpose}; this machine has "
+            f"{format_bytes(limit)} available"
+        )
+        raise ValueError(message + (f"; {hint}" if hint else ""))
 
 
 def check_positive_int(name: str, value: Any, *, minimum: int = 1) -> int:

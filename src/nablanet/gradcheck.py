@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._validation import as_generator, check_positive_float
+from ._validation import (
+    _short,
+    as_generator,
+    check_memory,
+    check_positive_float,
+    check_positive_int,
+)
 from .layers import Dense
 
 if TYPE_CHECKING:
@@ -66,6 +72,37 @@ def relative_error(a: Array, b: Array, floor: float = 1e-8) -> Array:
     error; :func:`gradcheck` sets it to a thousandth of the largest gradient of the model.
     """
     return np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), floor)
+
+
+def gradcheck_memory(model: Sequential, n_samples: int) -> int:
+    """Bytes :func:`gradcheck` needs for ``model`` (built) on ``n_samples`` samples, roughly.
+
+    All float64: the model's twin (parameters, gradients, the optimizer's scratch and state
+    buffers), the data (the inputs twice: given and prepared; the targets twice) and the
+    activations of every layer for the whole batch, kept by the forward pass and made again
+    by the backward pass. Plain Python ints: no overflow whatever the sizes.
+    """
+    n_samples = int(n_samples)
+    n_in = int(model.input_dim or 0)
+    widths = [int(layer.output_dim or 0) for layer in model.layers]
+    n_out = widths[-1] if widths else 0
+    copies = 3 + len(getattr(model.optimizer, "state_names", ()))
+    per_sample = 2 * n_in + 2 * n_out + 2 * sum(widths)
+    return 8 * (copies * int(model.n_params) + n_samples * per_sample)
+
+
+def check_gradcheck_memory(model: Sequential, n_samples: Any, name: str = "n_samples") -> int:
+    """Return ``n_samples`` as an int, or raise ``ValueError`` if :func:`gradcheck` on that many
+    samples would not fit in the available memory (see :func:`gradcheck_memory`); ``name`` is
+    the argument's name in the message (``--samples`` for the CLI)."""
+    n = check_positive_int(name, n_samples)
+    check_memory(
+        gradcheck_memory(model, n),
+        f"gradcheck with {name}={_short(n)}",
+        purpose=" in float64 for the data, the activations of every layer and the network",
+        hint="use fewer samples (a few dozen are plenty)",
+    )
+    return n
 
 
 @dataclass
@@ -135,6 +172,11 @@ def gradcheck(
         Xc = np.asarray(X, dtype=np.float64)
         twin.build(Xc.shape[1] if Xc.ndim == 2 else 1)
     twin.task = model.task
+    try:
+        n_samples = len(X)
+    except TypeError:  # not a sequence: prepare() says what is wrong with it
+        n_samples = 1
+    check_gradcheck_memory(twin, max(n_samples, 1), "len(X)")
     Xc, Y = twin.prepare(X, y)
     for layer in twin.layers:
         if isinstance(layer, Dense):

@@ -211,7 +211,13 @@ class Sequential:
         """Create every layer's parameters for inputs of ``input_dim`` features."""
         if not self.layers:
             raise ValueError("the model has no layers")
+        from ._shorthand import check_network_memory
+
         width = check_positive_int("input_dim", input_dim)
+        # one check for the whole network, before any layer allocates
+        check_network_memory(
+            self.layers, width, self.dtype, len(getattr(self.optimizer, "state_names", ()))
+        )
         for layer in self.layers:
             width = layer.build(width, self.rng, self.dtype)
         self.input_dim = input_dim

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -18,8 +19,10 @@ from .._validation import (
     _short,
     check_choice,
     check_fraction,
+    check_memory,
     check_positive_float,
     check_positive_int,
+    format_count,
 )
 from ..optimizers import OPTIMIZERS, Optimizer
 from ..schedules import Schedule
@@ -86,6 +89,26 @@ def _hidden_sizes(value: Any) -> tuple[int, ...]:
     return tuple(sizes)
 
 
+def check_hidden_memory(hidden: Sequence[int], value: Any) -> None:
+    """Refuse hidden layer sizes that no machine at hand can hold, before the data is read.
+
+    Counts the smallest network they can make: one input, one output, float32, and the
+    parameters, their gradients, the optimizer's scratch buffer and one state buffer
+    (``4 * n_params * 4`` bytes, less than any solver needs: a refusal is always right). The
+    network is checked again in full when it is built.
+    """
+    n_params = sum(a * b + b for a, b in pairwise((1, *hidden, 1)))
+    check_memory(
+        4 * n_params * 4,
+        f"hidden_layer_sizes={_short(value)}",
+        purpose=(
+            " for the network's parameters, gradients and optimizer state, even with one "
+            f"input feature and one output ({format_count(n_params)} float32 parameters)"
+        ),
+        hint="use smaller hidden layers",
+    )
+
+
 def _activations(value: Any, n_hidden: int) -> tuple[str, ...]:
     if isinstance(value, str):
         return (check_choice("activation", value, HIDDEN_ACTIVATIONS),) * n_hidden
@@ -111,6 +134,7 @@ def _init_factors(activation: Any, activations: tuple[str, ...]) -> tuple[float,
 def check_mlp_params(est: Any) -> MLPSettings:
     """Validate every hyper-parameter of an MLP estimator; return the normalised ones."""
     hidden = _hidden_sizes(est.hidden_layer_sizes)
+    check_hidden_memory(hidden, est.hidden_layer_sizes)
     activations = _activations(est.activation, len(hidden))
     solver = check_choice("solver", est.solver, SOLVERS)
     check_positive_float("alpha", est.alpha, allow_zero=True)

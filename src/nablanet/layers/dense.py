@@ -6,7 +6,14 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_array, check_positive_float, check_positive_int
+from .._validation import (
+    check_array,
+    check_dtype,
+    check_memory,
+    check_positive_float,
+    check_positive_int,
+    format_count,
+)
 from ..initializers import get_initializer
 from .base import Array, Layer, register
 
@@ -84,12 +91,28 @@ class Dense(Layer):
     def compute_output_dim(self, input_dim: int) -> int:
         return self.units
 
+    def count_params(self, input_dim: int) -> int:
+        """Number of parameters once built for ``input_dim`` features: ``W`` and ``b``.
+
+        Plain Python ints, so that absurd sizes are counted exactly instead of overflowing.
+        """
+        return int(input_dim) * self.units + self.units
+
     def build(self, input_dim: int, rng: np.random.Generator, dtype: Any = np.float32) -> int:
         if self.declared_input_dim is not None and self.declared_input_dim != input_dim:
             raise ValueError(
-                f"Dense({self.units}) was declared with input_dim={self.declared_input_dim}, "
-                f"but receives {input_dim} features"
+                f"Dense({format_count(self.units)}) was declared with "
+                f"input_dim={format_count(self.declared_input_dim)}, "
+                f"but receives {format_count(input_dim)} features"
             )
+        n_params, dt = self.count_params(input_dim), check_dtype(dtype)
+        check_memory(  # W and b, and their gradients, before anything is allocated
+            2 * n_params * dt.itemsize,
+            f"Dense({format_count(self.units)}) on {format_count(input_dim)} inputs "
+            f"({format_count(n_params)} {dt} parameters)",
+            purpose=" for its weights and their gradients",
+            hint="use fewer units",
+        )
         super().build(input_dim, rng, dtype)
         shape_w, shape_b = (input_dim, self.units), (self.units,)
         if self._initial_weights is not None:
