@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -274,3 +276,256 @@ def test_export_of_a_missing_model_exits_2_and_writes_nothing(work):
     assert result.returncode == 2
     assert result.stderr.startswith("nablanet: error:") and "missing.nbnet" in result.stderr
     assert not (work / "out.onnx").exists()
+
+
+# -- issue 10, class 1: outputs never overwrite inputs or each other ---------------------------
+def _snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def clashing(work, tmp_path):
+    """Inputs, a symbolic and a hard link to one, and an IDX directory; snapshot checked after."""
+    (tmp_path / "keep.nbnet").write_bytes((work / "flowers.nbnet").read_bytes())
+    for name in ("flowers.csv", "new.csv"):
+        (tmp_path / name).write_bytes((work / name).read_bytes())
+    (tmp_path / "hist.csv").write_bytes((work / "flowers.csv").read_bytes())  # data named hist
+    (tmp_path / "sym.csv").symlink_to("new.csv")
+    os.link(tmp_path / "new.csv", tmp_path / "hard.csv")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "idx").mkdir()
+    (tmp_path / "idx" / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03")
+    before = _snapshot(tmp_path)
+    yield tmp_path
+    assert _snapshot(tmp_path) == before
+    assert not [p for p in tmp_path.rglob(".*")]  # no temporary files
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (["train", "--data", "flowers.csv", "--out", "flowers.csv"], ["--out", "--data"]),
+        (["train", "--data", "flowers.csv", "--out", "./sub/../flowers.csv"],
+         ["./sub/../flowers.csv", "--data"]),
+        (["train", "--data", "hist.csv", "--label-column", "species", "--history", "hist"],
+         ["hist.csv", "--data 'hist.csv'"]),
+        (["train", "--data", "flowers.csv", "--out", "m.nbnet", "--plot", "m.nbnet"],
+         ["--plot 'm.nbnet'", "--out 'm.nbnet'"]),
+        (["train", "--data", "flowers.csv", "--out", "h.json", "--history", "h"],
+         ["h.json", "--out"]),
+        (["train", "--data", "sym.csv", "--out", "new.csv"], ["'new.csv'", "'sym.csv'"]),
+        (["train", "--data", "flowers.csv", "--plot", "hard.csv", "--out", "new.csv"],
+         ["--out 'new.csv'", "--plot 'hard.csv'"]),
+        (["train", "--idx-dir", "idx", "--out", "idx/train-images-idx3-ubyte"],
+         ["--out", "train-images-idx3-ubyte"]),
+        (["predict", "keep.nbnet", "new.csv", "--output", "keep.nbnet"],
+         ["--output 'keep.nbnet'", "MODEL 'keep.nbnet'"]),
+        (["predict", "keep.nbnet", "new.csv", "--output", "new.csv"],
+         ["--output 'new.csv'", "INPUT 'new.csv'"]),
+        (["predict", "keep.nbnet", "new.csv", "--output", "sym.csv"], ["'sym.csv'", "'new.csv'"]),
+        (["predict", "keep.nbnet", "new.csv", "--output", "hard.csv"], ["'hard.csv'", "'new.csv'"]),
+        (["predict", "keep.nbnet", "sym.csv", "--output", "hard.csv"], ["'hard.csv'", "'sym.csv'"]),
+        (["export", "keep.nbnet", "keep.nbnet"], ["OUTPUT 'keep.nbnet'", "MODEL 'keep.nbnet'"]),
+        (["export", "keep.nbnet", f"sub{os.sep}..{os.sep}keep.nbnet"], ["MODEL 'keep.nbnet'"]),
+    ],
+)  # fmt: skip
+def test_an_output_that_is_an_input_or_another_output_is_refused(clashing, args, names):
+    result = (
+        run(*args, "--epochs", "1", cwd=clashing)
+        if args[0] == "train"
+        else run(*args, cwd=clashing)
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("nablanet: error: "), result.stderr
+    assert "is the same file as" in lines[0] and "nothing was written" in lines[0]
+    for name in names:
+        assert name in lines[0]
+    assert result.stdout == ""  # refused before any work: no data read, no training
+
+
+def test_distinct_outputs_and_symlinked_directories_are_fine(work, tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "alias").symlink_to("real")
+    (tmp_path / "real" / "new.csv").write_bytes((work / "new.csv").read_bytes())
+    result = run("predict", str(work / "flowers.nbnet"), "alias/new.csv", "--output",
+                 "real/out.csv", cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "real" / "out.csv").read_text().startswith("prediction\n")
+
+
+# -- issue 10, class 3: labels are identities ----------------------------------------------
+def _labelled(path: Path, labels: list[str], seed: int = 0) -> Path:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(len(labels), 2)) + np.array([[3.0, 0.0]]) * (
+        np.array([labels.index(v) % 2 for v in labels])[:, None] * 2 - 1
+    )
+    with open(path, "w", newline="") as f:
+        for row, label in zip(X.tolist(), labels, strict=True):
+            f.write(f"{row[0]!r},{row[1]!r},{label}\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "classes"),
+    [
+        ("9007199254740992", "9007199254740993", [9007199254740992, 9007199254740993]),
+        ("1e20", "3e20", ["100000000000000000000", "300000000000000000000"]),
+        ("-9223372036854775809", "9223372036854775808",
+         ["-9223372036854775809", "9223372036854775808"]),
+        ("cat", "dog", ["cat", "dog"]),
+    ],
+)  # fmt: skip
+def test_labels_are_never_merged_through_float64(tmp_path, a, b, classes):
+    labels = [a, b] * 30
+    # which rows are `a` decides the data: _labelled shifts them by the first index of the label
+    _labelled(tmp_path / "d.csv", labels)
+    result = run("train", "--data", "d.csv", "--epochs", "20", "--out", "m.nbnet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stderr  # no NumPy cast warning
+    assert ", 2 classes" in result.stdout
+    saved = read_model(tmp_path / "m.nbnet")
+    assert saved.model.classes_.tolist() == classes
+    predicted = run("predict", "m.nbnet", "d.csv", "--label-column", "-1", cwd=tmp_path)
+    assert predicted.returncode == 0, predicted.stderr
+    assert {r[0] for r in _predictions(predicted.stdout)[1:]} <= {str(c) for c in classes}
+    evaluated = run("evaluate", "m.nbnet", "d.csv", cwd=tmp_path)
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert float(evaluated.stdout.split("accuracy:")[1].split()[0]) > 0.9
+
+
+def test_training_labels_all_in_one_class_are_refused(tmp_path):
+    _labelled(tmp_path / "one.csv", ["7"] * 20)
+    result = run("train", "--data", "one.csv", "--out", "m.nbnet", cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "all 16 training labels are in one class (7)" in lines[0]
+    assert not (tmp_path / "m.nbnet").exists()
+
+
+def test_a_bad_first_row_is_an_error_not_a_dropped_header(work, tmp_path):
+    rows = (work / "new.csv").read_text().splitlines()[1:7]
+    (tmp_path / "q.csv").write_text("1.0,?,0.5\n" + "\n".join(rows) + "\n")
+    result = run("predict", str(work / "flowers.nbnet"), "q.csv", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "line 1, column 1: '?' is not a number" in result.stderr
+    (tmp_path / "q.csv").write_text("\n".join(rows) + "\n")  # header-less: every row predicted
+    result = run("predict", str(work / "flowers.nbnet"), "q.csv", cwd=tmp_path)
+    assert result.returncode == 0 and len(_predictions(result.stdout)) == 1 + 6
+    labelled = (work / "flowers.csv").read_text().splitlines()[1:9]
+    (tmp_path / "t.csv").write_text("1.0,?,0.5,iris\n" + "\n".join(labelled) + "\n")
+    result = run("train", "--data", "t.csv", "--out", "m.nbnet", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "line 1, column 1: '?' is not a number" in result.stderr
+
+
+# -- issue 10, class 5: large values, divergence, bad .npz, full disk, opset -------------------
+def _huge(path: Path, big: float) -> Path:
+    rng = np.random.default_rng(3)
+    with open(path, "w") as f:
+        for i in range(40):
+            x0 = big if i % 2 else -big
+            f.write(f"{x0!r},{float(rng.normal())!r},{i % 2}\n")
+    return path
+
+
+@pytest.mark.parametrize("big", [1e308, 1e200])
+def test_huge_values_say_what_is_wrong_up_front(tmp_path, big):
+    _huge(tmp_path / "big.csv", big)
+    result = run("train", "--data", "big.csv", "--no-standardize", "--out", "m.nbnet",
+                 cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "values too large for float32" in lines[0]
+    assert "column 0" in lines[0] and "NaN" not in lines[0]
+    assert result.stdout == "" or "trained" not in result.stdout
+    assert not (tmp_path / "m.nbnet").exists()
+    # standardized (the default), the same data trains, saves and predicts
+    result = run("train", "--data", "big.csv", "--epochs", "5", "--out", "m.nbnet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    saved = read_model(tmp_path / "m.nbnet")
+    assert np.isfinite(saved.preprocessing.scale_).all()
+    result = run("evaluate", "m.nbnet", "big.csv", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_predict_on_values_beyond_float32_after_standardisation(work, tmp_path):
+    (tmp_path / "far.csv").write_text("1e200,50,1\n")
+    result = run("predict", str(work / "flowers.nbnet"), "far.csv", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "values too large for float32" in result.stderr and "row 0, column 0" in result.stderr
+
+
+def test_divergence_is_one_error_and_writes_nothing(work, tmp_path):
+    result = run("train", "--data", str(work / "flowers.csv"), "--label-column", "species",
+                 "--lr", "1e308", "--epochs", "5", "--out", "m.nbnet", "--history", "h",
+                 cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("nablanet: error: training diverged")
+    assert "--lr (it was 1e+308)" in lines[0] and "nothing was written" in lines[0]
+    assert "trained" not in result.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.write_text("1,2,3\n4,5,6\n"), "is not an .npz archive"),
+        (lambda p: np.save(open(p, "wb"), np.zeros((2, 3))), "single .npy array"),
+        (lambda p: np.savez(open(p, "wb"), X=np.array([[None, 1, 2]], dtype=object), y=[0]),
+         "object arrays"),
+        (lambda p: p.write_bytes(b"PK\x03\x04garbage"), "not a readable .npz archive"),
+    ],
+)  # fmt: skip
+def test_bad_npz_inputs_name_the_file_and_the_problem(work, tmp_path, make, message):
+    make(tmp_path / "in.npz")
+    for command in ("predict", "evaluate"):
+        result = run(command, str(work / "flowers.nbnet"), "in.npz", cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and "'in.npz'" in lines[0] and message in lines[0], lines
+    result = run("train", "--data", "in.npz", "--out", "m.nbnet", cwd=tmp_path)
+    assert result.returncode == 2 and "'in.npz'" in result.stderr and message in result.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
+def test_a_file_size_limit_names_the_file(work, tmp_path):
+    import resource
+
+    def limit(size: int) -> Any:  # larger writes fail with EFBIG (errno 27), as a full disk
+        return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    cases = [
+        (["train", "--dataset", "xor", "--epochs", "1", "--layers", "2-200-2", "--out",
+          "big.nbnet"], "big.nbnet"),
+        (["predict", str(work / "flowers.nbnet"), str(work / "flowers.csv"), "--label-column",
+          "species", "--proba", "--output", "p.csv"], "p.csv"),
+    ]  # fmt: skip
+    if importlib.util.find_spec("onnx") is not None:
+        cases.append((["export", str(work / "flowers.nbnet"), "x.onnx"], "x.onnx"))
+    for args, name in cases:
+        result = subprocess.run(
+            [sys.executable, "-m", "nablanet", *args], cwd=tmp_path, capture_output=True,
+            text=True, timeout=120, preexec_fn=limit(256),
+        )  # fmt: skip
+        assert result.returncode == 2, result.stderr
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and f"cannot write '{name}'" in lines[0], result.stderr
+        assert "File too large" in lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("opset", ["100000", "12", "0", "-1"])
+def test_export_refuses_an_opset_out_of_range(work, tmp_path, opset):
+    pytest.importorskip("onnx")
+    result = run("export", str(work / "flowers.nbnet"), "x.onnx", "--opset", opset, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "opset" in lines[0] and opset in lines[0]
+    assert not (tmp_path / "x.onnx").exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -199,3 +201,82 @@ def test_npz_not_an_archive(tmp_path: Path) -> None:
     (tmp_path / "text.npz").write_text("hello")
     with pytest.raises(ValueError, match=r"not an \.npz archive"):
         load_npz(tmp_path / "text.npz")
+
+
+# ---------------------------------------------------------------- issue 10: exact labels
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected", "kind"),
+    [
+        (["9007199254740993", "9007199254740992"], [9007199254740993, 9007199254740992], "i"),
+        (["1e20", "3e20"], ["100000000000000000000", "300000000000000000000"], "U"),
+        (["1", "1.0", "1e0", "2"], [1, 1, 1, 2], "i"),
+        (["9223372036854775807", "-9223372036854775808"],
+         [9223372036854775807, -9223372036854775808], "i"),
+        (["9223372036854775808", "1"], ["9223372036854775808", "1"], "U"),
+        (["0.5", "1"], [0.5, 1.0], "f"),
+    ],
+)  # fmt: skip
+def test_csv_labels_are_read_exactly(tmp_path: Path, labels, expected, kind) -> None:
+    path = csv_file(tmp_path, "".join(f"{i},{i + 1},{v}\n" for i, v in enumerate(labels)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy cast warning
+        _, y, _ = load_csv(path)
+    assert y.dtype.kind == kind
+    assert y.tolist() == expected
+    assert len(set(y.tolist())) == len(set(expected))
+
+
+def test_csv_label_with_absurdly_many_digits_is_refused(tmp_path: Path) -> None:
+    path = csv_file(tmp_path, "1,2,1e100000000\n3,4,0\n")
+    with pytest.raises(ValueError, match=r"line 1: the label '1e100000000' has more than"):
+        load_csv(path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1.0,?,0.5,0\n2,3,4,1\n5,6,7,0\n", "1,x,2,0\n1,2,3,1\n", "a,1,2,0\n1,2,3,1\n"],
+)
+def test_csv_first_row_mixing_text_and_numbers_is_data_not_a_header(tmp_path, text) -> None:
+    path = csv_file(tmp_path, text)
+    with pytest.raises(ValueError, match=r"line 1, column \d: '\w*\??' is not a number.*header"):
+        load_csv(path)
+
+
+def test_csv_header_decided_from_every_row(tmp_path: Path) -> None:
+    # a text label over labels that are not all numbers is a class, not a header
+    path = csv_file(tmp_path, "1,2,class\n3,4,0\n5,6,dog\n")
+    X, y, names = load_csv(path)
+    assert len(X) == 3 and y.tolist() == ["class", "0", "dog"] and names == ["x0", "x1"]
+    # all feature names text: a header, as before
+    _, y, names = load_csv(csv_file(tmp_path, "a,b,y\n1,2,0\n", "h.csv"))
+    assert names == ["a", "b"] and y.tolist() == [0]
+
+
+# ---------------------------------------------------------------- issue 10: bad .npz files
+
+
+def test_npz_text_renamed_npy_and_damaged_members_name_the_file(tmp_path: Path) -> None:
+    (tmp_path / "text.npz").write_text("1,2,3\n")
+    with pytest.raises(ValueError, match=r"'.*text\.npz' is not an \.npz archive.*b'1,2,'"):
+        load_npz(tmp_path / "text.npz")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"empty\.npz' is not an \.npz archive.*empty file"):
+        load_npz(tmp_path / "empty.npz")
+    np.save(tmp_path / "renamed.npy", np.zeros(3))
+    (tmp_path / "renamed.npy").rename(tmp_path / "renamed.npz")
+    with pytest.raises(ValueError, match=r"renamed\.npz' is a single \.npy array"):
+        load_npz(tmp_path / "renamed.npz")
+    with zipfile.ZipFile(tmp_path / "zip.npz", "w") as zf:
+        zf.writestr("X.npy", b"not an npy header")
+        zf.writestr("y.npy", b"\x93NUMPY")
+    with pytest.raises(ValueError, match=r"zip\.npz': array 'X' is damaged or not an \.npy"):
+        load_npz(tmp_path / "zip.npz")
+    objects = np.array([{"a": 1}, None], dtype=object)
+    np.savez(tmp_path / "objx.npz", X=objects, y=np.zeros(2))
+    with pytest.raises(ValueError, match=r"objx\.npz' holds object arrays .* in 'X'"):
+        load_npz(tmp_path / "objx.npz")
+    np.savez(tmp_path / "bytes.npz", X=np.zeros((2, 2)), y=np.zeros(2, dtype="V4"))
+    with pytest.raises(ValueError, match=r"bytes\.npz'\[.y.\] has dtype"):
+        load_npz(tmp_path / "bytes.npz")

@@ -169,3 +169,41 @@ def test_sequential_to_onnx_writes_the_file(tmp_path):
     assert onnx.load(tmp_path / "seq.onnx") == proto
     X = np.random.default_rng(0).normal(size=(10, 3)).astype(np.float32)
     np.testing.assert_allclose(run(proto, X)["probabilities"], model.predict_proba(X), atol=1e-5)
+
+
+# -- issue 10: the opset range and write errors ------------------------------------------------
+def _small_model():
+    return Sequential.from_sizes(
+        [2, 3, 2], ["relu", "softmax"], loss="categorical_cross_entropy", seed=0
+    )
+
+
+@pytest.mark.parametrize("opset", [onnx.defs.onnx_opset_version() + 1, 100000])
+def test_an_opset_beyond_what_onnx_knows_is_refused(tmp_path, opset):
+    with pytest.raises(ValueError, match=rf"opset {opset} is out of range.*up to \d+"):
+        to_onnx(_small_model(), tmp_path / "m.onnx", opset=opset)
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_every_opset_in_range_loads_in_onnxruntime():
+    X = np.random.default_rng(0).normal(size=(4, 2)).astype(np.float32)
+    model = _small_model()
+    for opset in range(13, onnx.defs.onnx_opset_version() + 1):
+        try:
+            proto = to_onnx(model, opset=opset)
+        except ValueError as exc:  # an onnxruntime older than onnx: refused by name
+            assert f"opset {opset} is not supported by the installed onnxruntime" in str(exc)
+            continue
+        proba = run(proto, X)["probabilities"]
+        np.testing.assert_allclose(proba, model.predict_proba(X), rtol=1e-5, atol=1e-6)
+
+
+def test_an_opset_onnxruntime_cannot_load_is_refused(tmp_path, monkeypatch):
+    class Failing:
+        def __init__(self, *args, **kwargs):
+            raise RuntimeError("ValidateOpsetForDomain: opset 17 is under development")
+
+    monkeypatch.setattr(ort, "InferenceSession", Failing)
+    with pytest.raises(ValueError, match=r"opset 17 is not supported by the installed onnxruntime"):
+        to_onnx(_small_model(), tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()

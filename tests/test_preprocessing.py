@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -232,3 +233,34 @@ def test_standardizer_errors() -> None:
         Standardizer.from_config({"mean": [0.0], "scale": [0.0]})
     with pytest.raises(TypeError, match="dict"):
         Standardizer.from_config([1, 2])  # type: ignore[arg-type]
+
+
+# -- issue 10: huge finite values ------------------------------------------------------------
+@pytest.mark.parametrize("big", [1e308, -1e308, 1.7e308, 1e200])
+def test_standardizer_on_huge_values_has_finite_statistics(big) -> None:
+    X = np.array([[big, 1.0], [-big, 2.0], [big, 3.0], [big / 2, 4.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning either
+        scaler = Standardizer().fit(X)
+        Z = scaler.transform(X)
+    assert np.isfinite(scaler.mean_).all() and np.isfinite(scaler.scale_).all()
+    assert np.isfinite(Z).all()
+    unit = X[:, 0] / abs(big)
+    exact = (unit - unit.mean()) / unit.std()
+    np.testing.assert_allclose(Z[:, 0], exact, rtol=1e-12)
+    json.dumps(scaler.get_config(), allow_nan=False)  # storable in a model file
+
+
+def test_standardizer_ordinary_statistics_unchanged() -> None:
+    X = np.random.default_rng(0).normal(size=(50, 3)) * 10 + 3
+    scaler = Standardizer().fit(X)
+    np.testing.assert_array_equal(scaler.mean_, X.mean(axis=0))
+    np.testing.assert_array_equal(scaler.scale_, X.std(axis=0))
+
+
+def test_tiny_values_get_a_positive_scale_and_overflow_is_named() -> None:
+    scaler = Standardizer().fit(np.array([[0.0], [1e-300]]))
+    assert scaler.scale_[0] == 5e-301  # the squares underflow: not a zero scale
+    np.testing.assert_allclose(scaler.transform(np.array([[0.0], [1e-300]])), [[-1.0], [1.0]])
+    with pytest.raises(ValueError, match=r"standardisation overflows float64: X\[1, 0\] = 1e\+300"):
+        scaler.transform(np.array([[0.0], [1e300]]))

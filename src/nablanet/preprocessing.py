@@ -219,11 +219,12 @@ class Standardizer:
             mean = data.mean(axis=0)
             std = data.std(axis=0)
             constant = np.ptp(data, axis=0) == 0
-        overflow = ~(np.isfinite(mean) & np.isfinite(std))
+        # Huge values (squares above 1e308) overflow the sums and tiny ones (squares below
+        # 1e-308) underflow them, to a zero scale: such columns are computed on x / max|x| and
+        # scaled back, which cannot overflow (the mean and standard deviation are at most
+        # max|x|); ordinary columns keep the plain formula.
+        overflow = ~(np.isfinite(mean) & np.isfinite(std)) | ((std < 1e-150) & ~constant)
         if overflow.any():
-            # huge values (|x| near 1e308, or squares above it): the sums overflow float64, so
-            # these columns are computed on x / max|x| and scaled back, which cannot overflow
-            # (the mean and the standard deviation are at most max|x|)
             cols = data[:, overflow]
             peak = np.abs(cols).max(axis=0)
             mean[overflow] = (cols / peak).mean(axis=0) * peak

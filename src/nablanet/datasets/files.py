@@ -334,8 +334,8 @@ def _npz_member(archive: Any, key: str, where: str) -> np.ndarray:
         raise ValueError(f"{where}: array {key!r} is damaged or not an .npy array ({exc})") from exc
     except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
         raise ValueError(f"{where}: array {key!r} cannot be read ({exc})") from exc
-    if not isinstance(value, np.ndarray):  # pragma: no cover - np.load returns arrays
-        raise ValueError(f"{where}: {key!r} is not an array")
+    if not isinstance(value, np.ndarray):  # np.load returns a member without .npy magic as bytes
+        raise ValueError(f"{where}: array {key!r} is damaged or not an .npy array")
     if value.dtype.kind in "OV":
         raise ValueError(f"{where}[{key!r}] has dtype {value.dtype}; store numeric arrays")
     return value
