@@ -578,3 +578,16 @@ def test_perceptron_partial_fit_penalty_and_errors(iris):
         Perceptron().fit(X[:3], [2, 2, 2])
     early = Perceptron(early_stopping=True, random_state=0).fit(X, y)
     assert 1 <= early.n_iter_ < 1000
+
+
+def test_a_network_too_large_for_its_features_is_refused_before_the_weights_are_drawn(
+    iris, monkeypatch
+):
+    import nablanet._validation as validation
+
+    X, y = iris  # 4-1000-3: 8,003 parameters; the float64 draws alone need 64 kB
+    monkeypatch.setattr(validation, "available_memory", lambda: 8 * 8_003)
+    # "initial weights": the estimator's own check, which runs before its float64 draws
+    message = r"the network \[4, 1000, 3\] \(8003 float64 parameters\) needs .* initial weights"
+    with pytest.raises(ValueError, match=message):
+        MLPClassifier((1000,), max_iter=1).fit(X, y)

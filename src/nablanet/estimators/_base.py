@@ -29,6 +29,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._validation import check_memory, format_count, format_sizes
 from ..layers import Dense, Dropout
 from ..losses import BinaryCrossEntropy, CategoricalCrossEntropy, HalfSquaredError, Loss
 from ..model import Sequential
@@ -208,6 +209,15 @@ class BaseMLP(BaseEstimator):
         self.t_ = 0
         self.n_outputs_ = Y.shape[1]
         units = [n_features, *s.hidden, self.n_outputs_]
+        # before the float64 draws below: refuse a network that cannot fit in memory
+        n_params = sum((fan_in + 1) * fan_out for fan_in, fan_out in pairwise(units))
+        check_memory(  # float64 draws, then parameters, gradients, optimizer scratch and state
+            (8 + 5 * np.dtype(dtype).itemsize) * n_params,
+            f"the network {format_sizes(units)} ({format_count(n_params)} "
+            f"{np.dtype(dtype)} parameters)",
+            purpose=" for its initial weights, gradients and optimizer state",
+            hint="use smaller hidden_layer_sizes",
+        )
         self.n_layers_ = len(units)
         self.out_activation_ = self._output_activation()
         weights = []
