@@ -340,7 +340,10 @@ def _array_spec(name: str, entry: Any, where: str) -> ArraySpec:
         if not _is_int(n) or n < 0:
             raise bad(f"{field}.shape[{i}] must be a whole number >= 0, got {_short(n)}")
         if n > MAX_ARRAY_BYTES:
-            raise bad(f"{field}.shape[{i}] is {n}, larger than any array nablanet loads")
+            raise bad(
+                f"{field}.shape[{i}] is {n}, more elements than an array may have "
+                f"(saving.MAX_ARRAY_BYTES is {MAX_ARRAY_BYTES} bytes)"
+            )
     spec = ArraySpec(member, dtype, tuple(shape), digest)
     if spec.nbytes > MAX_ARRAY_BYTES:
         raise bad(
@@ -419,7 +422,8 @@ def _read_npy_header(reader: _Member, spec: ArraySpec, name: str, where: str) ->
     if dtype != spec.dtype or tuple(shape) != spec.shape:
         found = f"its .npy header says {dtype} of shape {tuple(shape)}"
         raise ModelFileError(
-            f"{where}: array {name!r} should be {spec.dtype} {spec.shape}, {found}"
+            f"{where}: array {name!r} (member {member!r}) should be {spec.dtype} "
+            f"{spec.shape}, {found}"
         )
     return bool(fortran)
 
