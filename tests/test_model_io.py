@@ -272,3 +272,155 @@ def test_an_unbuilt_model_cannot_be_saved(tmp_path):
     with pytest.raises(ValueError, match="not built"):
         Sequential([Dense(2)]).save(tmp_path / "m.nbnet")
     assert not (tmp_path / "m.nbnet").exists()
+
+
+# -- the whole header is checked before the model is built ------------------------------------
+def _edit(key_path, value):
+    """An edit_header for _rewrite that sets header["model"][k1][k2]... = value."""
+
+    def edit(header):
+        node = header["model"]
+        for key in key_path[:-1]:
+            node = node[key]
+        node[key_path[-1]] = value
+
+    return edit
+
+
+def _refused(path: Path, *named: str) -> str:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError) as info:
+            read_model(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    message = str(info.value)
+    assert str(path) in message
+    for text in named:
+        assert text in message
+    assert peak < 16 * 2**20
+    return message
+
+
+@pytest.mark.parametrize(
+    ("key_path", "value", "named"),
+    [
+        (("config", "layers", 0, "config", "units"), 10**12, "layers[0].config.units"),
+        (("config", "layers", 0, "config", "units"), 30000, "params/0/W"),
+        (("config", "layers", 0, "config", "units"), -3, "layers[0].config.units"),
+        (("config", "layers", 0, "config", "units"), 8.0, "layers[0].config.units"),
+        (("config", "layers", 0, "config", "input_dim"), 30000, "layers[0].config.input_dim"),
+        (("config", "input_dim"), 30000, "input_dim"),
+        (("config", "input_dim"), -4, "config.input_dim"),
+        (("config", "input_dim"), 10**60, "config.input_dim"),
+        (("config", "layers"), [], "config.layers"),
+        (("config", "layers"), "Dense", "config.layers"),
+        (("config", "dtype"), "float16", "config.dtype"),
+        (("config", "task"), "evil", "config.task"),
+        (("config", "task"), 5, "config.task"),
+        (("config", "classes"), ["only"], "config.classes"),
+        (("config", "classes"), ["a", "b", "c", "d"], "config.classes"),
+        (("config", "classes"), ["a", "a", "b"], "config.classes"),
+        (("config", "classes"), [["a"], "b", "c"], "config.classes[0]"),
+        (("config", "classes"), [], "config.classes"),
+        (("rng_state", "state", "state"), -5, "rng_state.state.state"),
+        (("rng_state", "state", "state"), 10**60, "rng_state.state.state"),
+        (("rng_state", "state", "inc"), "1", "rng_state.state.inc"),
+        (("rng_state", "has_uint32"), 7, "rng_state.has_uint32"),
+        (("rng_state", "uinteger"), 2**40, "rng_state.uinteger"),
+        (("rng_state", "state"), {"state": 1}, "rng_state.state"),
+        (("rng_state", "bit_generator"), "os.system", "unknown random generator"),
+        (("parameters",), [[0, "W"]], "parameters"),
+        (("parameters",), [[0, "W"], [0, "b"], [3, "W"], [3, "b"], [9, "W"]], "parameters"),
+        (("optimizer_state",), ["layers.0.W.m", "layers.9.W.m"], "optimizer_state"),
+        (("optimizer_state",), "iterations", "optimizer_state"),
+        (
+            ("preprocessing",),
+            {"class": "Standardizer", "config": {"mean": [0.0], "scale": [1.0]}},
+            "preprocessing.config.mean",
+        ),
+        (("preprocessing",), {"class": "pickle", "config": {}}, "unknown preprocessing"),
+        (("metadata",), [1, 2], "metadata"),
+    ],
+)
+def test_header_values_of_the_wrong_kind_are_refused_naming_the_field(
+    tmp_path, saved_path, key_path, value, named
+):
+    path = _rewrite(saved_path, tmp_path / "bad.nbnet", edit_header=_edit(key_path, value))
+    _refused(path, named)
+
+
+def test_a_regression_model_with_classes_is_refused(tmp_path, saved_path):
+    def edit(header):
+        header["model"]["config"]["task"] = "regression"
+        header["model"]["config"]["classes"] = [0, 1, 2]
+
+    _refused(_rewrite(saved_path, tmp_path / "r.nbnet", edit_header=edit), "config.classes")
+
+
+def test_the_classes_array_must_match_the_class_list(tmp_path):
+    X, y = _data()
+    model = _model()
+    model.fit(X, y, epochs=1, verbose=False)
+    model.classes_ = np.array([10, 20, 30])
+    path = model.save(tmp_path / "good.nbnet")
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([10, 20]))
+    with zipfile.ZipFile(path) as zf:
+        member = json.loads(zf.read("header.json"))["arrays"]["classes"]["file"]
+    bad = _rewrite(path, tmp_path / "c.nbnet", replace={member: buffer.getvalue()})
+    _refused(bad, "'classes'")
+
+
+def test_negative_optimizer_step_counter_is_refused(tmp_path, saved_path):
+    buffer = io.BytesIO()
+    np.save(buffer, np.array(-5, dtype=np.int64))
+    with zipfile.ZipFile(saved_path) as zf:
+        member = json.loads(zf.read("header.json"))["arrays"]["optimizer/iterations"]["file"]
+    bad = _rewrite(saved_path, tmp_path / "it.nbnet", replace={member: buffer.getvalue()})
+    _refused(bad, "iterations")
+
+
+def test_random_byte_flips_of_a_real_model_file_load_identically_or_raise_model_file_error(
+    tmp_path,
+):
+    X, y = _data()
+    model = _model(dropout=0.1)
+    model.fit(X, y, epochs=1, verbose=False)
+    model.classes_ = np.array(["a", "b", "c"])
+    scaler = Standardizer().fit(X)
+    path = model.save(tmp_path / "m.nbnet", preprocessing=scaler, metadata={"note": "x"})
+    raw = path.read_bytes()
+    expected = model.get_weights()
+    rng = np.random.default_rng(2024)
+    damaged = tmp_path / "damaged.nbnet"
+    loaded = refused = 0
+    for _ in range(1000):
+        data = bytearray(raw)
+        for position in rng.integers(0, len(data), size=rng.integers(1, 4)):
+            data[position] ^= int(rng.integers(1, 256))
+        damaged.write_bytes(bytes(data))
+        try:
+            saved = read_model(damaged)
+        except ModelFileError as exc:
+            assert str(damaged) in str(exc)
+            refused += 1
+        else:
+            got = saved.model.get_weights()
+            assert all(
+                np.array_equal(a[k], b[k]) for a, b in zip(got, expected, strict=True) for k in a
+            )
+            loaded += 1
+    assert refused > 900
+
+
+def test_a_30000_by_30000_layer_declared_over_small_arrays_is_refused_unbuilt(tmp_path, saved_path):
+    def edit(header):
+        config = header["model"]["config"]
+        config["input_dim"] = 30000
+        config["layers"][0]["config"].update(input_dim=30000, units=30000)
+
+    _refused(_rewrite(saved_path, tmp_path / "big.nbnet", edit_header=edit), "'params/0/W'")
