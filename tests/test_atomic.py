@@ -12,7 +12,22 @@ from pathlib import Path
 
 import pytest
 
+from nablanet import _atomic
 from nablanet._atomic import AtomicFiles, atomic_write, check_target
+
+pytestmark = pytest.mark.usefixtures("usual_umask")
+
+
+@pytest.fixture
+def usual_umask():
+    """The tests below that expect 0o644 run under the usual umask 022 (new files get
+    0o666 & ~umask since the umask is honoured)."""
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
 
 OLD = b"old content\x00\xff kept byte for byte\n"
 
@@ -311,3 +326,154 @@ def test_check_and_stage_refuse_unwritable_targets(tmp_path):
     assert outputs.staged == []
     assert _files(tmp_path) == ["d"]
     assert _files(tmp_path / "d") == []
+
+
+# ---------------------------------------------------------------------------------------------
+# modes: the umask is honoured, an overwritten file keeps its mode
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+@pytest.mark.parametrize(("umask", "mode"), [(0o077, 0o600), (0o027, 0o640), (0o002, 0o664)])
+def test_new_files_get_0o666_without_the_umask(tmp_path, umask, mode):
+    old = os.umask(umask)
+    try:
+        with atomic_write(tmp_path / "new.bin") as f:
+            f.write(b"x")
+        with AtomicFiles() as outputs:
+            outputs.stage(tmp_path / "staged.bin", _write(b"y"))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "new.bin").stat().st_mode) == mode
+    assert stat.S_IMODE((tmp_path / "staged.bin").stat().st_mode) == mode
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o755])
+def test_an_overwritten_file_keeps_its_mode(tmp_path, mode):
+    path = _existing(tmp_path)
+    path.chmod(mode)
+    with atomic_write(path) as f:
+        f.write(b"new")
+    staged = _existing(tmp_path, "staged.bin")
+    staged.chmod(mode)
+    with AtomicFiles() as outputs:
+        outputs.stage(staged, _write(b"new"))
+    for target in (path, staged):
+        assert target.read_bytes() == b"new"
+        assert stat.S_IMODE(target.stat().st_mode) == mode
+
+
+# ---------------------------------------------------------------------------------------------
+# stale temporary files of killed saves are removed by the next save of the same target
+
+
+def _dead_pid() -> int:
+    import subprocess
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _temp(
+    tmp_path: Path, target: str, pid: int, age: float, token: str = "0123456789abcdef"
+) -> Path:
+    path = tmp_path / f".{target}.nbtmp-{pid}-{token}"
+    path.write_bytes(b"half a model")
+    old = path.stat().st_mtime - age
+    os.utime(path, (old, old))
+    return path
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process ids are not probed on Windows")
+@pytest.mark.parametrize("via", ["atomic_write", "AtomicFiles"])
+def test_stale_temporaries_of_the_same_target_are_removed(tmp_path, via):
+    dead = _dead_pid()
+    stale = _temp(tmp_path, "m.nbnet", dead, age=3600)
+    young = _temp(tmp_path, "m.nbnet", dead, age=10, token="00000000aaaaaaaa")
+    running = _temp(tmp_path, "m.nbnet", os.getpid(), age=3600, token="00000000bbbbbbbb")
+    parent = _temp(tmp_path, "m.nbnet", os.getppid(), age=3600, token="00000000cccccccc")
+    other = _temp(tmp_path, "other.nbnet", dead, age=3600)
+    foreign = tmp_path / ".m.nbnet.abc123"  # not our naming: never touched
+    foreign.write_bytes(b"x")
+    os.utime(foreign, (0, 0))
+    if via == "atomic_write":
+        with atomic_write(tmp_path / "m.nbnet") as f:
+            f.write(b"model")
+    else:
+        with AtomicFiles() as outputs:
+            outputs.stage(tmp_path / "m.nbnet", _write(b"model"))
+    assert not stale.exists()
+    for kept in (young, running, parent, other, foreign):
+        assert kept.exists(), kept.name
+    assert (tmp_path / "m.nbnet").read_bytes() == b"model"
+
+
+def test_temporary_files_are_named_for_the_target_and_the_process(tmp_path):
+    with atomic_write(tmp_path / "m.nbnet") as f:
+        f.flush()
+        (name,) = [n for n in _files(tmp_path) if n != "m.nbnet"]
+    assert name.startswith(f".m.nbnet.nbtmp-{os.getpid()}-")
+    assert _atomic.STALE_SECONDS >= 60
+
+
+# ---------------------------------------------------------------------------------------------
+# terminate_as_interrupt: SIGTERM cleans up like Ctrl-C
+
+_SIGTERM_CHILD = """
+import sys, time
+from pathlib import Path
+from nablanet._atomic import atomic_write, terminate_as_interrupt
+
+target = Path(sys.argv[1])
+with terminate_as_interrupt():
+    with atomic_write(target) as f:
+        f.write(b"half of the new content")
+        f.flush()
+        print("ready", flush=True)
+        time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("existing", [True, False])
+def test_sigterm_inside_terminate_as_interrupt_removes_the_temporary_file(tmp_path, existing):
+    import signal
+    import subprocess
+
+    target = _existing(tmp_path) if existing else tmp_path / "target.bin"
+    child = subprocess.Popen(
+        [sys.executable, "-c", _SIGTERM_CHILD, str(target)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline() == b"ready\n"
+        assert len(_files(tmp_path)) == (2 if existing else 1)  # the temporary file exists
+        child.send_signal(signal.SIGTERM)
+        _, err = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode != 0
+    assert b"KeyboardInterrupt" in err
+    if existing:
+        assert _files(tmp_path) == ["target.bin"]
+        assert target.read_bytes() == OLD
+    else:
+        assert _files(tmp_path) == []
+
+
+def test_terminate_as_interrupt_restores_the_previous_handler():
+    import signal
+
+    before = signal.getsignal(signal.SIGTERM)
+    with _atomic.terminate_as_interrupt():
+        assert signal.getsignal(signal.SIGTERM) is not before
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGTERM)
+            import time
+
+            time.sleep(5)  # the handler raises before this ends
+    assert signal.getsignal(signal.SIGTERM) is before

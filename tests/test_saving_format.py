@@ -171,8 +171,26 @@ def test_returns_path_and_keeps_any_suffix(tmp_path):
 
 def test_saved_file_is_not_private_to_the_owner(tmp_path):
     # NamedTemporaryFile creates 0o600 files; the saved model should be readable like np.save's.
-    path = write_model_file(tmp_path / "m.nbnet", {}, {})
+    # Under the usual umask 022: the umask is honoured (see the next test).
+    old = os.umask(0o022)
+    try:
+        path = write_model_file(tmp_path / "m.nbnet", {}, {})
+    finally:
+        os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+def test_saved_file_honours_the_umask_and_keeps_an_existing_mode(tmp_path):
+    old = os.umask(0o077)
+    try:
+        path = write_model_file(tmp_path / "m.nbnet", {}, {})
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # not world-readable under umask 077
+    path.chmod(0o640)
+    write_model_file(path, {"v": 2}, {})
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
 
 
 def test_saving_again_replaces_the_old_content(tmp_path):

@@ -21,6 +21,14 @@ By hand: ``json.loads(zipfile.ZipFile(p).read("header.json"))``, then for each `
 entry read its ``"file"`` member, compare ``hashlib.sha256(data).hexdigest()`` with
 ``"sha256"`` and ``np.load(io.BytesIO(data), allow_pickle=False)``. Other members are ignored.
 
+Reading is bounded: ``header.json`` is read only up to ``MAX_HEADER_BYTES`` (4 MiB) and must
+hold finite numbers only; every ``"arrays"`` entry is checked (dtype, shape, sha256) and its
+size against ``MAX_ARRAY_BYTES`` (2 GiB per array), the total against ``MAX_TOTAL_BYTES``
+(8 GiB) and ``LOAD_MEMORY_FACTOR`` times it against the available memory, all before any member
+is read; a member must be stored or deflated and hold exactly its ``.npy`` preamble (at most
+``NPY_HEADER_MAX`` bytes, checked against the entry) plus the declared data, read in 1 MiB
+chunks. Any failure is a :class:`ModelFileError` naming the file and the field.
+
 Saving is atomic (:func:`nablanet._atomic.atomic_write`): write a temporary file in the
 target's directory, fsync, ``os.replace``. On any failure the temporary file is removed and an
 existing target is left untouched.
