@@ -529,3 +529,20 @@ def test_export_refuses_an_opset_out_of_range(work, tmp_path, opset):
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and "opset" in lines[0] and opset in lines[0]
     assert not (tmp_path / "x.onnx").exists()
+
+
+def test_sigterm_during_training_cleans_up_like_ctrl_c(tmp_path):
+    import signal
+    import time
+
+    pytest.importorskip("sklearn")  # the default data set is scikit-learn's digits
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nablanet", "train", "--epochs", "100000", "--out", "m.nbnet"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(3.0)  # past start-up, inside training
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted; nothing was written" in err
+    assert list(tmp_path.iterdir()) == []  # no model, no temporary file

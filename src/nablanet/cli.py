@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import _cli_io as io_
-from ._atomic import AtomicFiles
+from ._atomic import AtomicFiles, terminate_as_interrupt
 from ._validation import check_fraction, check_positive_float, check_positive_int
 from .model_io import read_model
 from .onnx_export import EXPORT_EXAMPLES, add_export_arguments, cmd_export
@@ -475,7 +475,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``nablanet`` command with ``argv`` (default ``sys.argv[1:]``); return the status."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(arguments or ["train"])
-    with warnings.catch_warnings():
+    # SIGTERM (e.g. from a job scheduler) cleans up like Ctrl-C: no temporary file is left behind
+    with warnings.catch_warnings(), terminate_as_interrupt():
         warnings.showwarning = _showwarning
         try:
             return int(args.func(args))
