@@ -5,6 +5,12 @@ Helpers used by one file only live in that file; pytest fixtures live in conftes
 
 from __future__ import annotations
 
+import hashlib
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -83,3 +89,48 @@ def softmax_net(**kwargs) -> nn.Sequential:
     return nn.Sequential.from_sizes(
         [4, 8, 3], "relu", output="softmax", loss="categorical_cross_entropy", **kwargs
     )
+
+
+# -- model files: test_saving_format, test_saving_limits, test_model_io -------------------------------
+def npy_bytes(array: np.ndarray, allow_pickle: bool = False) -> bytes:
+    """``array`` as the bytes of a ``.npy`` file."""
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=allow_pickle)
+    return buffer.getvalue()
+
+
+def array_entry(data: bytes, dtype: str, shape: list, file: str = "arrays/0000.npy") -> dict:
+    """A model-file header's entry for one array member holding ``data``."""
+    return {
+        "dtype": dtype,
+        "shape": shape,
+        "file": file,
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+
+
+def flip_trials(
+    path: Path, trials: int, seed: int, read: Callable[[Path], Any], same: Callable[[Any], bool]
+) -> dict[str, int]:
+    """Flip 1-3 random bytes of the file at ``path``, ``trials`` times: each damaged copy must
+    load to something ``same`` accepts, or raise ``ModelFileError`` naming the file."""
+    from nablanet.saving import ModelFileError
+
+    raw = path.read_bytes()
+    rng = np.random.default_rng(seed)
+    damaged = path.with_name("damaged.nbnet")
+    outcomes = {"loaded": 0, "refused": 0}
+    for _ in range(trials):
+        data = bytearray(raw)
+        for position in rng.integers(0, len(data), size=rng.integers(1, 4)):
+            data[position] ^= int(rng.integers(1, 256))
+        damaged.write_bytes(bytes(data))
+        try:
+            result = read(damaged)
+        except ModelFileError as exc:
+            assert str(damaged) in str(exc)
+            outcomes["refused"] += 1
+        else:
+            assert same(result)
+            outcomes["loaded"] += 1
+    return outcomes

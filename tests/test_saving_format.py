@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from _helpers import array_entry, npy_bytes
 from nablanet import saving
 from nablanet.saving import ModelFileError, read_model_file, write_model_file
 
@@ -33,21 +34,6 @@ class _WritesMarker:
 
     def __reduce__(self):
         return (open, (self.marker, "w"))
-
-
-def _npy(array, allow_pickle=False) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=allow_pickle)
-    return buffer.getvalue()
-
-
-def _entry(data: bytes, dtype: str, shape: list, file: str = "arrays/0000.npy") -> dict:
-    return {
-        "dtype": dtype,
-        "shape": shape,
-        "file": file,
-        "sha256": hashlib.sha256(data).hexdigest(),
-    }
 
 
 def _header(arrays: dict, **overrides) -> dict:
@@ -206,9 +192,11 @@ def test_saving_again_replaces_the_old_content(tmp_path):
 
 def test_crafted_well_formed_file_is_read(tmp_path):
     # Shows that the crafted files below are realistic: only their defect makes them fail.
-    data = _npy(np.array([1.5, 2.5]))
+    data = npy_bytes(np.array([1.5, 2.5]))
     path = _craft(
-        tmp_path / "ok.nbnet", {"arrays/0000.npy": data}, _header({"w": _entry(data, "<f8", [2])})
+        tmp_path / "ok.nbnet",
+        {"arrays/0000.npy": data},
+        _header({"w": array_entry(data, "<f8", [2])}),
     )
     header, arrays = read_model_file(path)
     assert header == {"kind": "crafted"}
@@ -269,7 +257,7 @@ def test_control_the_payloads_are_live(tmp_path):
     pickle.loads(pickle.dumps(_WritesMarker(marker)))
     assert marker.exists()
     marker.unlink()
-    payload = _npy(np.array([_WritesMarker(marker)], dtype=object), allow_pickle=True)
+    payload = npy_bytes(np.array([_WritesMarker(marker)], dtype=object), allow_pickle=True)
     np.load(io.BytesIO(payload), allow_pickle=True)
     assert marker.exists()
 
@@ -277,8 +265,8 @@ def test_control_the_payloads_are_live(tmp_path):
 @pytest.mark.parametrize("declared_dtype", ["<f8", "|O"])
 def test_object_array_member_is_refused_and_not_executed(tmp_path, declared_dtype):
     marker = tmp_path / "marker"
-    data = _npy(np.array([_WritesMarker(marker)], dtype=object), allow_pickle=True)
-    entry = _entry(data, declared_dtype, [1])  # a valid checksum: only the content is wrong
+    data = npy_bytes(np.array([_WritesMarker(marker)], dtype=object), allow_pickle=True)
+    entry = array_entry(data, declared_dtype, [1])  # a valid checksum: only the content is wrong
     path = _craft(tmp_path / "evil.nbnet", {"arrays/0000.npy": data}, _header({"w": entry}))
 
     message = _read_error(path)
@@ -291,7 +279,9 @@ def test_raw_pickle_member_is_refused_and_not_executed(tmp_path):
     marker = tmp_path / "marker"
     data = pickle.dumps(_WritesMarker(marker))
     path = _craft(
-        tmp_path / "evil.nbnet", {"arrays/0000.npy": data}, _header({"w": _entry(data, "<f8", [1])})
+        tmp_path / "evil.nbnet",
+        {"arrays/0000.npy": data},
+        _header({"w": array_entry(data, "<f8", [1])}),
     )
 
     message = _read_error(path)
@@ -305,7 +295,9 @@ def test_extra_members_are_ignored_and_not_executed(tmp_path):
     path = write_model_file(tmp_path / "m.nbnet", {"k": 1}, {"w": np.arange(3.0)})
     with zipfile.ZipFile(path, "a") as zf:
         zf.writestr("evil.pkl", pickle.dumps(_WritesMarker(marker)))
-        zf.writestr("arrays/9999.npy", _npy(np.array([_WritesMarker(marker)]), allow_pickle=True))
+        zf.writestr(
+            "arrays/9999.npy", npy_bytes(np.array([_WritesMarker(marker)]), allow_pickle=True)
+        )
 
     header, arrays = read_model_file(path)
 
@@ -344,9 +336,11 @@ def test_flipped_byte_in_array_member_is_detected(saved):
 
 
 def test_checksum_mismatch_in_a_valid_zip_is_detected(tmp_path):
-    good, bad = _npy(np.array([1.0, 2.0])), _npy(np.array([1.0, 3.0]))
+    good, bad = npy_bytes(np.array([1.0, 2.0])), npy_bytes(np.array([1.0, 3.0]))
     path = _craft(
-        tmp_path / "m.nbnet", {"arrays/0000.npy": bad}, _header({"w": _entry(good, "<f8", [2])})
+        tmp_path / "m.nbnet",
+        {"arrays/0000.npy": bad},
+        _header({"w": array_entry(good, "<f8", [2])}),
     )
     message = _read_error(path)
     assert "corrupted" in message
@@ -405,8 +399,8 @@ def test_not_a_zip_is_refused(tmp_path, content):
 
 
 def test_missing_member_is_refused(tmp_path):
-    data = _npy(np.ones(2))
-    path = _craft(tmp_path / "m.nbnet", {}, _header({"w": _entry(data, "<f8", [2])}))
+    data = npy_bytes(np.ones(2))
+    path = _craft(tmp_path / "m.nbnet", {}, _header({"w": array_entry(data, "<f8", [2])}))
     message = _read_error(path)
     assert "missing" in message
     assert "arrays/0000.npy" in message
@@ -414,9 +408,11 @@ def test_missing_member_is_refused(tmp_path):
 
 @pytest.mark.parametrize(("dtype", "shape"), [("<f8", [2, 2]), ("<f4", [4]), ("<i8", [4])])
 def test_array_not_matching_its_header_entry_is_refused(tmp_path, dtype, shape):
-    data = _npy(np.arange(4.0))
+    data = npy_bytes(np.arange(4.0))
     path = _craft(
-        tmp_path / "m.nbnet", {"arrays/0000.npy": data}, _header({"w": _entry(data, dtype, shape)})
+        tmp_path / "m.nbnet",
+        {"arrays/0000.npy": data},
+        _header({"w": array_entry(data, dtype, shape)}),
     )
     assert "should be" in _read_error(path)
 

@@ -9,7 +9,6 @@ cheaply" is checked, not assumed. The files are built with ``zipfile``, ``json``
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import struct
@@ -22,6 +21,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from _helpers import array_entry, flip_trials, npy_bytes
 from nablanet import saving
 from nablanet.saving import ModelFileError, read_model_file, write_model_file
 
@@ -35,21 +35,6 @@ def _npy_header(dtype: str, shape: tuple[int, ...]) -> bytes:
         buffer, {"descr": dtype, "fortran_order": False, "shape": shape}
     )
     return buffer.getvalue()
-
-
-def _npy(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=False)
-    return buffer.getvalue()
-
-
-def _entry(data: bytes, dtype: str, shape: list, file: str = "arrays/0000.npy") -> dict:
-    return {
-        "dtype": dtype,
-        "shape": shape,
-        "file": file,
-        "sha256": hashlib.sha256(data).hexdigest(),
-    }
 
 
 def _header(arrays: dict, **overrides: Any) -> dict:
@@ -128,7 +113,9 @@ def test_npy_header_claiming_1e12_elements_is_refused_before_allocating(tmp_path
     # 150 bytes: a .npy preamble for 10**12 float64 and no data; header.json says [2].
     data = _npy_header("<f8", (10**12,))
     path = _craft(
-        tmp_path / "m.nbnet", _header({"w": _entry(data, "<f8", [2])}), {"arrays/0000.npy": data}
+        tmp_path / "m.nbnet",
+        _header({"w": array_entry(data, "<f8", [2])}),
+        {"arrays/0000.npy": data},
     )
     assert len(data) < 160 and path.stat().st_size < 1000
     message = _refused_cheaply(path)
@@ -139,7 +126,9 @@ def test_npy_header_claiming_1e12_elements_is_refused_before_allocating(tmp_path
 def test_declared_shapes_beyond_the_array_limit_are_refused(tmp_path, shape):
     data = _npy_header("<f8", tuple(shape))
     path = _craft(
-        tmp_path / "m.nbnet", _header({"w": _entry(data, "<f8", shape)}), {"arrays/0000.npy": data}
+        tmp_path / "m.nbnet",
+        _header({"w": array_entry(data, "<f8", shape)}),
+        {"arrays/0000.npy": data},
     )
     message = _refused_cheaply(path)
     assert "MAX_ARRAY_BYTES" in message
@@ -150,8 +139,8 @@ def test_declared_total_beyond_the_limit_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(saving, "MAX_TOTAL_BYTES", 1000)
     arrays, members = {}, {}
     for i in range(3):
-        data = _npy(np.zeros(50))  # 400 bytes each: 1200 in all
-        arrays[f"a{i}"] = _entry(data, "<f8", [50], f"arrays/{i:04d}.npy")
+        data = npy_bytes(np.zeros(50))  # 400 bytes each: 1200 in all
+        arrays[f"a{i}"] = array_entry(data, "<f8", [50], f"arrays/{i:04d}.npy")
         members[f"arrays/{i:04d}.npy"] = data
     assert "MAX_TOTAL_BYTES" in _refused_cheaply(
         _craft(tmp_path / "m.nbnet", _header(arrays), members)
@@ -160,9 +149,11 @@ def test_declared_total_beyond_the_limit_is_refused(tmp_path, monkeypatch):
 
 def test_more_than_the_available_memory_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(saving, "available_memory", lambda: 10_000)
-    data = _npy(np.zeros(1000))  # 8000 bytes, loading needs about twice that
+    data = npy_bytes(np.zeros(1000))  # 8000 bytes, loading needs about twice that
     path = _craft(
-        tmp_path / "m.nbnet", _header({"w": _entry(data, "<f8", [1000])}), {"arrays/0000.npy": data}
+        tmp_path / "m.nbnet",
+        _header({"w": array_entry(data, "<f8", [1000])}),
+        {"arrays/0000.npy": data},
     )
     message = _refused_cheaply(path)
     assert "available" in message and "16000" in message
@@ -176,7 +167,7 @@ def test_a_file_declaring_a_huge_layer_in_a_few_kb_is_refused(tmp_path, monkeypa
     data = _npy_header("<f4", (30000, 30000)) + b"\x00" * 10_000
     path = _craft(
         tmp_path / "m.nbnet",
-        _header({"W": _entry(data, "<f4", [30000, 30000])}),
+        _header({"W": array_entry(data, "<f4", [30000, 30000])}),
         {"arrays/0000.npy": data},
     )
     assert path.stat().st_size < 15_000
@@ -189,7 +180,7 @@ def test_array_member_inflating_far_beyond_its_declared_size_is_refused(tmp_path
     head = _npy_header("<f8", (2,))
     path = tmp_path / "m.nbnet"
     with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("header.json", json.dumps(_header({"w": _entry(head, "<f8", [2])})))
+        zf.writestr("header.json", json.dumps(_header({"w": array_entry(head, "<f8", [2])})))
         _deflated_member(zf, "arrays/0000.npy", head, b"\x00", 64 * 2**20)
     assert path.stat().st_size < 200_000
     assert "declared as float64 (2,)" in _refused_cheaply(path)
@@ -197,10 +188,10 @@ def test_array_member_inflating_far_beyond_its_declared_size_is_refused(tmp_path
 
 def test_array_member_lying_about_its_size_stops_at_the_declared_size(tmp_path):
     # The neighbour: the ZIP records the honest small size, the deflate stream goes on for 64 MB.
-    data = _npy(np.array([1.0, 2.0]))
+    data = npy_bytes(np.array([1.0, 2.0]))
     path = tmp_path / "m.nbnet"
     with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("header.json", json.dumps(_header({"w": _entry(data, "<f8", [2])})))
+        zf.writestr("header.json", json.dumps(_header({"w": array_entry(data, "<f8", [2])})))
         _deflated_member(zf, "arrays/0000.npy", data, b"\x00", 64 * 2**20)
     _patch_size(path, "arrays/0000.npy", len(data))
     _refused_cheaply(path)
@@ -208,17 +199,21 @@ def test_array_member_lying_about_its_size_stops_at_the_declared_size(tmp_path):
 
 @pytest.mark.parametrize("extra", [1, 5000])
 def test_member_longer_than_its_array_is_refused(tmp_path, extra):
-    data = _npy(np.array([1.0, 2.0])) + b"\x00" * extra
+    data = npy_bytes(np.array([1.0, 2.0])) + b"\x00" * extra
     path = _craft(
-        tmp_path / "m.nbnet", _header({"w": _entry(data, "<f8", [2])}), {"arrays/0000.npy": data}
+        tmp_path / "m.nbnet",
+        _header({"w": array_entry(data, "<f8", [2])}),
+        {"arrays/0000.npy": data},
     )
     _refused_cheaply(path)
 
 
 def test_member_shorter_than_its_array_is_refused(tmp_path):
-    data = _npy(np.arange(4.0))[:-8]
+    data = npy_bytes(np.arange(4.0))[:-8]
     path = _craft(
-        tmp_path / "m.nbnet", _header({"w": _entry(data, "<f8", [4])}), {"arrays/0000.npy": data}
+        tmp_path / "m.nbnet",
+        _header({"w": array_entry(data, "<f8", [4])}),
+        {"arrays/0000.npy": data},
     )
     _refused_cheaply(path)
 
@@ -245,10 +240,10 @@ def test_member_shorter_than_its_array_is_refused(tmp_path):
     ],
 )
 def test_malformed_array_entries_name_the_field(tmp_path, field, value, named):
-    data = _npy(np.array([1.0, 2.0]))
-    entry = json.dumps(_entry(data, "<f8", [2]))
+    data = npy_bytes(np.array([1.0, 2.0]))
+    entry = json.dumps(array_entry(data, "<f8", [2]))
     entry = entry.replace(
-        f'"{field}": ' + json.dumps(_entry(data, "<f8", [2])[field]), f'"{field}": {value}'
+        f'"{field}": ' + json.dumps(array_entry(data, "<f8", [2])[field]), f'"{field}": {value}'
     )
     raw = json.dumps(_header({"w": "ENTRY"})).replace('"ENTRY"', entry).encode()
     path = _craft(tmp_path / "m.nbnet", raw, {"arrays/0000.npy": data})
@@ -311,10 +306,10 @@ def test_members_with_an_unsupported_compression_method_are_refused(tmp_path):
 
 def test_deflated_files_are_still_read(tmp_path):
     # A model file re-zipped with deflate (e.g. by ``zip``) is still a model file.
-    data = _npy(np.arange(1000.0))
+    data = npy_bytes(np.arange(1000.0))
     path = tmp_path / "m.nbnet"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("header.json", json.dumps(_header({"w": _entry(data, "<f8", [1000])})))
+        zf.writestr("header.json", json.dumps(_header({"w": array_entry(data, "<f8", [1000])})))
         zf.writestr("arrays/0000.npy", data)
     np.testing.assert_array_equal(read_model_file(path)[1]["w"], np.arange(1000.0))
 
@@ -331,29 +326,6 @@ def test_fortran_order_arrays_round_trip(tmp_path):
 # random damage: every outcome is a correct load or a ModelFileError
 
 
-def _flip_trials(
-    path: Path, trials: int, seed: int, read: Callable[[Path], Any], same: Callable[[Any], bool]
-) -> dict[str, int]:
-    raw = path.read_bytes()
-    rng = np.random.default_rng(seed)
-    damaged = path.with_name("damaged.nbnet")
-    outcomes = {"loaded": 0, "refused": 0}
-    for _ in range(trials):
-        data = bytearray(raw)
-        for position in rng.integers(0, len(data), size=rng.integers(1, 4)):
-            data[position] ^= int(rng.integers(1, 256))
-        damaged.write_bytes(bytes(data))
-        try:
-            result = read(damaged)
-        except ModelFileError as exc:
-            assert str(damaged) in str(exc)
-            outcomes["refused"] += 1
-        else:
-            assert same(result)
-            outcomes["loaded"] += 1
-    return outcomes
-
-
 def test_random_byte_flips_give_a_correct_load_or_model_file_error(tmp_path):
     arrays = {
         "W": np.random.default_rng(1).standard_normal((6, 5)).astype(np.float32),
@@ -368,5 +340,5 @@ def test_random_byte_flips_give_a_correct_load_or_model_file_error(tmp_path):
             got[k].dtype == v.dtype and np.array_equal(got[k], v) for k, v in arrays.items()
         )
 
-    outcomes = _flip_trials(path, 1000, seed=10, read=read_model_file, same=same)
+    outcomes = flip_trials(path, 1000, seed=10, read=read_model_file, same=same)
     assert outcomes["refused"] > 900
