@@ -109,6 +109,19 @@ def array_entry(data: bytes, dtype: str, shape: list, file: str = "arrays/0000.n
     }
 
 
+def crafted_header(arrays: dict, **overrides: Any) -> dict:
+    """A minimal model-file header holding ``arrays`` (entries as :func:`array_entry` makes)."""
+    header = {
+        "format": "nablanet",
+        "format_version": 1,
+        "nablanet_version": "0.0-test",
+        "arrays": arrays,
+        "model": {"kind": "crafted"},
+    }
+    header.update(overrides)
+    return header
+
+
 def flip_trials(
     path: Path, trials: int, seed: int, read: Callable[[Path], Any], same: Callable[[Any], bool]
 ) -> dict[str, int]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from _helpers import array_entry, npy_bytes
+from _helpers import array_entry, crafted_header, npy_bytes
 from nablanet import saving
 from nablanet.saving import ModelFileError, read_model_file, write_model_file
 
@@ -34,18 +34,6 @@ class _WritesMarker:
 
     def __reduce__(self):
         return (open, (self.marker, "w"))
-
-
-def _header(arrays: dict, **overrides) -> dict:
-    header = {
-        "format": "nablanet",
-        "format_version": 1,
-        "nablanet_version": "0.0-test",
-        "arrays": arrays,
-        "model": {"kind": "crafted"},
-    }
-    header.update(overrides)
-    return header
 
 
 def _craft(path: Path, members: dict, header=None, header_bytes=None) -> Path:
@@ -196,7 +184,7 @@ def test_crafted_well_formed_file_is_read(tmp_path):
     path = _craft(
         tmp_path / "ok.nbnet",
         {"arrays/0000.npy": data},
-        _header({"w": array_entry(data, "<f8", [2])}),
+        crafted_header({"w": array_entry(data, "<f8", [2])}),
     )
     header, arrays = read_model_file(path)
     assert header == {"kind": "crafted"}
@@ -267,7 +255,7 @@ def test_object_array_member_is_refused_and_not_executed(tmp_path, declared_dtyp
     marker = tmp_path / "marker"
     data = npy_bytes(np.array([_WritesMarker(marker)], dtype=object), allow_pickle=True)
     entry = array_entry(data, declared_dtype, [1])  # a valid checksum: only the content is wrong
-    path = _craft(tmp_path / "evil.nbnet", {"arrays/0000.npy": data}, _header({"w": entry}))
+    path = _craft(tmp_path / "evil.nbnet", {"arrays/0000.npy": data}, crafted_header({"w": entry}))
 
     message = _read_error(path)
 
@@ -281,7 +269,7 @@ def test_raw_pickle_member_is_refused_and_not_executed(tmp_path):
     path = _craft(
         tmp_path / "evil.nbnet",
         {"arrays/0000.npy": data},
-        _header({"w": array_entry(data, "<f8", [1])}),
+        crafted_header({"w": array_entry(data, "<f8", [1])}),
     )
 
     message = _read_error(path)
@@ -340,7 +328,7 @@ def test_checksum_mismatch_in_a_valid_zip_is_detected(tmp_path):
     path = _craft(
         tmp_path / "m.nbnet",
         {"arrays/0000.npy": bad},
-        _header({"w": array_entry(good, "<f8", [2])}),
+        crafted_header({"w": array_entry(good, "<f8", [2])}),
     )
     message = _read_error(path)
     assert "corrupted" in message
@@ -348,7 +336,9 @@ def test_checksum_mismatch_in_a_valid_zip_is_detected(tmp_path):
 
 
 def test_newer_format_version_asks_to_upgrade(tmp_path):
-    path = _craft(tmp_path / "m.nbnet", {}, _header({}, format_version=2, nablanet_version="9.0"))
+    path = _craft(
+        tmp_path / "m.nbnet", {}, crafted_header({}, format_version=2, nablanet_version="9.0")
+    )
     message = _read_error(path)
     assert "newer nablanet" in message
     assert "upgrade" in message
@@ -356,18 +346,18 @@ def test_newer_format_version_asks_to_upgrade(tmp_path):
 
 @pytest.mark.parametrize("version", [0, -1, "1", 1.0, True, None])
 def test_invalid_format_version_is_refused(tmp_path, version):
-    path = _craft(tmp_path / "m.nbnet", {}, _header({}, format_version=version))
+    path = _craft(tmp_path / "m.nbnet", {}, crafted_header({}, format_version=version))
     assert "format_version" in _read_error(path)
 
 
 @pytest.mark.parametrize(
     "header_bytes",
     [
-        json.dumps(_header({}, format="keras")).encode(),
+        json.dumps(crafted_header({}, format="keras")).encode(),
         json.dumps([1, 2]).encode(),
-        json.dumps({k: v for k, v in _header({}).items() if k != "format"}).encode(),
-        json.dumps(_header({}, model=[1])).encode(),
-        json.dumps(_header([])).encode(),
+        json.dumps({k: v for k, v in crafted_header({}).items() if k != "format"}).encode(),
+        json.dumps(crafted_header({}, model=[1])).encode(),
+        json.dumps(crafted_header([])).encode(),
         b"{not json",
         b"\xff\xfe\x00garbage",
     ],
@@ -400,7 +390,7 @@ def test_not_a_zip_is_refused(tmp_path, content):
 
 def test_missing_member_is_refused(tmp_path):
     data = npy_bytes(np.ones(2))
-    path = _craft(tmp_path / "m.nbnet", {}, _header({"w": array_entry(data, "<f8", [2])}))
+    path = _craft(tmp_path / "m.nbnet", {}, crafted_header({"w": array_entry(data, "<f8", [2])}))
     message = _read_error(path)
     assert "missing" in message
     assert "arrays/0000.npy" in message
@@ -412,7 +402,7 @@ def test_array_not_matching_its_header_entry_is_refused(tmp_path, dtype, shape):
     path = _craft(
         tmp_path / "m.nbnet",
         {"arrays/0000.npy": data},
-        _header({"w": array_entry(data, dtype, shape)}),
+        crafted_header({"w": array_entry(data, dtype, shape)}),
     )
     assert "should be" in _read_error(path)
 
@@ -426,7 +416,7 @@ def test_array_not_matching_its_header_entry_is_refused(tmp_path, dtype, shape):
     ],
 )
 def test_malformed_array_entry_is_refused(tmp_path, entry):
-    path = _craft(tmp_path / "m.nbnet", {}, _header({"w": entry}))
+    path = _craft(tmp_path / "m.nbnet", {}, crafted_header({"w": entry}))
     assert "'w'" in _read_error(path)
 
 

@@ -21,32 +21,20 @@ from typing import Any
 import numpy as np
 import pytest
 
-from _helpers import array_entry, flip_trials, npy_bytes
+from _helpers import array_entry, crafted_header, flip_trials, npy_bytes
 from nablanet import saving
 from nablanet.saving import ModelFileError, read_model_file, write_model_file
 
 SMALL = 16 * 2**20  # peak memory allowed for refusing a hostile file, in bytes
 
 
-def _npy_header(dtype: str, shape: tuple[int, ...]) -> bytes:
+def _npycrafted_header(dtype: str, shape: tuple[int, ...]) -> bytes:
     """The preamble of a .npy file (magic, version 1.0, header dict), no data."""
     buffer = io.BytesIO()
     np.lib.format.write_array_header_1_0(
         buffer, {"descr": dtype, "fortran_order": False, "shape": shape}
     )
     return buffer.getvalue()
-
-
-def _header(arrays: dict, **overrides: Any) -> dict:
-    header = {
-        "format": "nablanet",
-        "format_version": 1,
-        "nablanet_version": "0.0-test",
-        "arrays": arrays,
-        "model": {"kind": "crafted"},
-    }
-    header.update(overrides)
-    return header
 
 
 def _craft(path: Path, header: dict | bytes, members: dict[str, bytes] | None = None) -> Path:
@@ -111,10 +99,10 @@ def _refused_cheaply(path: Path, read: Callable[[Path], Any] = read_model_file) 
 
 def test_npy_header_claiming_1e12_elements_is_refused_before_allocating(tmp_path):
     # 150 bytes: a .npy preamble for 10**12 float64 and no data; header.json says [2].
-    data = _npy_header("<f8", (10**12,))
+    data = _npycrafted_header("<f8", (10**12,))
     path = _craft(
         tmp_path / "m.nbnet",
-        _header({"w": array_entry(data, "<f8", [2])}),
+        crafted_header({"w": array_entry(data, "<f8", [2])}),
         {"arrays/0000.npy": data},
     )
     assert len(data) < 160 and path.stat().st_size < 1000
@@ -124,10 +112,10 @@ def test_npy_header_claiming_1e12_elements_is_refused_before_allocating(tmp_path
 
 @pytest.mark.parametrize("shape", [[10**12], [10**6, 10**6], [30000, 30000], [2**31, 2, 2]])
 def test_declared_shapes_beyond_the_array_limit_are_refused(tmp_path, shape):
-    data = _npy_header("<f8", tuple(shape))
+    data = _npycrafted_header("<f8", tuple(shape))
     path = _craft(
         tmp_path / "m.nbnet",
-        _header({"w": array_entry(data, "<f8", shape)}),
+        crafted_header({"w": array_entry(data, "<f8", shape)}),
         {"arrays/0000.npy": data},
     )
     message = _refused_cheaply(path)
@@ -143,7 +131,7 @@ def test_declared_total_beyond_the_limit_is_refused(tmp_path, monkeypatch):
         arrays[f"a{i}"] = array_entry(data, "<f8", [50], f"arrays/{i:04d}.npy")
         members[f"arrays/{i:04d}.npy"] = data
     assert "MAX_TOTAL_BYTES" in _refused_cheaply(
-        _craft(tmp_path / "m.nbnet", _header(arrays), members)
+        _craft(tmp_path / "m.nbnet", crafted_header(arrays), members)
     )
 
 
@@ -152,7 +140,7 @@ def test_more_than_the_available_memory_is_refused(tmp_path, monkeypatch):
     data = npy_bytes(np.zeros(1000))  # 8000 bytes, loading needs about twice that
     path = _craft(
         tmp_path / "m.nbnet",
-        _header({"w": array_entry(data, "<f8", [1000])}),
+        crafted_header({"w": array_entry(data, "<f8", [1000])}),
         {"arrays/0000.npy": data},
     )
     message = _refused_cheaply(path)
@@ -164,10 +152,10 @@ def test_a_file_declaring_a_huge_layer_in_a_few_kb_is_refused(tmp_path, monkeypa
     monkeypatch.setattr(saving, "MAX_ARRAY_BYTES", 2**40)
     monkeypatch.setattr(saving, "MAX_TOTAL_BYTES", 2**40)
     monkeypatch.setattr(saving, "available_memory", lambda: 2**50)
-    data = _npy_header("<f4", (30000, 30000)) + b"\x00" * 10_000
+    data = _npycrafted_header("<f4", (30000, 30000)) + b"\x00" * 10_000
     path = _craft(
         tmp_path / "m.nbnet",
-        _header({"W": array_entry(data, "<f4", [30000, 30000])}),
+        crafted_header({"W": array_entry(data, "<f4", [30000, 30000])}),
         {"arrays/0000.npy": data},
     )
     assert path.stat().st_size < 15_000
@@ -177,10 +165,10 @@ def test_a_file_declaring_a_huge_layer_in_a_few_kb_is_refused(tmp_path, monkeypa
 
 def test_array_member_inflating_far_beyond_its_declared_size_is_refused(tmp_path):
     # A 64 MB member (64 kB deflated) whose .npy and header.json entries say 2 float64.
-    head = _npy_header("<f8", (2,))
+    head = _npycrafted_header("<f8", (2,))
     path = tmp_path / "m.nbnet"
     with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("header.json", json.dumps(_header({"w": array_entry(head, "<f8", [2])})))
+        zf.writestr("header.json", json.dumps(crafted_header({"w": array_entry(head, "<f8", [2])})))
         _deflated_member(zf, "arrays/0000.npy", head, b"\x00", 64 * 2**20)
     assert path.stat().st_size < 200_000
     assert "declared as float64 (2,)" in _refused_cheaply(path)
@@ -191,7 +179,7 @@ def test_array_member_lying_about_its_size_stops_at_the_declared_size(tmp_path):
     data = npy_bytes(np.array([1.0, 2.0]))
     path = tmp_path / "m.nbnet"
     with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("header.json", json.dumps(_header({"w": array_entry(data, "<f8", [2])})))
+        zf.writestr("header.json", json.dumps(crafted_header({"w": array_entry(data, "<f8", [2])})))
         _deflated_member(zf, "arrays/0000.npy", data, b"\x00", 64 * 2**20)
     _patch_size(path, "arrays/0000.npy", len(data))
     _refused_cheaply(path)
@@ -202,7 +190,7 @@ def test_member_longer_than_its_array_is_refused(tmp_path, extra):
     data = npy_bytes(np.array([1.0, 2.0])) + b"\x00" * extra
     path = _craft(
         tmp_path / "m.nbnet",
-        _header({"w": array_entry(data, "<f8", [2])}),
+        crafted_header({"w": array_entry(data, "<f8", [2])}),
         {"arrays/0000.npy": data},
     )
     _refused_cheaply(path)
@@ -212,7 +200,7 @@ def test_member_shorter_than_its_array_is_refused(tmp_path):
     data = npy_bytes(np.arange(4.0))[:-8]
     path = _craft(
         tmp_path / "m.nbnet",
-        _header({"w": array_entry(data, "<f8", [4])}),
+        crafted_header({"w": array_entry(data, "<f8", [4])}),
         {"arrays/0000.npy": data},
     )
     _refused_cheaply(path)
@@ -245,7 +233,7 @@ def test_malformed_array_entries_name_the_field(tmp_path, field, value, named):
     entry = entry.replace(
         f'"{field}": ' + json.dumps(array_entry(data, "<f8", [2])[field]), f'"{field}": {value}'
     )
-    raw = json.dumps(_header({"w": "ENTRY"})).replace('"ENTRY"', entry).encode()
+    raw = json.dumps(crafted_header({"w": "ENTRY"})).replace('"ENTRY"', entry).encode()
     path = _craft(tmp_path / "m.nbnet", raw, {"arrays/0000.npy": data})
     message = _refused_cheaply(path)
     assert named in message
@@ -253,16 +241,16 @@ def test_malformed_array_entries_name_the_field(tmp_path, field, value, named):
 
 @pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e400", "-1e999"])
 def test_non_finite_numbers_anywhere_in_the_header_are_refused(tmp_path, value):
-    raw = json.dumps(_header({}, model={"kind": "crafted", "lr": "X"})).replace('"X"', value)
+    raw = json.dumps(crafted_header({}, model={"kind": "crafted", "lr": "X"})).replace('"X"', value)
     message = _refused_cheaply(_craft(tmp_path / "m.nbnet", raw.encode()))
     assert "model.lr" in message
     assert "finite" in message
 
 
 def test_deeply_nested_header_is_refused(tmp_path):
-    raw = json.dumps(_header({}, model="X")).replace('"X"', "[" * 100_000 + "]" * 100_000)
+    raw = json.dumps(crafted_header({}, model="X")).replace('"X"', "[" * 100_000 + "]" * 100_000)
     _refused_cheaply(_craft(tmp_path / "m.nbnet", raw.encode()))
-    raw = json.dumps(_header({}, model={"kind": "X"})).replace('"X"', "[" * 100 + "]" * 100)
+    raw = json.dumps(crafted_header({}, model={"kind": "X"})).replace('"X"', "[" * 100 + "]" * 100)
     assert "deeper" in _refused_cheaply(_craft(tmp_path / "m.nbnet", raw.encode()))
 
 
@@ -274,7 +262,9 @@ def test_header_json_inflating_to_gigabytes_is_refused_unread(tmp_path):
     # The zip bomb: header.json declares 1.5 GB; its deflate stream is 64 kB.
     path = tmp_path / "m.nbnet"
     with zipfile.ZipFile(path, "w") as zf:
-        _deflated_member(zf, "header.json", json.dumps(_header({})).encode(), b" ", 64 * 2**20)
+        _deflated_member(
+            zf, "header.json", json.dumps(crafted_header({})).encode(), b" ", 64 * 2**20
+        )
     _patch_size(path, "header.json", 1_500_000_000)
     assert "header.json" in _refused_cheaply(path)
 
@@ -283,14 +273,16 @@ def test_header_json_beyond_the_header_limit_is_refused(tmp_path):
     # Honest sizes, valid JSON (a real header followed by 64 MB of spaces): too big all the same.
     path = tmp_path / "m.nbnet"
     with zipfile.ZipFile(path, "w") as zf:
-        _deflated_member(zf, "header.json", json.dumps(_header({})).encode(), b" ", 64 * 2**20)
+        _deflated_member(
+            zf, "header.json", json.dumps(crafted_header({})).encode(), b" ", 64 * 2**20
+        )
     message = _refused_cheaply(path)
     assert "MAX_HEADER_BYTES" in message
 
 
 def test_header_json_lying_about_its_size_is_refused(tmp_path):
     path = tmp_path / "m.nbnet"
-    head = json.dumps(_header({})).encode()
+    head = json.dumps(crafted_header({})).encode()
     with zipfile.ZipFile(path, "w") as zf:
         _deflated_member(zf, "header.json", head, b" ", 64 * 2**20)
     _patch_size(path, "header.json", len(head) + 10)
@@ -300,7 +292,7 @@ def test_header_json_lying_about_its_size_is_refused(tmp_path):
 def test_members_with_an_unsupported_compression_method_are_refused(tmp_path):
     path = tmp_path / "m.nbnet"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_BZIP2) as zf:
-        zf.writestr("header.json", json.dumps(_header({})))
+        zf.writestr("header.json", json.dumps(crafted_header({})))
     assert "compression method" in _refused_cheaply(path)
 
 
@@ -309,7 +301,9 @@ def test_deflated_files_are_still_read(tmp_path):
     data = npy_bytes(np.arange(1000.0))
     path = tmp_path / "m.nbnet"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("header.json", json.dumps(_header({"w": array_entry(data, "<f8", [1000])})))
+        zf.writestr(
+            "header.json", json.dumps(crafted_header({"w": array_entry(data, "<f8", [1000])}))
+        )
         zf.writestr("arrays/0000.npy", data)
     np.testing.assert_array_equal(read_model_file(path)[1]["w"], np.arange(1000.0))
 
