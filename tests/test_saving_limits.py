@@ -28,7 +28,7 @@ from nablanet.saving import ModelFileError, read_model_file, write_model_file
 SMALL = 16 * 2**20  # peak memory allowed for refusing a hostile file, in bytes
 
 
-def _npycrafted_header(dtype: str, shape: tuple[int, ...]) -> bytes:
+def _npy_header(dtype: str, shape: tuple[int, ...]) -> bytes:
     """The preamble of a .npy file (magic, version 1.0, header dict), no data."""
     buffer = io.BytesIO()
     np.lib.format.write_array_header_1_0(
@@ -99,7 +99,7 @@ def _refused_cheaply(path: Path, read: Callable[[Path], Any] = read_model_file) 
 
 def test_npy_header_claiming_1e12_elements_is_refused_before_allocating(tmp_path):
     # 150 bytes: a .npy preamble for 10**12 float64 and no data; header.json says [2].
-    data = _npycrafted_header("<f8", (10**12,))
+    data = _npy_header("<f8", (10**12,))
     path = _craft(
         tmp_path / "m.nbnet",
         crafted_header({"w": array_entry(data, "<f8", [2])}),
@@ -112,7 +112,7 @@ def test_npy_header_claiming_1e12_elements_is_refused_before_allocating(tmp_path
 
 @pytest.mark.parametrize("shape", [[10**12], [10**6, 10**6], [30000, 30000], [2**31, 2, 2]])
 def test_declared_shapes_beyond_the_array_limit_are_refused(tmp_path, shape):
-    data = _npycrafted_header("<f8", tuple(shape))
+    data = _npy_header("<f8", tuple(shape))
     path = _craft(
         tmp_path / "m.nbnet",
         crafted_header({"w": array_entry(data, "<f8", shape)}),
@@ -152,7 +152,7 @@ def test_a_file_declaring_a_huge_layer_in_a_few_kb_is_refused(tmp_path, monkeypa
     monkeypatch.setattr(saving, "MAX_ARRAY_BYTES", 2**40)
     monkeypatch.setattr(saving, "MAX_TOTAL_BYTES", 2**40)
     monkeypatch.setattr(saving, "available_memory", lambda: 2**50)
-    data = _npycrafted_header("<f4", (30000, 30000)) + b"\x00" * 10_000
+    data = _npy_header("<f4", (30000, 30000)) + b"\x00" * 10_000
     path = _craft(
         tmp_path / "m.nbnet",
         crafted_header({"W": array_entry(data, "<f4", [30000, 30000])}),
@@ -165,7 +165,7 @@ def test_a_file_declaring_a_huge_layer_in_a_few_kb_is_refused(tmp_path, monkeypa
 
 def test_array_member_inflating_far_beyond_its_declared_size_is_refused(tmp_path):
     # A 64 MB member (64 kB deflated) whose .npy and header.json entries say 2 float64.
-    head = _npycrafted_header("<f8", (2,))
+    head = _npy_header("<f8", (2,))
     path = tmp_path / "m.nbnet"
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("header.json", json.dumps(crafted_header({"w": array_entry(head, "<f8", [2])})))
