@@ -546,3 +546,23 @@ def test_sigterm_during_training_cleans_up_like_ctrl_c(tmp_path):
     assert proc.returncode == 130, err
     assert "interrupted; nothing was written" in err
     assert list(tmp_path.iterdir()) == []  # no model, no temporary file
+
+
+def test_a_header_with_numeric_column_names_needs_header_and_header_reads_it(tmp_path):
+    rows = ["id,2019,2020,label"] + [f"{i},{i + 1},{i % 3},{'ab'[i % 2]}" for i in range(12)]
+    (tmp_path / "years.csv").write_text("\n".join(rows) + "\n")
+    refused = run("train", "--data", "years.csv", "--epochs", "2", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "line 1, column 0: 'id' is not a number" in refused.stderr
+    assert "--header" in refused.stderr  # the way out, named
+    assert not (tmp_path / "model.nbnet").exists()
+    trained = run("train", "--data", "years.csv", "--header", "--epochs", "2", cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    (tmp_path / "new.csv").write_text("id,2019,2020\n1,2,0\n4,5,1\n")
+    predicted = run("predict", "model.nbnet", "new.csv", "--header", cwd=tmp_path)
+    assert predicted.returncode == 0, predicted.stderr
+    assert (
+        predicted.stdout.splitlines()[0] == "prediction" and len(predicted.stdout.splitlines()) == 3
+    )
+    as_data = run("predict", "model.nbnet", "new.csv", "--no-header", cwd=tmp_path)
+    assert as_data.returncode == 2 and "'id' is not a number" in as_data.stderr

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from nablanet.datasets import load_csv, load_npz
+from nablanet.datasets.files import read_npz_arrays
 
 
 def csv_file(tmp_path: Path, text: str, name: str = "data.csv") -> Path:
@@ -280,3 +281,26 @@ def test_npz_text_renamed_npy_and_damaged_members_name_the_file(tmp_path: Path) 
     np.savez(tmp_path / "bytes.npz", X=np.zeros((2, 2)), y=np.zeros(2, dtype="V4"))
     with pytest.raises(ValueError, match=r"bytes\.npz'\[.y.\] has dtype"):
         load_npz(tmp_path / "bytes.npz")
+
+
+def test_an_npz_member_whose_header_claims_more_than_it_holds_is_refused_unallocated(tmp_path):
+    import io
+    import tracemalloc
+    import zipfile
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": (10**6, 10**6)}
+    )
+    path = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("X.npy", header.getvalue() + b"\0" * 64)
+        zf.writestr("y.npy", header.getvalue())
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"array 'X' declares shape \(1000000, 1000000\)"):
+            read_npz_arrays(path, ("X", "y"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20

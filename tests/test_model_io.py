@@ -413,3 +413,33 @@ def test_a_30000_by_30000_layer_declared_over_small_arrays_is_refused_unbuilt(tm
         config["layers"][0]["config"].update(input_dim=30000, units=30000)
 
     _refused(_rewrite(saved_path, tmp_path / "big.nbnet", edit_header=edit), "'params/0/W'")
+
+
+@pytest.mark.parametrize(
+    "labels", [np.array([5]), np.array([5, 5, 7]), np.array([np.nan, 1.0, 2.0])]
+)
+def test_a_classes_array_must_name_each_output_once_even_without_config_classes(tmp_path, labels):
+    X, y = _data()
+    model = _model()
+    model.fit(X, y, epochs=1, verbose=False)
+    model.classes_ = np.array([5, 7, 9])  # numeric labels travel as the array 'classes'
+    path = model.save(tmp_path / "numeric.nbnet")
+    with zipfile.ZipFile(path) as zf:
+        entry = json.loads(zf.read("header.json"))["arrays"]["classes"]
+
+    def edit(header):
+        header["model"]["config"]["classes"] = None  # only the array says what the classes are
+        header["arrays"]["classes"]["shape"] = list(labels.shape)
+        header["arrays"]["classes"]["dtype"] = labels.dtype.str
+        header["model"]["classes_dtype"] = labels.dtype.str
+
+    buffer = io.BytesIO()
+    np.save(buffer, labels)
+    bad = _rewrite(path, tmp_path / "bad.nbnet", edit, replace={entry["file"]: buffer.getvalue()})
+    _refused(bad, "classes")
+
+
+def test_a_task_that_does_not_fit_the_outputs_is_refused(tmp_path, saved_path):
+    bad = _rewrite(saved_path, tmp_path / "binary.nbnet", _edit(("config", "task"), "binary"))
+    message = _refused(bad, "model.config.task")
+    assert "'binary', but the network has 3 outputs" in message

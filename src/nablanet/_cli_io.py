@@ -71,7 +71,9 @@ def load_training_data(args: Any, default_dataset: str) -> TrainData:
         if path.suffix.lower() == ".npz":
             X, y = load_npz(path)
         else:
-            X, y, names = load_csv(path, label_column=_column(args.label_column))
+            X, y, names = load_csv(
+                path, label_column=_column(args.label_column), header=_header(args.header)
+            )
         stratify = not args.regression
         X_tr, X_te, y_tr, y_te = train_test_split(
             X, y, args.test_size, stratify=stratify, seed=args.seed
@@ -147,8 +149,9 @@ def _number(text: str, where: str) -> float:
     return value
 
 
-def _read_csv_features(path: Path) -> np.ndarray:
-    """Every column of a CSV file as features; a first row that is not all numbers is a header."""
+def _read_csv_features(path: Path, header: bool | None = None) -> np.ndarray:
+    """Every column of a CSV file as features. The first row is a header if ``header`` says so,
+    or, with ``header=None``, if the whole file says so (see ``first_row_is_header``)."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             rows = [(i + 1, [c.strip() for c in row]) for i, row in enumerate(csv.reader(f))]
@@ -159,7 +162,9 @@ def _read_csv_features(path: Path) -> np.ndarray:
     from .datasets.files import first_row_is_header
 
     rows = [(line, row) for line, row in rows if any(row)]
-    header = bool(rows) and first_row_is_header(rows[0][1], [r for _, r in rows[1:]], None)
+    inferred = header is None
+    if inferred:
+        header = bool(rows) and first_row_is_header(rows[0][1], [r for _, r in rows[1:]], None)
     if header:
         rows = rows[1:]
     if not rows:
@@ -172,10 +177,10 @@ def _read_csv_features(path: Path) -> np.ndarray:
         for j, text in enumerate(row):
             if _is_text(text):
                 hint = "if that column holds the labels, name it with --label-column"
-                if i == 0 and not header:
+                if i == 0 and inferred and not header:
                     hint = (
                         f"line {line} mixes text and numbers, so it is read as data, not as a "
-                        "header (a header row holds only names); " + hint
+                        "header; pass --header if it holds column names; " + hint
                     )
                 raise ValueError(
                     f"'{path}', line {line}, column {j}: {text!r} is not a number; {hint}"
@@ -202,7 +207,14 @@ def _check_width(X: np.ndarray, n_features: int | None, path: Any, has_label: bo
         )
 
 
-def read_features(path: Any, n_features: int | None, label_column: str | None) -> np.ndarray:
+def _header(flag: bool | None) -> str | bool:
+    """``--header`` / ``--no-header`` (True / False), or "infer" when neither was given."""
+    return "infer" if flag is None else flag
+
+
+def read_features(
+    path: Any, n_features: int | None, label_column: str | None, header: bool | None = None
+) -> np.ndarray:
     """Features from a CSV file (dropping ``label_column`` if given) or an .npz (array X)."""
     from .datasets import load_csv
 
@@ -214,14 +226,16 @@ def read_features(path: Any, n_features: int | None, label_column: str | None) -
 
         X = check_array(read_npz_arrays(path, ("X",))["X"], f"'{path}'[X]")
     elif label_column is not None:
-        X = load_csv(path, label_column=_column(label_column))[0]
+        X = load_csv(path, label_column=_column(label_column), header=_header(header))[0]
     else:
-        X = _read_csv_features(path)
+        X = _read_csv_features(path, header)
     _check_width(X, n_features, path, label_column is not None)
     return X
 
 
-def read_labelled(path: Any, n_features: int | None, label_column: str) -> tuple[Any, Any]:
+def read_labelled(
+    path: Any, n_features: int | None, label_column: str, header: bool | None = None
+) -> tuple[Any, Any]:
     """``(X, y)`` from a CSV file with a label column, or an .npz with arrays X and y."""
     from .datasets import load_csv, load_npz
 
@@ -229,7 +243,7 @@ def read_labelled(path: Any, n_features: int | None, label_column: str) -> tuple
     if path.suffix.lower() == ".npz":
         X, y = load_npz(path)
     else:
-        X, y, _ = load_csv(path, label_column=_column(label_column))
+        X, y, _ = load_csv(path, label_column=_column(label_column), header=_header(header))
     _check_width(X, n_features, path, True)
     return X, y
 

@@ -265,7 +265,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     model = saved.model
     if args.proba and not model.is_classifier():
         raise ValueError("--proba needs a classifier; this model does regression")
-    X = io_.read_features(args.input, model.input_dim, args.label_column)
+    X = io_.read_features(args.input, model.input_dim, args.label_column, args.header)
     X_net = saved.transform(X)
     _check_input_range(X_net, args.input, saved)
     labels = model.predict(X_net)
@@ -283,7 +283,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     saved = read_model(args.model)
     model = saved.model
-    X, y = io_.read_labelled(args.input, model.input_dim, args.label_column)
+    X, y = io_.read_labelled(args.input, model.input_dim, args.label_column, args.header)
     codes = io_.label_codes(y, model.classes_) if model.is_classifier() else y
     X_net = saved.transform(X)
     _check_input_range(X_net, args.input, saved)
@@ -390,6 +390,9 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--idx-dir", metavar="DIR", help="directory of (Fashion-)MNIST IDX files")
     p.add_argument("--label-column", default="-1", metavar="COL",
                    help="CSV label column, name or index (default: -1, the last)")  # fmt: skip
+    p.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
+                   help="the CSV's first line holds column names (--no-header: it is data); "
+                   "default: decided from the whole file")  # fmt: skip
     p.add_argument("--test-size", type=float, default=0.2, help="for --data (default 0.2)")
     p.add_argument("--layers", metavar="SIZES",
                    help="e.g. 784-256-128-10: (inputs-)hidden...-outputs; the input size is "
@@ -420,6 +423,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", metavar="INPUT", help="CSV of feature columns (header optional), "
                    "or .npz with an array X")  # fmt: skip
     p.add_argument("--label-column", metavar="COL", help="drop this CSV column (name or index)")
+    p.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
+                   help="the CSV's first line holds column names (--no-header: it is data); "
+                   "default: decided from the whole file")  # fmt: skip
     p.add_argument("--proba", action="store_true", help="add one probability column per class")
     p.add_argument("--output", metavar="FILE", help="write the CSV here instead of stdout")
     p.set_defaults(func=cmd_predict)
@@ -429,6 +435,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", metavar="MODEL")
     p.add_argument("input", metavar="INPUT", help="CSV with a label column, or .npz (X, y)")
     p.add_argument("--label-column", default="-1", metavar="COL", help="default: -1, the last")
+    p.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
+                   help="the CSV's first line holds column names (--no-header: it is data); "
+                   "default: decided from the whole file")  # fmt: skip
     p.set_defaults(func=cmd_evaluate)
 
     p = _sub(subs, "info", "describe a saved model",

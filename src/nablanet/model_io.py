@@ -261,6 +261,16 @@ def _check_classes(classes: Any, task: str, n_outputs: int, schema: _Schema) -> 
         )
 
 
+def _check_task(model: Any, schema: _Schema) -> None:
+    """The task must fit the output layer: one output for binary, several for the others."""
+    task, n = model.task, model.n_outputs
+    if (task == "binary" and n != 1) or (task in ("multiclass", "multilabel") and n < 2):
+        raise schema.error(
+            "model.config.task",
+            f"is {task!r}, but the network has {n} output{'s' if n != 1 else ''}",
+        )
+
+
 def _check_header(header: dict[str, Any], specs: dict[str, ArraySpec], where: str) -> None:
     """Check the model header against the schema of the module docstring and the arrays'
     declared shapes (so that building the model allocates only what the file holds)."""
@@ -438,8 +448,7 @@ def _rebuild(header: dict[str, Any], arrays: dict[str, np.ndarray], where: str) 
     schema = _Schema(where)
     config = header["config"]
     model = Sequential.from_config(config)
-    if config.get("task") is None and config.get("classes") is not None:
-        _check_classes(config["classes"], model.resolved_task(), model.n_outputs, schema)
+    _check_task(model, schema)
     weights: list[dict[str, np.ndarray]] = [{} for _ in model.layers]
     for i, name in header["parameters"]:
         weights[int(i)][str(name)] = arrays[f"params/{i}/{name}"]
@@ -468,6 +477,13 @@ def _rebuild(header: dict[str, Any], arrays: dict[str, np.ndarray], where: str) 
         model.classes_ = arrays["classes"]
     elif config.get("classes") is not None:
         model.classes_ = np.asarray(config["classes"])
+    if model.classes_ is not None:  # wherever they came from: as many as the outputs need
+        labels = model.classes_.tolist()
+        if any(isinstance(c, float) and not np.isfinite(c) for c in labels):
+            raise schema.error("model.classes", f"must be finite labels, got {_short(labels)}")
+        if len(set(labels)) != len(labels):
+            raise schema.error("model.classes", f"names a class twice: {_short(labels)}")
+        _check_classes(labels, model.resolved_task(), model.n_outputs, schema)
     preprocessing = None
     entry = header.get("preprocessing")
     if entry is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import decimal
+import math
 import os
 import zipfile
 from pathlib import Path
@@ -224,7 +225,8 @@ def load_csv(
                 if header == "infer" and i == 0:
                     hint = (
                         f"; line {line} mixes text and numbers, so it is read as data, not as a "
-                        "header (pass header=True if it is one)"
+                        "header (pass header=True, or --header to the nablanet command, if it "
+                        "holds column names)"
                     )
                 raise ValueError(
                     f"{where}, line {line}, {column}: {fields[j]!r} is not a number{hint}"
@@ -322,7 +324,40 @@ def read_npz_arrays(
     return arrays
 
 
+def _check_npz_member_size(archive: Any, key: str, where: str) -> None:
+    """Read the ``.npy`` header of member ``key`` and refuse, before anything is allocated, an
+    array larger than the member holds or than the machine's available memory."""
+    from .._validation import check_memory, format_bytes
+
+    name = f"{key}.npy"
+    if name not in archive.zip.namelist():
+        return  # np.load reports it
+    info = archive.zip.getinfo(name)
+    with archive.zip.open(name) as member:
+        try:
+            version = np.lib.format.read_magic(member)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+            else:
+                shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+        except ValueError as exc:
+            raise ValueError(
+                f"{where}: array {key!r} is damaged or not an .npy array ({exc})"
+            ) from exc
+        data_bytes = info.file_size - member.tell()
+    if dtype.hasobject:
+        return  # refused with its own message when loaded (no pickle)
+    n_bytes = math.prod(int(n) for n in shape) * dtype.itemsize
+    if n_bytes > data_bytes:
+        raise ValueError(
+            f"{where}: array {key!r} declares shape {tuple(shape)} of {dtype} "
+            f"({format_bytes(n_bytes)}), but its member holds only {format_bytes(data_bytes)}"
+        )
+    check_memory(n_bytes, f"{where}: array {key!r} of shape {tuple(shape)}", purpose=" to load")
+
+
 def _npz_member(archive: Any, key: str, where: str) -> np.ndarray:
+    _check_npz_member_size(archive, key, where)
     try:
         value = archive[key]
     except ValueError as exc:
