@@ -122,6 +122,30 @@ def crafted_header(arrays: dict, **overrides: Any) -> dict:
     return header
 
 
+def refused_cheaply(path: Path, read: Callable[[Path], Any], *named: str) -> str:
+    """``read(path)`` must raise ``ModelFileError`` naming the file (and each of ``named``) while
+    the traced peak memory stays under 16 MiB; returns the message."""
+    import tracemalloc
+
+    import pytest
+
+    from nablanet.saving import ModelFileError
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError) as info:
+            read(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20, f"peak {peak} bytes while refusing {path.name}"
+    message = str(info.value)
+    assert str(path) in message
+    for text in named:
+        assert text in message
+    return message
+
+
 def flip_trials(
     path: Path, trials: int, seed: int, read: Callable[[Path], Any], same: Callable[[Any], bool]
 ) -> dict[str, int]:

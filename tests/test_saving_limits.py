@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import json
 import struct
-import tracemalloc
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -21,11 +20,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from _helpers import array_entry, crafted_header, flip_trials, npy_bytes
+from _helpers import array_entry, crafted_header, flip_trials, npy_bytes, refused_cheaply
 from nablanet import saving
-from nablanet.saving import ModelFileError, read_model_file, write_model_file
+from nablanet.saving import read_model_file, write_model_file
 
-SMALL = 16 * 2**20  # peak memory allowed for refusing a hostile file, in bytes
 
 
 def _npy_header(dtype: str, shape: tuple[int, ...]) -> bytes:
@@ -80,17 +78,7 @@ def _patch_size(path: Path, member: str, file_size: int) -> None:
 
 def _refused_cheaply(path: Path, read: Callable[[Path], Any] = read_model_file) -> str:
     """Read ``path``: expect ModelFileError naming it, with a small peak memory; the message."""
-    tracemalloc.start()
-    try:
-        with pytest.raises(ModelFileError) as info:
-            read(path)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < SMALL, f"peak {peak} bytes while refusing {path.name}"
-    message = str(info.value)
-    assert str(path) in message
-    return message
+    return refused_cheaply(path, read)
 
 
 # ---------------------------------------------------------------------------------------------
