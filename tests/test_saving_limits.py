@@ -25,7 +25,6 @@ from nablanet import saving
 from nablanet.saving import read_model_file, write_model_file
 
 
-
 def _npy_header(dtype: str, shape: tuple[int, ...]) -> bytes:
     """The preamble of a .npy file (magic, version 1.0, header dict), no data."""
     buffer = io.BytesIO()
