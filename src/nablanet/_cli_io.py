@@ -152,16 +152,9 @@ def _number(text: str, where: str) -> float:
 def _read_csv_features(path: Path, header: bool | None = None) -> np.ndarray:
     """Every column of a CSV file as features. The first row is a header if ``header`` says so,
     or, with ``header=None``, if the whole file says so (see ``first_row_is_header``)."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = [(i + 1, [c.strip() for c in row]) for i, row in enumerate(csv.reader(f))]
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"'{path}' is not a UTF-8 text file: {exc}") from exc
-    except csv.Error as exc:
-        raise ValueError(f"'{path}' is not valid CSV: {exc}") from exc
-    from .datasets.files import first_row_is_header
+    from .datasets.files import _read_rows, _to_float, first_row_is_header
 
-    rows = [(line, row) for line, row in rows if any(row)]
+    rows = _read_rows(path, ",")  # non-blank rows as (line number, stripped fields)
     inferred = header is None
     if inferred:
         header = bool(rows) and first_row_is_header(rows[0][1], [r for _, r in rows[1:]], None)
@@ -175,7 +168,7 @@ def _read_csv_features(path: Path, header: bool | None = None) -> np.ndarray:
         if len(row) != width:
             raise ValueError(f"'{path}', line {line}: expected {width} fields, got {len(row)}")
         for j, text in enumerate(row):
-            if _is_text(text):
+            if _to_float(text) is None:
                 hint = "if that column holds the labels, name it with --label-column"
                 if i == 0 and inferred and not header:
                     hint = (
@@ -187,14 +180,6 @@ def _read_csv_features(path: Path, header: bool | None = None) -> np.ndarray:
                 )
             X[i, j] = _number(text, f"'{path}', line {line}, column {j}")
     return X
-
-
-def _is_text(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return True
-    return False
 
 
 def _check_width(X: np.ndarray, n_features: int | None, path: Any, has_label: bool) -> None:
