@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+_numba: Any
 try:  # the optional extra
     import numba as _numba
 except ImportError:  # pragma: no cover - exercised where numba is absent
