@@ -1,0 +1,166 @@
+r"""The seeds' conventions as named options, built on nablanet's own layers and losses.
+
+nablanet's defaults are the textbook ones: a loss is the *mean* over the batch, ``dL/db`` is the
+*sum* of delta over the rows (the exact gradient of that mean), and ``sigma'(z) = a (1 - a)``.
+The seed tutorials depart from them in ways that change what their code prints; each departure
+is one option here, so a tutorial can be rebuilt exactly and each change switched off alone.
+
+=======================  ===========================================  =====================
+option                   the seed's form                              where
+=======================  ===========================================  =====================
+``reduction="sum"``      the loss (and its gradient) summed over the  seeds 000, 001
+                         samples, no ``1/n``
+``bias_grad="mean"``     ``db = mean(delta, axis=0)`` while           seed 000's
+                         ``dW = a.T @ delta`` is a sum                ``backward``
+``derivative_scale=2``   ``dsigmoid(z) = 2 * s * (1 - s)``            seed 000's
+                                                                      ``dsigmoid``
+``summation="bias_first"``  ``z = b + x_1 W_1 + x_2 W_2 + ...`` added  seed 001's
+                         neuron by neuron, in that order (the same    ``compute_z``
+                         number as ``x @ W + b`` up to the last bit;
+                         digit-for-digit replays need the order)
+``clip=500``             ``1 / (1 + exp(-clip(z, -500, 500)))``       seed 000's ``sigmoid``
+=======================  ===========================================  =====================
+
+Each class below is a subclass of the nablanet class it changes, registered so that a model
+using it can still be described by ``get_config``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .._validation import check_choice, check_positive_float
+from ..layers import Dense, Sigmoid
+from ..layers.base import Array, register
+from ..losses import HalfSquaredError, Loss, row_scale, weighted_sum
+
+
+@register
+class SeedDense(Dense):
+    r"""A :class:`~nablanet.Dense` layer with the seeds' bias gradient and summation order.
+
+    Parameters
+    ----------
+    units : int
+    bias_grad : {"sum", "mean"}
+        ``"sum"`` (nablanet, the exact gradient): :math:`dL/db = \sum_{rows}\delta`.
+        ``"mean"`` (seed 000): :math:`dL/db = \frac1n\sum_{rows}\delta`, while ``dW`` stays the
+        sum :math:`a^\top\delta`, so the bias learns ``n`` times slower than the weights.
+    summation : {"matmul", "bias_first"}
+        ``"matmul"``: ``z = x @ W + b``. ``"bias_first"`` (seed 001's ``compute_z``):
+        ``z = ((b + x[:, 0] W[0]) + x[:, 1] W[1]) + ...``, the same sum in the seed's order.
+    **kwargs
+        As for :class:`~nablanet.Dense` (``weights=``, ``bias=``, initializers).
+    """
+
+    def __init__(
+        self, units: int, *, bias_grad: str = "sum", summation: str = "matmul", **kwargs: Any
+    ) -> None:
+        super().__init__(units, **kwargs)
+        self.bias_grad = check_choice("bias_grad", bias_grad, ("sum", "mean"))
+        self.summation = check_choice("summation", summation, ("matmul", "bias_first"))
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        """``z`` of shape (n_samples, n_out), summed in the order ``summation`` names."""
+        if self.summation == "matmul":
+            return super().forward(x, training)
+        self._x = x
+        W, b = self.params["W"], self.params["b"]
+        z = b + x[:, 0:1] * W[0]  # (n, 1) * (n_out,) -> (n, n_out): bias, then input 1
+        for j in range(1, W.shape[0]):
+            z = z + x[:, j : j + 1] * W[j]  # then input j + 1, one at a time
+        return z
+
+    def backward(self, dz: Array, *args: Any, **kwargs: Any) -> Array:
+        r"""As :meth:`Dense.backward`; with ``bias_grad="mean"``, ``db`` is divided by ``n``."""
+        dx = super().backward(dz, *args, **kwargs)
+        if self.bias_grad == "mean":
+            self.grads["b"] /= len(dz)  # seed 000: np.mean(dz, axis=0)
+        return dx
+
+    def get_config(self) -> dict[str, Any]:
+        return super().get_config() | {"bias_grad": self.bias_grad, "summation": self.summation}
+
+
+@register
+class SeedSigmoid(Sigmoid):
+    r"""Sigmoid in the seeds' plain form :math:`1 / (1 + e^{-z})`, with their derivative.
+
+    Parameters
+    ----------
+    derivative_scale : float
+        1 (the true :math:`\sigma' = a(1-a)`), or 2 (seed 000's ``dsigmoid``, which returns
+        ``2 * s * (1 - s)``: every delta through the output is doubled).
+    clip : float or None
+        Seed 000 clips ``z`` to ``[-clip, clip]`` (500) before ``exp``; seed 001 does not.
+    """
+
+    def __init__(self, derivative_scale: float = 1.0, clip: float | None = None) -> None:
+        super().__init__()
+        self.derivative_scale = check_positive_float("derivative_scale", derivative_scale)
+        self.clip = None if clip is None else check_positive_float("clip", clip)
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        z = x if self.clip is None else x.clip(-self.clip, self.clip)
+        self._a = 1 / (1 + np.exp(-z))  # the seeds' form, digit for digit
+        return self._a
+
+    def backward(self, dy: Array) -> Array:
+        r""":math:`\delta = dL/da \odot c\,a(1-a)` with ``c = derivative_scale``."""
+        a = self._cached()
+        if self.derivative_scale == 1.0:
+            return dy * (a * (1 - a))  # seed 001: da_dz = a * (1 - a), times dL/da
+        return dy * (self.derivative_scale * a * (1 - a))  # seed 000: 2 * s * (1 - s)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"derivative_scale": self.derivative_scale, "clip": self.clip}
+
+
+class SeedCrossEntropy(Loss):
+    r"""Seed 000's binary cross-entropy: summed over the samples, with its own derivative.
+
+    .. math::
+        L = -\sum_i y_i\log a_i + (1 - y_i)\log(1 - a_i), \qquad
+        \frac{\partial L}{\partial a_i} = -\frac{y_i}{a_i} + \frac{1 - y_i}{1 - a_i}
+
+    ``a`` is clipped below at machine epsilon in both logs and both divisions, as the seed's
+    ``yhat.clip(epsilon)``. With ``reduction="mean"`` both are divided by ``n`` (nablanet's
+    :class:`~nablanet.losses.BinaryCrossEntropy` up to the clipping).
+    """
+
+    name: ClassVar[str] = "seed000_cross_entropy"
+
+    def __init__(self, reduction: str = "sum") -> None:
+        self.reduction = check_choice("reduction", reduction, ("sum", "mean"))
+
+    def forward(self, y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> float:
+        eps = np.finfo(y_pred.dtype).eps
+        self._a, self._y = y_pred, y_true
+        total = -(
+            y_true.T @ np.log(y_pred.clip(eps)) + (1 - y_true.T) @ np.log((1 - y_pred).clip(eps))
+        )
+        scale = 1.0 if self.reduction == "sum" else 1.0 / len(y_true)
+        return float(total.sum()) * scale
+
+    def backward(self) -> Array:
+        a, y = self._a, self._y
+        eps = np.finfo(a.dtype).eps
+        grad = -np.divide(y, a.clip(eps)) + np.divide(1 - y, (1 - a).clip(eps))
+        return grad if self.reduction == "sum" else grad / len(y)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "reduction": self.reduction}
+
+
+class SummedHalfSquaredError(HalfSquaredError):
+    r"""Seed 001's loss: :math:`L = \sum_i \tfrac12\sum_j (a_{ij} - y_{ij})^2`, summed over the
+    samples (its ``compute_mse_loss(actual, 2.0)``, accumulated). Backward: ``a - y`` per row."""
+
+    name: ClassVar[str] = "summed_half_squared_error"
+
+    def forward(self, y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> float:
+        self._r = row_scale(1, None, y_pred.dtype)  # 1.0: no division by n
+        self._diff = y_pred - y_true
+        return self.scale * weighted_sum(self._diff, self._diff, self._r)
