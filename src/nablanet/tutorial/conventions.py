@@ -73,11 +73,11 @@ class SeedDense(Dense):
             z = z + x[:, j : j + 1] * W[j]  # then input j + 1, one at a time
         return z
 
-    def backward(self, dz: Array, *args: Any, **kwargs: Any) -> Array:
+    def backward(self, dy: Array, *args: Any, **kwargs: Any) -> Array:
         r"""As :meth:`Dense.backward`; with ``bias_grad="mean"``, ``db`` is divided by ``n``."""
-        dx = super().backward(dz, *args, **kwargs)
+        dx = super().backward(dy, *args, **kwargs)  # dy = delta, (n, n_out)
         if self.bias_grad == "mean":
-            self.grads["b"] /= len(dz)  # seed 000: np.mean(dz, axis=0)
+            self.grads["b"] /= len(dy)  # seed 000: np.mean(dz, axis=0)
         return dx
 
     def get_config(self) -> dict[str, Any]:
