@@ -73,7 +73,7 @@ class SeedDense(Dense):
             z = z + x[:, j : j + 1] * W[j]  # then input j + 1, one at a time
         return z
 
-    def backward(self, dy: Array, *args: Any, **kwargs: Any) -> Array:
+    def backward(self, dy: Array, *args: Any, **kwargs: Any) -> Array:  # type: ignore[override]
         r"""As :meth:`Dense.backward`; with ``bias_grad="mean"``, ``db`` is divided by ``n``."""
         dx = super().backward(dy, *args, **kwargs)  # dy = delta, (n, n_out)
         if self.bias_grad == "mean":
