@@ -91,20 +91,57 @@ def equations_for(
         ).format(k=k)
     eq["dW"] = f"dL/dW{k} = a{k - 1}.T @ delta{k}" + (f" + l2 * W{k}" if l2 else "")
     eq["db"] = f"dL/db{k} = sum(delta{k}, axis=0)"
-    if out:
-        refs = {"z": "(9), (10)", "a": "(1)", "dL_da": "(6), (7)", "delta": "(3), (8), (17)"}
-        refs |= {"dW": "(11), (18)", "db": "(15), (19)"}
-    else:
-        refs = {
-            "z": "(9), (25)",
-            "a": "(1)",
-            "dL_da": f"(23): dz{k + 1}/da{k} = W{k + 1}",
-            "delta": "(24), (33)",
-        }
-        refs |= {"dW": "(26), (34)", "db": "(31), (35)"}
-        if k == 1:
-            refs |= {"delta": "(24), (33), (44)", "dW": "(34), (39), (45)", "db": "(35), (46)"}
+    refs = layer_refs(k, K, act, loss)
     return eq, refs
+
+
+SQUARED = ("mse", "sum_squared_error", "half_squared_error")
+BINARY = ("binary_cross_entropy", "sigmoid_binary_cross_entropy")
+
+
+def loss_refs(loss: str) -> tuple[str | None, str | None]:
+    """Where the tutorials write ``L`` and ``dL/da`` for ``loss``: seed 001's (6), (7) for the
+    squared errors, seed 000's ``cross_entropy`` for the binary cross-entropies, else none."""
+    if loss in SQUARED:
+        halved = ", halved as in its ATTENTION box" if loss == "half_squared_error" else ""
+        per_output = ", averaged over outputs too" if loss == "mse" else ""
+        return f"seed 001 (6){halved}{per_output}", "seed 001 (7)" + (", halved" if halved else "")
+    if loss in BINARY:
+        return (
+            "seed 000 cross_entropy, a mean here, a sum there",
+            "seed 000 d_cross_entropy, / n here",
+        )
+    return None, None
+
+
+def layer_refs(k: int, K: int, act: str, loss: str) -> dict[str, str]:
+    """Seed equation numbers for layer ``k`` of ``K``, following its real activation and loss:
+    seed 001's output layer is its layer 3 (eqs. 5-19), hidden 20-35, first 36-46; its sigmoid
+    equations (1), (3), (8), (24) are cited only for a Sigmoid, its squared-error (7), (17)
+    only for a squared-error loss."""
+    sig = act == "Sigmoid"
+    refs: dict[str, str] = {}
+    if k == K:
+        refs["z"] = "seed 001 (9), (10)"
+        dl_da = loss_refs(loss)[1]
+        if dl_da:
+            refs["dL_da"] = dl_da
+        if sig:
+            refs["delta"] = "seed 001 (3), (8)" + (", (17)" if loss in SQUARED else "")
+        refs |= {"dW": "seed 001 (11), (18)", "db": "seed 001 (15), (19)"}
+    else:
+        refs["z"] = "seed 001 (9), (25)"
+        refs["dL_da"] = f"seed 001 (23): dz{k + 1}/da{k} = W{k + 1}"
+        if sig:
+            refs["delta"] = "seed 001 (24), (33)" + (", (44)" if k == 1 else "")
+        first = k == 1
+        refs["dW"] = "seed 001 (26), (34)" + (", (39), (45)" if first else "")
+        refs["db"] = "seed 001 (31), (35)" + (", (46)" if first else "")
+    if sig:
+        refs["a"] = "seed 001 (1)"
+    if "delta" not in refs:
+        refs["delta"] = "seed 000's dz = da * f'(z)"
+    return refs
 
 
 def model_notes(loss: str, output: Layer | None, K: int) -> list[str]:
@@ -149,7 +186,7 @@ def _fd_line(bp: Array, fd: Array, at: int) -> str:
 
 def _line(equation: str, ref: str | None) -> str:
     text = f"  {equation}"
-    return f"{text:<58} [seed 001 {ref}]" if ref else text
+    return f"{text:<58} [{ref}]" if ref else text
 
 
 def _eq_column(equation: str) -> int:
@@ -164,6 +201,10 @@ def render(e: Explanation) -> str:
     out.append(_value("y =", e.y, 7))
     for note in e.notes:
         out += textwrap.wrap(note, 100, initial_indent="note: ", subsequent_indent="      ")
+    if e.notation:
+        out += ["", "Notation map:"]
+        for line in e.notation:
+            out += textwrap.wrap(line, 100, initial_indent="  ", subsequent_indent="    ")
     out += ["", "=== Forward ==="]
     for t in e.layers:
         out.append(f"layer {t.k}: Dense({t.W.shape[1]}) + {t.activation}")
@@ -174,8 +215,7 @@ def render(e: Explanation) -> str:
             out.append(_value("=", arr, _eq_column(t.equations[key])))
         for note in t.notes:
             out += textwrap.wrap(note, 100, initial_indent="  note: ", subsequent_indent="    ")
-    half = e.loss_name == "half_squared_error"
-    out.append(_line(e.loss_equations[0], "(6), halved as in its ATTENTION box" if half else None))
+    out.append(_line(e.loss_equations[0], loss_refs(e.loss_name)[0]))
     out.append(f"{'=':>{_eq_column(e.loss_equations[0]) + 1}} {e.loss!r}")
     out += ["", "=== Backward ==="]
     for t in reversed(e.layers):
@@ -192,4 +232,11 @@ def render(e: Explanation) -> str:
             out.append(_fd_line(bp, fd, at))
     out.append("")
     out.append(f"max relative error, back-propagation vs finite differences: {e.max_error:.1e}")
+    if e.update is not None and e.update.steps:
+        from ._explain_steps import update_lines
+
+        u = e.update
+        out += ["", f"=== Update: one step of {u.optimizer}, lr = {u.lr!r} ==="]
+        for layer in reversed(u.steps[0].layers):
+            out += update_lines(layer, u.lr, u.plain_sgd, K)
     return "\n".join(out)

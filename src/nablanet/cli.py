@@ -338,14 +338,32 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from .explain import explain, seed001_example
+    from .explain import explain, seed001_example, trace
 
+    if args.steps is not None:
+        check_positive_int("--steps", args.steps)
+    if args.tutorial:
+        if args.example != "seed001":
+            raise ValueError(
+                "--tutorial replays a seed's own training: use it with --example seed001"
+            )
+        from .tutorial.seed001 import EPOCHS, render_replay, replay
+
+        print(render_replay(replay(args.steps or EPOCHS)))
+        return 0
     if args.example is not None:
         if args.model is not None:
             raise ValueError("give either MODEL or --example, not both")
         model, x, y = seed001_example()
-        print("seed 001's 2-2-2 network (Output.4 weights), first sample x = [1.2, 1.6], "
-              "class 0 -> target [0.05, 0.95]")  # fmt: skip
+        if args.steps is not None:
+            from .tutorial.seed001 import X, Y, seed001_targets
+
+            x, y = np.asarray(X, dtype=float), seed001_targets(Y)
+            print("seed 001's 2-2-2 network from Output.4, its 10 training points and targets, "
+                  "nablanet's true gradient of the mean loss (--tutorial: the seed's own step)")  # fmt: skip
+        else:
+            print("seed 001's 2-2-2 network (Output.4 weights), first sample x = [1.2, 1.6], "
+                  "class 0 -> target [0.05, 0.95]")  # fmt: skip
     else:
         if args.model is None or args.input is None or args.target is None:
             raise ValueError("explain needs MODEL --input X --target Y, or --example seed001")
@@ -358,7 +376,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
             x = saved.transform(x.reshape(1, -1))[0]
             print(f"input standardized with the stored Standardizer: {x.tolist()}")
         y = io_.parse_target(args.target, model)
-    print(explain(model, x, y, max_fd=args.max_fd))
+    if args.steps is not None:
+        print(trace(model, x, y, steps=args.steps))
+    else:
+        print(explain(model, x, y, max_fd=args.max_fd))
     return 0
 
 
@@ -460,14 +481,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_gradcheck)
 
-    p = _sub(subs, "explain", "print backprop layer by layer for one sample",
+    p = _sub(subs, "explain", "print backprop and the update, layer by layer, for one sample",
              "  nablanet explain --example seed001\n"
-             "  nablanet explain model.nbnet --input 1.2,1.6 --target 0\n")  # fmt: skip
+             "  nablanet explain --example seed001 --steps 3\n"
+             "  nablanet explain --example seed001 --tutorial   (Output.4 -> Output.5)\n"
+             "  nablanet explain model.nbnet --input 1.2,1.6 --target 0 --steps 5\n")  # fmt: skip
     p.add_argument("model", metavar="MODEL", nargs="?")
     p.add_argument("--example", choices=["seed001"], help="seed 001's worked 2-2-2 network")
     p.add_argument("--input", metavar="X", help="comma-separated raw feature values")
     p.add_argument("--target", metavar="Y", help="class label, or comma-separated targets")
     p.add_argument("--max-fd", type=int, default=64, help="finite differences per array")
+    p.add_argument("--steps", type=int, metavar="N",
+                   help="trace N optimizer steps: per step the loss, gradients and updates "
+                   "(with --tutorial: the seed's epochs, default its 100)")  # fmt: skip
+    p.add_argument("--tutorial", action="store_true",
+                   help="with --example seed001: replay the seed's own training step (Output.4 "
+                   "-> Output.5), its gradient printed beside the true one")  # fmt: skip
     p.set_defaults(func=cmd_explain)
 
     p = _sub(subs, "export", "convert a model file to ONNX (needs nablanet[onnx])", EXPORT_EXAMPLES)

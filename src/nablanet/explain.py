@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._explain_steps import Trace, notation_map, trace
 from ._explain_text import equations_for, loss_equations, max_error, model_notes, render
 from ._validation import as_generator, check_positive_float, check_positive_int
 from .gradcheck import numerical_gradient
@@ -113,6 +114,11 @@ class Explanation:
     layers : list of LayerTrace
         ``layers[k - 1]`` is layer ``k``.
     notes : list of str
+    update : Trace or None
+        One step of the model's optimizer from these gradients: learning rate, old weights,
+        gradient and new weights of every layer (``update.steps[0]``).
+    notation : list of str
+        How seed 001's layer numbers and symbols map onto these layers.
     """
 
     x: Array
@@ -122,6 +128,8 @@ class Explanation:
     loss_equations: tuple[str, str]
     layers: list[LayerTrace]
     notes: list[str] = field(default_factory=list)
+    update: Trace | None = None
+    notation: list[str] = field(default_factory=list)
 
     @property
     def max_error(self) -> float:
@@ -318,9 +326,11 @@ def explain(
         )
     last = groups[-1].activation
     last_activation = twin.layers[last] if last is not None else None
+    K = len(groups)
     return Explanation(
-        X, Y, twin.loss.name, float(loss), loss_equations(twin.loss.name, len(groups)),
-        traces, model_notes(twin.loss.name, last_activation, len(groups)),
+        X, Y, twin.loss.name, float(loss), loss_equations(twin.loss.name, K),
+        traces, model_notes(twin.loss.name, last_activation, K),
+        trace(model, x, y, steps=1), notation_map(K),
     )  # fmt: skip
 
 

@@ -21,6 +21,7 @@ output 0 is larger.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -207,3 +208,65 @@ def seed001_info(model: Sequential, forward: list[Array] | None, eta: float, epo
             lines.append(f"Bias: {float(b[j])!r} , Weights: {W[:, j].tolist()}")
     lines.append("======================================")
     return "\n".join(lines)
+
+
+# -- printing -------------------------------------------------------------------------------
+DEPARTURES = (
+    "the seed sums dL/da over the 10 samples, then multiplies it by sigma'(z) and a_{k-1} of the "
+    "last sample forwarded ([6.5, 4.8]) for every gradient; the true gradient sums "
+    "a_{k-1}^T delta_k over the samples, each with its own activations.",
+    "it adjusts the output layer first and then sends the deltas back through the output "
+    "weights it has just changed; the true gradient uses the weights before the step.",
+    "its loss is a sum over the samples (no 1/n), so eta 0.05 here is eta 0.5 on the mean loss.",
+)
+
+
+def _arr(label: str, value: Array, width: int) -> str:
+    from .._explain_text import _fmt
+
+    head = f"{label:>{width}} "
+    return head + _fmt(np.atleast_1d(value), len(head))
+
+
+def render_step(step: Step, eta: float) -> str:
+    """One epoch of the seed's step: its gradient and the true one, layer by layer."""
+    K = len(step.layers)
+    out = [f"--- epoch {step.epoch}: the seed's update beside the true gradient of its loss ---"]
+    out.append("  L = sum over samples of 1/2 sum_j (a2_j - t_j)**2   [seed 001 (6), halved]")
+    out.append(_arr("loss per output =", np.array(step.loss), 24))
+    out.append(_arr("summed dL/da =", step.dl_da, 24))
+    for u in reversed(step.layers):
+        s = 3 if u.k == K else 1 if u.k == 1 else 2
+        w_ref, b_ref = {3: ("(4)", "(13)"), 2: ("(20)", "(28)"), 1: ("(36)", "(40)")}[s]
+        out.append(f"layer {u.k}{' (output)' if u.k == K else ''} = seed 001 layer {s}")
+        for p, old, seed_g, true_g, new, ref in (
+            (f"W{u.k}", u.W_old, u.dW_seed, u.dW_true, u.W_new, w_ref),
+            (f"b{u.k}", u.b_old, u.db_seed, u.db_true, u.b_new, b_ref),
+        ):
+            out.append(_arr(f"{p} =", old, 24))
+            out.append(_arr(f"seed's dL/d{p} =", seed_g, 24))
+            out.append(_arr(f"true dL/d{p} =", true_g, 24))
+            out.append(f"  {p} <- {p} - eta * (seed's dL/d{p}),  eta = {eta}   [seed 001 {ref}]")
+            out.append(_arr(f"new {p} =", new, 24))
+    out.append("where the seed's step departs from the true gradient:")
+    for i, text in enumerate(DEPARTURES, 1):
+        out += textwrap.wrap(text, 100, initial_indent=f"  {i}. ", subsequent_indent="     ")
+    return "\n".join(out)
+
+
+def render_replay(r: Replay) -> str:
+    """Output.4, the first epoch in detail, the seed's per-epoch log, Output.5 and Output.6."""
+    out = [
+        f"seed 001's own fit, replayed on nablanet layers: eta {r.eta}, {len(r.steps)} epochs, "
+        "its 10 training points, full batch",
+        "Output.4 (before training):",
+        seed001_info(seed001_model(r.eta), None, r.eta, len(r.steps)),
+        "",
+    ]
+    if r.steps:
+        out += [render_step(r.steps[0], r.eta), ""]
+        out.append("every epoch (the seed's debug line: its loss summed over the samples):")
+        out += [f"*** Iteration: {s.epoch} , Average Loss: {s.loss}" for s in r.steps]
+    out += ["", f"Output.5 (after {len(r.steps)} epochs):", r.info(), ""]
+    out.append(f"Output.6: Predicted: {r.predict(X_TEST)}  Actual: {Y_TEST}")
+    return "\n".join(out)
