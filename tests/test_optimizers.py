@@ -14,6 +14,7 @@ import pytest
 
 import nablanet as nn
 from _helpers import X12, Y12_REG
+from nablanet import _fast
 from nablanet.optimizers import get_optimizer, optimizer_from_config
 from nablanet.schedules import ExponentialDecay, StepDecay
 
@@ -109,15 +110,20 @@ def bind(optimizer, path: str):
     return dense.params["W"], dense.params["b"], dense.grads["W"], dense.grads["b"]
 
 
+@pytest.mark.parametrize("fast", [False, True], ids=["numpy", "compiled"])
 @pytest.mark.parametrize("path", ["slots", "model"])
 @pytest.mark.parametrize("name", list(CASES))
-def test_update_rule_matches_scalar_reference(name, path):
+def test_update_rule_matches_scalar_reference(name, path, fast):
+    # both the NumPy reference and the compiled kernel (nablanet[fast]) follow the textbook rule
+    if fast and not _fast.AVAILABLE:
+        pytest.skip("numba is not installed")
     make, reference = CASES[name]
     optimizer = make()
     W, b, dW, db = bind(optimizer, path)
     for step, (gW, gb) in enumerate(GRADS, start=1):
         dW[...], db[...] = gW, gb
-        optimizer.step()
+        with _fast.use_fast(fast):
+            optimizer.step()
         W_ref, b_ref = expected_after(reference, step)
         np.testing.assert_allclose(W, W_ref, rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(b, b_ref, rtol=1e-12, atol=1e-15)

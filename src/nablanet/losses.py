@@ -34,6 +34,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from . import _fast
 from ._validation import check_choice
 from .functional import sigmoid, softplus
 
@@ -259,6 +260,11 @@ class SoftmaxCrossEntropy(Loss):
     from_logits = True
 
     def forward(self, y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> float:
+        if _fast.enabled() and sample_weight is None and y_true.dtype == y_pred.dtype:
+            loss, self._p = _fast.loss.softmax_cross_entropy(y_pred, y_true)  # one pass
+            self._y = y_true
+            self._r: RowScale = 1.0 / len(y_true)
+            return loss
         shifted = y_pred - y_pred.max(axis=1, keepdims=True)  # z - max z per row: exp <= 1
         p = np.exp(shifted)
         total = p.sum(axis=1, keepdims=True)  # (n, 1)
@@ -269,6 +275,8 @@ class SoftmaxCrossEntropy(Loss):
         return -weighted_sum(y_true, log_p, self._r)
 
     def backward(self) -> Array:
+        if _fast.enabled() and isinstance(self._r, float) and self._y.dtype == self._p.dtype:
+            return _fast.loss.gradient(self._p, self._y, self._r)  # (p - y) / n, one pass
         grad = self._p - self._y  # p - y: a new array; the cached p stays as it is
         grad *= self._r  # / n
         return grad

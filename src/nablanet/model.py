@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _fast
 from ._shorthand import layers_from_sizes
 from ._validation import (
     as_generator,
@@ -310,6 +311,8 @@ class Sequential:
             Receives a copy of every layer's output, in order (for teaching tools).
         """
         stop = len(self._train_layers) if loss_input else len(self.layers)
+        if _fast.enabled() and trace is None:  # Dense + activation fused: nablanet._fast.network
+            return _fast.network.forward(self.layers[start:stop], X, training)
         out = X
         for layer in self.layers[start:stop]:
             out = layer.forward(out, training)
@@ -328,6 +331,8 @@ class Sequential:
         ``dL/d(input)`` of every layer, last layer first.
         """
         layers = self._train_layers if loss_input else self.layers
+        if _fast.enabled() and trace is None:  # the compiled twin of the loop below
+            return _fast.network.backward(layers, grad)
         for layer in reversed(layers):
             grad = layer.backward(grad)
             if trace is not None:

@@ -14,6 +14,10 @@ calls (and model files), so a schedule continues where it stopped.
 (not biases) shrink by ``p <- p (1 - lr * weight_decay)`` before the update, outside the
 gradient and the momentum. PyTorch's ``SGD``/``RMSProp`` ``weight_decay`` instead adds
 ``weight_decay * p`` to the gradient; for that (classic L2) use ``Dense(l2=...)``.
+
+With the ``nablanet[fast]`` extra (numba), each update runs as one compiled pass over the
+parameters (:mod:`nablanet._fast.update`) instead of the NumPy passes written below, which stay
+the reference: the two agree to float tolerance (``tests/test_fast.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from . import _fast
 from ._validation import check_choice, check_fraction, check_positive_float
 from .schedules import Schedule, schedule_from_config
 
@@ -199,6 +204,13 @@ class SGD(Optimizer):
 
     def _update(self, p: Array, g: Array, state: dict[str, Array], tmp: Array) -> None:
         lr = p.dtype.type(self.lr)
+        if _fast.enabled() and _fast.update.fits(p, g, *state.values()):
+            if not self.momentum:
+                _fast.update.run("sgd", p, g, (), lr)
+            else:
+                mu = p.dtype.type(self.momentum)
+                _fast.update.run("momentum", p, g, (state["v"],), lr, mu, self.nesterov)
+            return
         if not self.momentum:
             np.multiply(g, lr, out=tmp)
             p -= tmp
@@ -256,6 +268,12 @@ class Adam(Optimizer):
         f = p.dtype.type
         t = self.iterations  # already counts this step
         m, v = state["m"], state["v"]
+        root = np.sqrt(1.0 - self.beta_2**t)
+        if _fast.enabled() and _fast.update.fits(p, g, m, v):
+            b1, b2, lr_t = self.beta_1, self.beta_2, self.lr * root / (1.0 - self.beta_1**t)
+            scalars = (f(b1), f(1.0 - b1), f(b2), f(1.0 - b2), f(lr_t), f(self.epsilon * root))
+            _fast.update.run("adam", p, g, (m, v), *scalars)
+            return
         np.multiply(g, f(1.0 - self.beta_1), out=tmp)  # m <- beta_1 m + (1 - beta_1) g
         m *= f(self.beta_1)
         m += tmp
@@ -266,7 +284,6 @@ class Adam(Optimizer):
         # p <- p - lr * m_hat / (sqrt(v_hat) + eps), m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t),
         # in Kingma & Ba's own efficient order: lr_t m / (sqrt(v) + eps_t), the corrections folded
         # into lr_t = lr sqrt(1 - b2^t) / (1 - b1^t) and eps_t = eps sqrt(1 - b2^t)
-        root = np.sqrt(1.0 - self.beta_2**t)
         denominator = np.sqrt(v, out=tmp)
         denominator += f(self.epsilon * root)
         step = np.divide(m, denominator, out=tmp)
@@ -300,6 +317,10 @@ class RMSProp(Optimizer):
     def _update(self, p: Array, g: Array, state: dict[str, Array], tmp: Array) -> None:
         f = p.dtype.type
         v = state["v"]
+        if _fast.enabled() and _fast.update.fits(p, g, v):
+            scalars = (f(self.rho), f(1.0 - self.rho), f(self.lr), f(self.epsilon))
+            _fast.update.run("rmsprop", p, g, (v,), *scalars)
+            return
         v *= f(self.rho)
         np.multiply(g, g, out=tmp)
         tmp *= f(1.0 - self.rho)

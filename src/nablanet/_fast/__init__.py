@@ -17,18 +17,37 @@ reference with :func:`enabled`, so both paths can be tested against each other:
 
 Set the environment variable ``NABLANET_FAST=0`` (or call :func:`set_enabled`) to force the
 NumPy path even when numba is installed.
+
+The kernels live beside this file, one concept each: :mod:`.update` (optimizer updates),
+:mod:`.dense` (bias + activation, forward and backward), :mod:`.loss` (softmax cross-entropy),
+:mod:`.gather` (the batch gather), :mod:`.network` (the model's forward/backward through them)
+and ``perceptron.py``.
+
+**Threads.** Kernels over large arrays also come in a multi-threaded form (:func:`parallel_jit`,
+numba's ``prange``), used when numba may run more than one thread (``numba.get_num_threads()``,
+set by ``NUMBA_NUM_THREADS`` or ``numba.set_num_threads``) and the array has at least
+:data:`PARALLEL_MIN` elements; otherwise the single-threaded form runs.
+
+**Compilation cache.** Kernels compile on first use (about a second each) and are cached on disk
+(numba ``cache=True``): next to this file when the package directory is writable, else in numba's
+user-wide cache (``~/.cache/numba``), else in ``$TMPDIR/nablanet-numba-cache-<user>``; set
+``NUMBA_CACHE_DIR`` to choose the place yourself.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
+import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 _numba: Any
+prange: Any = range  # numba's parallel range inside kernels; plain ``range`` without numba
 try:  # the optional extra
     import numba as _numba
+    from numba import prange  # noqa: F401  (re-exported for the kernels)
 except ImportError:  # pragma: no cover - exercised where numba is absent
     _numba = None
 
@@ -36,19 +55,74 @@ AVAILABLE = _numba is not None
 _enabled = AVAILABLE and os.environ.get("NABLANET_FAST", "1") != "0"
 
 
-def jit(func: Callable[..., Any]) -> Any:
+#: Arrays with at least this many elements go to the multi-threaded kernels (when threads > 1).
+PARALLEL_MIN = 1 << 15
+
+
+def jit(func: Callable[..., Any], parallel: bool = False) -> Any:
     """Compile ``func`` with numba (no Python objects, cached on disk) when numba is installed.
 
     Without numba the plain function is returned, so a kernel is always callable.
+    ``parallel=True`` compiles numba's ``prange`` loops to run on several threads.
     """
     if _numba is None:
         return func
-    return _numba.njit(cache=True, nogil=True)(func)
+    options = {"cache": True, "nogil": True, "parallel": parallel}
+    try:
+        return _numba.njit(**options)(func)
+    except RuntimeError:  # "no locator available": neither the package dir nor ~ is writable
+        _fallback_cache_dir()
+    try:
+        return _numba.njit(**options)(func)
+    except RuntimeError:  # pragma: no cover - no writable place at all: compile every run
+        return _numba.njit(**{**options, "cache": False})(func)
+
+
+def parallel_jit(func: Callable[..., Any]) -> Any:
+    """:func:`jit` with ``parallel=True``: the kernel's ``prange`` loops use numba's threads.
+
+    The function is compiled as a copy named ``<name>_parallel``, so that its disk cache does
+    not share files with the single-threaded form of the same source.
+    """
+    twin = types.FunctionType(
+        func.__code__, func.__globals__, func.__name__, func.__defaults__, func.__closure__
+    )
+    twin.__qualname__ = f"{func.__qualname__}_parallel"
+    twin.__module__ = func.__module__
+    return jit(twin, parallel=True)
+
+
+def _fallback_cache_dir() -> str:
+    """Point numba's cache at ``$TMPDIR/nablanet-numba-cache-<uid>`` unless a place was chosen."""
+    config = _numba.core.config
+    if not config.CACHE_DIR:
+        uid = os.getuid() if hasattr(os, "getuid") else "user"
+        config.CACHE_DIR = os.path.join(tempfile.gettempdir(), f"nablanet-numba-cache-{uid}")
+    return str(config.CACHE_DIR)
+
+
+def threads() -> int:
+    """How many threads the compiled kernels may use (1 without numba)."""
+    return 1 if _numba is None else int(_numba.get_num_threads())
+
+
+def use_parallel(size: int) -> bool:
+    """True when a kernel over ``size`` elements should take its multi-threaded form."""
+    return size >= PARALLEL_MIN and threads() > 1
 
 
 def enabled() -> bool:
     """True when compiled kernels are available and switched on."""
     return _enabled
+
+
+def __getattr__(name: str) -> Any:
+    """Import the kernel modules (``nablanet._fast.update``, ...) on first use."""
+    if name in ("update", "dense", "loss", "gather", "network"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def set_enabled(flag: bool) -> None:

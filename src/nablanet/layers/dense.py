@@ -129,10 +129,18 @@ class Dense(Layer):
 
     def forward(self, x: Array, training: bool = False) -> Array:
         """Return ``z = x @ W + b`` of shape (n_samples, n_out); cache ``x`` for backward."""
-        self._x = x
-        z = x @ self.params["W"]  # (n, n_in) @ (n_in, n_out) -> (n, n_out)
+        z = self.linear(x)
         z += self.params["b"]  # + b, broadcast over the rows
         return z
+
+    def linear(self, x: Array) -> Array:
+        """Return ``x @ W`` (no bias yet), a new (n_samples, n_out) array; cache ``x``.
+
+        The compiled path (:mod:`nablanet._fast.dense`) adds ``b`` and the next activation in
+        one pass over this array.
+        """
+        self._x = x
+        return x @ self.params["W"]  # (n, n_in) @ (n_in, n_out) -> (n, n_out)
 
     def backward(self, dz: Array) -> Array:
         r"""Given :math:`\delta = dL/dz`, fill ``dL/dW``, ``dL/db`` and return ``dL/dx``.
@@ -154,15 +162,22 @@ class Dense(Layer):
         ndarray of shape (n_samples, n_in), or an empty placeholder when ``need_input_grad`` is
         False (the first layer).
         """
+        dz.sum(axis=0, out=self.grads["b"])  # db = sum of delta over the rows: (n_out,)
+        return self.backward_matmuls(dz)
+
+    def backward_matmuls(self, dz: Array) -> Array:
+        """The two matrix products of :meth:`backward`: fill ``dL/dW``, return ``dL/dx``.
+
+        ``dL/db`` is left as it is (the compiled path computes it together with ``dz``).
+        """
         x = self._x
         if x is None:
             raise RuntimeError("Dense.backward called before forward")
-        W, dW, db = self.params["W"], self.grads["W"], self.grads["b"]
+        W, dW = self.params["W"], self.grads["W"]
         # filled in place: the model keeps every gradient in one flat buffer
         np.matmul(x.T, dz, out=dW)  # dW = x.T @ delta: (n_in, n) @ (n, n_out) -> (n_in, n_out)
         if self.l2:
             dW += self.l2 * W  # + lambda W, the gradient of the L2 penalty
-        dz.sum(axis=0, out=db)  # db = sum of delta over the rows: (n_out,)
         if not self.need_input_grad:
             return dz[:, :0]
         return dz @ W.T  # dx = delta @ W.T: (n, n_out) @ (n_out, n_in) -> (n, n_in)

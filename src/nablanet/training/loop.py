@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import _fast
 from .._validation import as_generator, check_array, check_fraction, check_positive_int
 from ..layers import Dropout
 from ..metrics import batch_metric
@@ -128,7 +129,7 @@ def fit(
         for step in range(steps):
             start = step * bs
             rows = slice(start, start + bs) if order is None else order[start : start + bs]
-            xb, yb = Xc[rows], Y[rows]  # a view without shuffling, a gathered copy with it
+            xb, yb = take(Xc, rows), take(Y, rows)  # a view without shuffling, else a copy
             swb = None if sw is None else sw[rows]
             loss, out = model.train_step(xb, yb, swb)
             if not guard.check(loss, epoch, step):
@@ -156,6 +157,14 @@ def fit(
         cb.on_train_end()
     history.stop_reason = model.stop_reason
     return history
+
+
+def take(A: Array, rows: slice | Array) -> Array:
+    """``A[rows]``: a view for a slice, a gathered copy for an index array (compiled with the
+    ``nablanet[fast]`` extra: :func:`nablanet._fast.gather.take_rows`)."""
+    if _fast.enabled() and _fast.gather.fits(A, rows):
+        return _fast.gather.take_rows(A, rows)
+    return A[rows]
 
 
 def _describe(value: Any) -> str:
