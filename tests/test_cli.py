@@ -222,6 +222,15 @@ TRAIN_OUT = ["--out", "keep.nbnet", "--history", "hist", "--epochs", "2"]
         (["predict", "keep.nbnet", "new.csv", "--output", "nowhere/p.csv"],
          "cannot write 'nowhere/p.csv'"),
         (["train", "--epochs", "many"], "argument --epochs: invalid int value: 'many'"),
+        (["train", "--momentum", "1.5", *TRAIN_OUT], "--momentum must be in [0, 1), got 1.5"),
+        (["train", "--momentum", "-0.1", *TRAIN_OUT], "--momentum must be in [0, 1), got -0.1"),
+        (["train", "--optimizer", "adam", "--momentum", "0.9", *TRAIN_OUT],
+         "--momentum and --nesterov are options of --optimizer sgd, got --optimizer adam"),
+        (["train", "--nesterov", *TRAIN_OUT], "--nesterov needs --momentum above 0 (e.g. 0.9), "
+         "got no --momentum"),
+        (["train", "--momentum", "0", "--nesterov", *TRAIN_OUT],
+         "--nesterov needs --momentum above 0 (e.g. 0.9), got --momentum 0.0"),
+        (["train", "--init", "random", *TRAIN_OUT], "argument --init: invalid choice: 'random'"),
     ],
 )  # fmt: skip
 def test_bad_input_exits_2_with_one_line_and_touches_nothing(guarded, args, message):
@@ -566,3 +575,94 @@ def test_a_header_with_numeric_column_names_needs_header_and_header_reads_it(tmp
     )
     as_data = run("predict", "model.nbnet", "new.csv", "--no-header", cwd=tmp_path)
     assert as_data.returncode == 2 and "'id' is not a number" in as_data.stderr
+
+
+# -- momentum, Nesterov and the initializer (issue 12) --------------------------------------
+def _train_in_process(tmp_path: Path, name: str, *options: str) -> tuple[Any, str]:
+    """Train on moons in this process; return the saved model file's content and stdout."""
+    out = tmp_path / f"{name}.nbnet"
+    args = ["train", "--dataset", "moons", "--layers", "2-8-2", "--epochs", "3",
+            "--seed", "3", "--out", str(out), "--no-progress", *options]  # fmt: skip
+    assert cli.main(args) == 0
+    return read_model(out), str(out)
+
+
+def test_momentum_nesterov_and_init_are_saved_shown_and_used(tmp_path, capsys):
+    nesterov, path = _train_in_process(
+        tmp_path, "nesterov", "--momentum", "0.9", "--nesterov", "--init", "he_normal"
+    )
+    trained = capsys.readouterr().out
+    assert "SGD(lr=0.01, momentum=0.9, nesterov=True)" in trained
+    assert "initial weights he_normal" in trained
+    # In the saved config ...
+    optimizer = nesterov.model.optimizer
+    assert (type(optimizer).__name__, optimizer.momentum, optimizer.nesterov) == ("SGD", 0.9, True)
+    dense = [layer for layer in nesterov.model.layers if hasattr(layer, "kernel_initializer")]
+    assert [layer.kernel_initializer for layer in dense] == ["he_normal", "he_normal"]
+    # ... and shown by info.
+    assert cli.main(["info", path]) == 0
+    info = capsys.readouterr().out
+    assert "momentum=0.9, nesterov=True" in info
+    assert "initial weights: he_normal" in info
+
+    # The same run without momentum (and the default initializer) learns other weights.
+    plain, _ = _train_in_process(tmp_path, "plain", "--optimizer", "sgd", "--init", "he_normal")
+    momentum, _ = _train_in_process(
+        tmp_path, "momentum", "--momentum", "0.9", "--init", "he_normal"
+    )
+    assert plain.model.optimizer.momentum == 0.0
+    assert momentum.model.optimizer.nesterov is False
+    weights = [m.model.parameters_to_vector() for m in (plain, momentum, nesterov)]
+    assert not np.allclose(weights[0], weights[1], atol=1e-4)
+    assert not np.allclose(weights[1], weights[2], atol=1e-4)
+    # Glorot (the default before the softmax layer) vs He normal: other initial weights.
+    default, _ = _train_in_process(tmp_path, "default", "--optimizer", "sgd")
+    assert [la.kernel_initializer for la in default.model.layers[::2]] == [
+        "he_uniform", "glorot_uniform"]  # fmt: skip
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("output", "loss", "task", "columns"),
+    [
+        ("sigmoid", "half_squared_error", "binary", ["prediction", "p_1"]),
+        ("sigmoid", "mse", "binary", ["prediction", "p_1"]),
+        ("softmax", "sum_squared_error", "multiclass", ["prediction", "p_0", "p_1"]),
+    ],
+)
+def test_a_squared_error_classifier_stays_a_classifier(tmp_path, capsys, output, loss, task,
+                                                        columns):  # fmt: skip
+    layers = "2-8-1" if output == "sigmoid" else "2-8-2"
+    saved, path = _train_in_process(
+        tmp_path, "sq", "--layers", layers, "--output", output, "--loss", loss,
+        "--epochs", "30", "--lr", "0.01",
+    )  # fmt: skip
+    trained = capsys.readouterr().out
+    assert "test accuracy:" in trained
+    assert saved.model.task == task
+    assert saved.model.is_classifier()
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    labels = (X[:, 0] > 0).astype(int)
+    data = tmp_path / "points.csv"
+    np.savetxt(data, np.column_stack([X, labels]), delimiter=",", fmt=["%.6f", "%.6f", "%d"])
+
+    assert cli.main(["predict", path, str(data), "--label-column", "-1", "--proba"]) == 0
+    rows = _predictions(capsys.readouterr().out)
+    assert rows[0] == columns and len(rows) == 41
+    probabilities = np.array([[float(v) for v in row[1:]] for row in rows[1:]])
+    assert ((probabilities >= 0) & (probabilities <= 1)).all()
+    assert {row[0] for row in rows[1:]} <= {"0", "1"}
+
+    assert cli.main(["evaluate", path, str(data)]) == 0
+    evaluated = capsys.readouterr().out
+    expected = np.mean(saved.predict(X) == labels)
+    assert f"accuracy: {expected:.4f}" in evaluated
+
+
+def test_regression_stays_regression_with_a_sigmoid_output(tmp_path, capsys):
+    # --regression decides the task even when the output and the labels look like a classifier's
+    saved, _ = _train_in_process(
+        tmp_path, "reg", "--layers", "2-8-1", "--output", "sigmoid", "--loss", "mse", "--regression"
+    )
+    assert saved.model.task == "regression"
+    assert "test accuracy" not in capsys.readouterr().out

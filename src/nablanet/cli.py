@@ -23,8 +23,10 @@ import numpy as np
 from . import _cli_io as io_
 from ._atomic import AtomicFiles, terminate_as_interrupt
 from ._validation import check_fraction, check_positive_float, check_positive_int
+from .initializers import INITIALIZERS
 from .model_io import read_model
 from .onnx_export import EXPORT_EXAMPLES, add_export_arguments, cmd_export
+from .playground import PLAYGROUND_EXAMPLES, add_playground_arguments, cmd_playground
 
 PROG = "nablanet"
 DEFAULT_OUT = "model.nbnet"
@@ -110,9 +112,40 @@ def _build_model(args: argparse.Namespace, data: io_.TrainData) -> tuple[Any, li
     default_loss = {"softmax": "categorical_cross_entropy", "sigmoid": "binary_cross_entropy"}
     loss = args.loss or default_loss.get(output, "mse")
     model = Sequential.from_sizes(
-        sizes, acts, loss=loss, optimizer=args.optimizer, lr=args.lr, seed=args.seed
-    )
+        sizes, acts, kernel_initializer=args.init, loss=loss, optimizer=_optimizer(args),
+        seed=args.seed,
+    )  # fmt: skip
+    # The data decided the task (class labels, or numbers with --regression); say so, rather
+    # than let the model guess it from the loss: with a squared-error loss and one output the
+    # guess is regression, and a classifier would lose predict --proba and its accuracy.
+    if data.classes is None:
+        model.task = "regression"
+    else:
+        model.task = "binary" if n_out == 1 else "multiclass"
     return model, sizes
+
+
+def _optimizer(args: argparse.Namespace) -> Any:
+    """The optimizer of --optimizer, --lr, --momentum and --nesterov (checked before any data
+    is read). Without --optimizer it is Adam, or SGD when --momentum or --nesterov is given."""
+    from .optimizers import get_optimizer
+
+    wants_momentum = args.momentum is not None or args.nesterov
+    name = args.optimizer or ("sgd" if wants_momentum else "adam")
+    kwargs: dict[str, Any] = {} if args.lr is None else {"lr": args.lr}
+    if wants_momentum:
+        if name != "sgd":
+            raise ValueError(
+                f"--momentum and --nesterov are options of --optimizer sgd, got --optimizer "
+                f"{name} (Adam, AdamW and RMSProp keep their own running averages)"
+            )
+        momentum = 0.0 if args.momentum is None else args.momentum
+        kwargs["momentum"] = check_fraction("--momentum", momentum, low_open=False)
+        if args.nesterov and kwargs["momentum"] == 0:
+            given = "no --momentum" if args.momentum is None else f"--momentum {momentum!r}"
+            raise ValueError(f"--nesterov needs --momentum above 0 (e.g. 0.9), got {given}")
+        kwargs["nesterov"] = bool(args.nesterov)
+    return get_optimizer(name, **kwargs)
 
 
 def _check_train_paths(args: argparse.Namespace) -> None:
@@ -177,6 +210,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         check_positive_float("--lr", args.lr)
     if args.early_stopping is not None:
         check_positive_int("--early-stopping", args.early_stopping, minimum=0)
+    _optimizer(args)  # refuse a bad --momentum / --nesterov before reading any data
     _check_train_paths(args)
     outputs = AtomicFiles()
     out = outputs.check(args.out)
@@ -206,7 +240,8 @@ def cmd_train(args: argparse.Namespace) -> int:
           f"{X_train.shape[1]} features" + (f", {len(data.classes)} classes"
           if data.classes is not None else ", regression"))  # fmt: skip
     print(f"network: {'-'.join(map(str, sizes))}, {args.activation} hidden, {args.output} "
-          f"output, loss {model.loss.name}, optimizer {model.optimizer!r}")  # fmt: skip
+          f"output, loss {model.loss.name}, optimizer {model.optimizer!r}, initial weights "
+          f"{_initializers(model)}")  # fmt: skip
     history = _fit(model, args, X_train, data.y_train, callbacks, progress)
     if data.classes is not None:
         model.classes_ = data.classes
@@ -233,6 +268,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"test {name}: {value:.4f}")
     print(f"saved model to {out}" + "".join(f", {p}" for p in outputs.done if p != out))
     return 0
+
+
+def _initializers(model: Any) -> str:
+    """The Dense layers' kernel initializers, as stored in the model's config: one name if
+    they all agree, else one per layer (``W1 he_uniform, W2 glorot_uniform``)."""
+    names = [layer.kernel_initializer for layer in model.layers if hasattr(layer,
+             "kernel_initializer")]  # fmt: skip
+    if len(set(names)) == 1:
+        return str(names[0])
+    return ", ".join(f"W{i + 1} {name}" for i, name in enumerate(names))
 
 
 def _stage(outputs: AtomicFiles, target: Any, write: Any) -> None:
@@ -301,6 +346,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     model.summary()
     classes = None if model.classes_ is None else model.classes_.tolist()
     print(f"task: {model.task}  input features: {model.input_dim}  classes: {classes}")
+    print(f"initial weights: {_initializers(model)}")
     print(f"preprocessing: {saved.preprocessing!r}")
     for key, value in saved.metadata.items():
         print(f"{key}: {value}")
@@ -422,8 +468,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", choices=["softmax", "sigmoid", "identity"],
                    help="output activation (default softmax; identity for regression)")  # fmt: skip
     p.add_argument("--loss", help="default: matches --output (cross-entropy or mse)")
-    p.add_argument("--optimizer", default="adam", choices=["sgd", "adam", "adamw", "rmsprop"])
+    p.add_argument("--optimizer", choices=["sgd", "adam", "adamw", "rmsprop"],
+                   help="default: adam, or sgd when --momentum or --nesterov is given")  # fmt: skip
     p.add_argument("--lr", type=float, help="learning rate (default: the optimizer's)")
+    p.add_argument("--momentum", type=float, metavar="MU",
+                   help="SGD momentum in [0, 1), e.g. 0.9: v <- MU v + g, w <- w - lr v")  # fmt: skip
+    p.add_argument("--nesterov", action="store_true",
+                   help="Nesterov momentum (needs --momentum > 0): w <- w - lr (g + MU v)")  # fmt: skip
+    p.add_argument("--init", choices=sorted(INITIALIZERS), metavar="NAME",
+                   help="initial weights of every layer: " + ", ".join(sorted(INITIALIZERS))
+                   + " (default: he_uniform before relu, glorot_uniform otherwise)")  # fmt: skip
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--seed", type=int, default=0)
@@ -502,6 +556,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = _sub(subs, "export", "convert a model file to ONNX (needs nablanet[onnx])", EXPORT_EXAMPLES)
     add_export_arguments(p)
     p.set_defaults(func=cmd_export)
+
+    p = _sub(subs, "playground", "train a network live in your web browser (a local page)",
+             PLAYGROUND_EXAMPLES)  # fmt: skip
+    add_playground_arguments(p)
+    p.set_defaults(func=cmd_playground)
     return parser
 
 
