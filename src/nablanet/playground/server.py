@@ -1,0 +1,218 @@
+"""The playground's web server: the standard library's ``http.server`` and ``json``.
+
+Routes (every answer is JSON except the three static files):
+
+=================================  ===============================================================
+``GET /``                          the page (``index.html``; ``app.js`` and ``style.css`` beside it)
+``GET /api/options``               the choices and limits the form offers
+``POST /api/new``                  start a network: a JSON object such as ``{"dataset": "xor",
+                                   "hidden": [4], "activation": "tanh", "optimizer": "adam",
+                                   "lr": 0.03, "batch_size": 4, "seed": 0}``; answers the state
+``POST /api/step?n=10``            ``n`` training steps (1 to ``MAX_STEPS``); answers the state
+                                   without the data points
+``GET /api/state``                 the state: loss curve, weights, boundary, points, accuracy
+``GET /api/unit?layer=&unit=&sample=``  one unit opened up for one training sample
+=================================  ===============================================================
+
+A bad parameter gets ``400 {"error": "..."}`` naming it and the value received. The server
+binds to 127.0.0.1 and answers only requests whose ``Host`` is that address (or
+``localhost``) with its port, so a web page elsewhere cannot drive it through DNS rebinding.
+One lock serialises the requests: the session is shared, and requests are small.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from .config import MAX_BODY, MAX_STEPS, Config, RequestError, limits, parse_config, parse_int_param
+from .session import Session
+from .units import inspect_unit
+
+STATIC = {
+    "/": ("index.html", "text/html; charset=utf-8"),
+    "/index.html": ("index.html", "text/html; charset=utf-8"),
+    "/app.js": ("app.js", "text/javascript; charset=utf-8"),
+    "/style.css": ("style.css", "text/css; charset=utf-8"),
+}
+
+
+def static_file(name: str) -> bytes:
+    """The bytes of a file shipped in ``nablanet/playground/static``."""
+    return resources.files("nablanet.playground").joinpath("static", name).read_bytes()
+
+
+class PlaygroundServer(ThreadingHTTPServer):
+    """An HTTP server holding one :class:`Session` (replaced by ``POST /api/new``)."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], config: Config | None = None) -> None:
+        super().__init__(address, PlaygroundHandler)
+        self.lock = threading.Lock()
+        self.session = Session(config or Config())
+
+    @property
+    def url(self) -> str:
+        """``http://HOST:PORT/`` where the server listens."""
+        host, port = str(self.server_address[0]), int(self.server_address[1])
+        return f"http://{host}:{port}/"
+
+    def allowed_hosts(self) -> set[str] | None:
+        """``Host`` header values answered on a loopback address: that address and localhost,
+        with the port; None (any) when bound elsewhere, which the user chose with ``--host``."""
+        host, port = str(self.server_address[0]), int(self.server_address[1])
+        if not host.startswith("127."):
+            return None
+        return {f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"}
+
+
+class PlaygroundHandler(BaseHTTPRequestHandler):
+    """Routes one request; see the module docstring."""
+
+    server: PlaygroundServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the terminal shows the URL, not a line per poll."""
+
+    # -- answers ----------------------------------------------------------------------------
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _json(self, status: int, payload: Any) -> None:
+        body = json.dumps(payload, allow_nan=False, separators=(",", ":")).encode()
+        self._send(status, body, "application/json")
+
+    def _error(self, status: int, message: str) -> None:
+        self._json(status, {"error": message})
+
+    # -- routing ----------------------------------------------------------------------------
+    def _handle(self, method: str) -> None:
+        allowed = self.server.allowed_hosts()
+        if allowed is not None and self.headers.get("Host") not in allowed:
+            self._error(
+                HTTPStatus.FORBIDDEN, f"unexpected Host header {self.headers.get('Host')!r}"
+            )
+            return
+        parts = urlsplit(self.path)
+        try:
+            query = parse_qs(parts.query, keep_blank_values=True, strict_parsing=False)
+            if method == "GET" and parts.path in STATIC:
+                name, content_type = STATIC[parts.path]
+                self._send(HTTPStatus.OK, static_file(name), content_type)
+                return
+            route = ROUTES.get((method, parts.path))
+            if route is None:
+                other = "POST" if method == "GET" else "GET"
+                if (other, parts.path) in ROUTES:
+                    raise RequestError(f"{parts.path} takes {other}, not {method}", status=405)
+                raise RequestError(f"no such page or endpoint {parts.path!r}", status=404)
+            body = self._read_body() if method == "POST" else None
+            with self.server.lock:
+                payload = route(self.server, query, body)
+            self._json(HTTPStatus.OK, payload)
+        except RequestError as exc:
+            self._error(exc.status, str(exc))
+        except (ValueError, TypeError) as exc:  # a check deeper in nablanet: still the user's input
+            self._error(HTTPStatus.BAD_REQUEST, str(exc))
+
+    def _read_body(self) -> Any:
+        length_text = self.headers.get("Content-Length", "0")
+        if not length_text.isdigit():
+            raise RequestError(f"bad Content-Length {length_text!r}")
+        length = int(length_text)
+        if length > MAX_BODY:
+            raise RequestError(f"request body of {length} bytes; at most {MAX_BODY}", status=413)
+        raw = self.rfile.read(length)
+        if not raw.strip():
+            return {}
+        try:
+            return json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise RequestError(f"the request body is not valid JSON: {exc}") from None
+
+    def do_GET(self) -> None:
+        """Answer a GET."""
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        """Answer a POST."""
+        self._handle("POST")
+
+
+# -- endpoints: (server, query, body) -> JSON payload ------------------------------------------
+def _no_query(query: dict[str, list[str]], allowed: tuple[str, ...] = ()) -> None:
+    extra = sorted(set(query) - set(allowed))
+    if extra:
+        raise RequestError(f"unknown query parameter {extra[0]!r}; expected {list(allowed)}")
+
+
+def api_options(server: PlaygroundServer, query: dict[str, list[str]], body: Any) -> Any:
+    """``GET /api/options``."""
+    _no_query(query)
+    return limits()
+
+
+def api_new(server: PlaygroundServer, query: dict[str, list[str]], body: Any) -> Any:
+    """``POST /api/new``: a new session from the body (the old one stays if it is refused)."""
+    _no_query(query)
+    server.session = Session(parse_config(body))
+    return server.session.state()
+
+
+def api_step(server: PlaygroundServer, query: dict[str, list[str]], body: Any) -> Any:
+    """``POST /api/step?n=N``."""
+    _no_query(query, ("n",))
+    if body:
+        raise RequestError("/api/step takes no body; the number of steps is ?n=")
+    n = parse_int_param(query, "n", 1, MAX_STEPS)
+    server.session.step(n)
+    return server.session.state(data=False)
+
+
+def api_state(server: PlaygroundServer, query: dict[str, list[str]], body: Any) -> Any:
+    """``GET /api/state``."""
+    _no_query(query)
+    return server.session.state()
+
+
+def api_unit(server: PlaygroundServer, query: dict[str, list[str]], body: Any) -> Any:
+    """``GET /api/unit?layer=K&unit=J&sample=I``."""
+    _no_query(query, ("layer", "unit", "sample"))
+    big = 10**9
+    layer = parse_int_param(query, "layer", 0, big)
+    unit = parse_int_param(query, "unit", 0, big)
+    sample = parse_int_param(query, "sample", 0, big)
+    return inspect_unit(server.session, layer, unit, sample)
+
+
+ROUTES = {
+    ("GET", "/api/options"): api_options,
+    ("POST", "/api/new"): api_new,
+    ("POST", "/api/step"): api_step,
+    ("GET", "/api/state"): api_state,
+    ("GET", "/api/unit"): api_unit,
+}
+
+
+def make_server(
+    host: str = "127.0.0.1", port: int = 0, config: Config | None = None
+) -> PlaygroundServer:
+    """A playground server bound to ``host:port`` (``port=0``: a free port), not yet serving.
+
+    Call ``serve_forever()`` on it (in a thread, for tests) and ``shutdown()`` to stop.
+    """
+    return PlaygroundServer((host, port), config)
