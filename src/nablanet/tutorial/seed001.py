@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_positive_int
 from ..explain import SEED001_LAYERS
 from ..layers import Dense
 from ..model import Sequential
@@ -177,6 +178,7 @@ class Replay:
 
 def replay(epochs: int = EPOCHS, eta: float = ETA) -> Replay:
     """Run seed 001's ``fit`` from Output.4 for ``epochs`` epochs (the seed's 100 -> Output.5)."""
+    epochs = check_positive_int("epochs", epochs)
     model = seed001_model(eta)
     Xa, T = np.asarray(X, dtype=float), seed001_targets(Y)
     steps: list[Step] = []
