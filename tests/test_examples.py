@@ -34,6 +34,11 @@ CASES = {
     ),
     "parity.py": (["parity_loss.png", "parity_weights.png"], "Network Accuracy: 1.0"),
     "xor.py": (["xor_loss.png"], "x = [1, 1, 1]"),
+    "tutorial_seed000.py": (
+        ["tutorial_seed000.png"],
+        "Iteration 145 - loss value [[664.60120828]] accuracy 0.818",
+    ),
+    "tutorial_seed001.py": (["tutorial_seed001.png"], "Predicted: [1, 0, 1]"),
     "fashion_mnist.py": (
         ["fashion_loss.png", "fashion_confusion.png", "fashion_predictions.png"],
         "test accuracy:",
