@@ -91,7 +91,7 @@ def test_history_with_validation(tmp_path):
     assert loss_ax.get_title() == "loss"
     assert acc_ax.get_title() == "accuracy"
     lines = labelled_lines(loss_ax)
-    assert [line.get_label() for line in lines] == ["loss", "val_loss"]
+    assert [line.get_label() for line in lines] == ["training", "validation"]
     np.testing.assert_array_equal(lines[0].get_xdata(), [1, 2, 3, 4])  # epochs from 1
     np.testing.assert_allclose(lines[1].get_ydata(), [1.1, 0.7, 0.5, 0.45])
     assert len(labelled_lines(acc_ax)) == 2
@@ -166,8 +166,10 @@ def test_decision_boundary_draws_on_given_axes(blobs):
 
 def test_decision_boundary_bad_input(blobs):
     X, y = blobs
-    with pytest.raises(ValueError, match=r"exactly 2 features.*\(60, 3\)"):
+    with pytest.raises(ValueError, match=r"exactly 2 features.*\(60, 3\) with 0 varying"):
         plot.plot_decision_boundary(Logistic(), np.ones((60, 3)), y)
+    with pytest.raises(ValueError, match=r"exactly 2 features.*\(60, 3\) with 3 varying"):
+        plot.plot_decision_boundary(Logistic(), np.column_stack([X, X[:, 0] * 2]), y)
     with pytest.raises(ValueError, match="2-D array, got 3-D"):
         plot.plot_decision_boundary(Logistic(), np.ones((60, 2, 1)), y)
     with pytest.raises(ValueError, match=r"y must have shape \(60,\)"):
@@ -269,6 +271,10 @@ def test_images_grid_titles_and_colours(tmp_path):
     assert titles[1].get_color() == "red"
     assert titles[5].get_color() == "red"
     assert sum(t.get_color() == "red" for t in titles) == 2
+    # A wrong prediction also says what the image really is.
+    assert titles[1].get_text() == "pred: 1\ntrue: 9"
+    assert titles[5].get_text() == "pred: 5\ntrue: 9"
+    assert sum("true" in t.get_text() for t in titles) == 2
 
 
 def test_images_scores_class_names_and_no_truth():
