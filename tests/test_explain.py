@@ -7,8 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from nablanet import Dense, Dropout, ReLU, Sequential, Sigmoid
+from nablanet import SGD, Dense, Dropout, ReLU, Sequential, Sigmoid
 from nablanet.explain import Explanation, explain, seed001_example
+from nablanet.explain import trace as trace_steps
 
 # Seed 001, Output.4: each neuron's bias and weights.
 B1 = [0.17152165622510307, 0.3069662196722378]
@@ -203,3 +204,137 @@ def test_output_finite_differences_stay_inside_the_log_domain():
     assert out.dL_da[0, 1] == pytest.approx(-1.0 / out.a[0, 1], rel=1e-12)  # -y / a / n
     assert out.errors()["dL_da"] < 1e-6
     _check_all(e)
+
+
+# -- the update, the trace, the notation map ------------------------------------------------------
+def test_seed001_update_is_w_minus_lr_times_gradient(seed001):
+    """One SGD step with the seed's eta 0.05, worked out by hand (eqs. 4, 13, 36, 40)."""
+    a1 = [_sigmoid(B1[j] + X1 * W1[j][0] + X2 * W1[j][1]) for j in range(2)]
+    a2 = [_sigmoid(B2[j] + a1[0] * W2[j][0] + a1[1] * W2[j][1]) for j in range(2)]
+    delta2 = [a2[j] * (1 - a2[j]) * (a2[j] - T[j]) for j in range(2)]
+    delta1 = [a1[i] * (1 - a1[i]) * sum(W2[j][i] * delta2[j] for j in range(2)) for i in range(2)]
+    update = seed001.update
+    assert update is not None and update.lr == 0.05 and update.plain_sgd
+    hidden, out = update.steps[0].layers
+    new_b2 = [B2[j] - 0.05 * delta2[j] for j in range(2)]
+    new_W2 = [[W2[j][i] - 0.05 * a1[i] * delta2[j] for j in range(2)] for i in range(2)]
+    new_W1 = [[W1[j][i] - 0.05 * [X1, X2][i] * delta1[j] for j in range(2)] for i in range(2)]
+    np.testing.assert_allclose(out.b_new, new_b2, rtol=1e-14)
+    np.testing.assert_allclose(out.W_new, new_W2, rtol=1e-14)
+    np.testing.assert_allclose(hidden.W_new, new_W1, rtol=1e-14)
+    np.testing.assert_allclose(out.W_old, np.array(W2).T, rtol=0)  # the seed's Output.4
+    assert (out.refs, hidden.refs) == (("(4)", "(13)"), ("(36)", "(40)"))
+    text = str(seed001)
+    assert "=== Update: one step of SGD" in text and "lr = 0.05" in text
+    for line in ("W2 <- W2 - lr * dL/dW2", "[seed 001 (4)]", "[seed 001 (13)]",
+                 "[seed 001 (36)]", "[seed 001 (40)]", "new W2 = "):  # fmt: skip
+        assert line in text, line
+    assert text.index("=== Backward ===") < text.index("=== Update")
+
+
+def test_notation_map_names_the_seed_layers(seed001):
+    text = " ".join(str(seed001).split())  # the map is wrapped at 100 columns
+    assert "nablanet layer 2 (output) = seed 001 layer 3" in text
+    assert "nablanet layer 1 = seed 001 layer 1" in text
+    assert "this network has no seed layer 2" in text
+    deep = Sequential.from_sizes([2, 3, 3, 3, 1], "tanh", "sigmoid", loss="binary_cross_entropy")
+    deep_text = " ".join(str(explain(deep, [0.1, 0.2], 1)).split())
+    assert "nablanet layer 4 (output) = seed 001 layer 3" in deep_text
+    assert "nablanet layer 3 = seed 001 layer 2" in deep_text
+    assert "nablanet layer 2 = seed 001 layer 2" in deep_text
+
+
+def test_references_follow_the_real_loss():
+    """A BCE model cites seed 000's cross-entropy, never seed 001's squared-error (6), (7), (17);
+    a tanh/ReLU layer never cites the sigmoid's (1), (8), (24)."""
+    bce = Sequential.from_sizes([2, 3, 1], "relu", "sigmoid", loss="binary_cross_entropy", seed=0)
+    text = str(explain(bce, [0.5, -0.2], 1))
+    assert "seed 001 (6)" not in text and "seed 001 (7)" not in text and "(17)" not in text
+    assert "[seed 000 d_cross_entropy, / n here]" in text
+    assert "[seed 000 cross_entropy, a mean here, a sum there]" in text
+    assert "[seed 001 (3), (8)]" in text  # the sigmoid output's derivative still is (3), (8)
+    assert "(24)" not in text  # the hidden layer is ReLU
+    mse = Sequential.from_sizes([2, 3, 2], "tanh", "identity", loss="mse", seed=0)
+    text = str(explain(mse, [0.5, -0.2], [0.1, 0.2]))
+    assert "[seed 001 (7)]" in text and "seed 001 (1)" not in text and "(8)" not in text
+
+
+def test_trace_takes_n_steps_of_the_optimizer():
+    model = Sequential.from_sizes([2, 3, 1], "tanh", "sigmoid", loss="binary_cross_entropy",
+                                  optimizer="sgd", lr=0.5, seed=0)  # fmt: skip
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = [1, 1, 0]
+    t = trace_steps(model, X, y, steps=3)
+    assert [s.step for s in t.steps] == [1, 2, 3]
+    for before, after in zip(t.steps, t.steps[1:], strict=False):
+        for u, v in zip(before.layers, after.layers, strict=True):
+            np.testing.assert_array_equal(u.W_new, v.W_old)  # each step starts where the last ended
+    for step in t.steps:
+        for u in step.layers:
+            np.testing.assert_allclose(u.W_new, u.W_old - 0.5 * u.dW, rtol=1e-14)
+            np.testing.assert_allclose(u.b_new, u.b_old - 0.5 * u.db, rtol=1e-14)
+    assert t.steps[2].loss < t.steps[0].loss
+    first = explain(model, X, y)  # the trace's first gradient is explain's
+    np.testing.assert_allclose(t.steps[0].layers[0].dW, first.layers[0].dW, rtol=1e-12)
+    text = str(t)
+    assert "--- step 3: loss before the step = " in text and "new W1 = " in text
+    assert model.get_weights()[0]["W"].dtype == np.float32  # the model itself is untouched
+
+
+def test_trace_with_momentum_prints_the_step_taken():
+    model = Sequential.from_sizes([2, 2, 1], "tanh", "sigmoid", loss="binary_cross_entropy",
+                                  optimizer=SGD(lr=0.1, momentum=0.9), seed=0)  # fmt: skip
+    t = trace_steps(model, [[0.5, 1.0]], [1], steps=2)
+    s1, s2 = t.steps[0].layers[1], t.steps[1].layers[1]
+    np.testing.assert_allclose(s1.W_new - s1.W_old, -0.1 * s1.dW, rtol=1e-12)  # v = g at first
+    v = 0.9 * s1.dW + s2.dW  # then v <- mu v + g, W <- W - lr v
+    np.testing.assert_allclose(s2.W_new - s2.W_old, -0.1 * v, rtol=1e-12)
+    assert "step = " in str(t) and not t.plain_sgd
+
+
+def test_trace_bad_input():
+    model = Sequential.from_sizes([2, 2, 1], "tanh", "sigmoid", loss="binary_cross_entropy")
+    with pytest.raises(ValueError, match="steps must be an integer >= 1, got 0"):
+        trace_steps(model, [[0.5, 1.0]], [1], steps=0)
+    with pytest.raises(ValueError, match="steps must be at most 10000, got 20000"):
+        trace_steps(model, [[0.5, 1.0]], [1], steps=20000)
+    with pytest.raises(ValueError, match="not built"):
+        trace_steps(Sequential([Dense(2)]), [1.0], [0.0, 1.0])
+
+
+# -- the command line -------------------------------------------------------------------------------
+def test_cli_tutorial_replays_output4_to_output5(capsys):
+    """`nablanet explain --example seed001 --tutorial`: Output.5's numbers, typed from the seed."""
+    from nablanet import cli
+
+    assert cli.main(["explain", "--example", "seed001", "--tutorial"]) == 0
+    out = capsys.readouterr().out
+    for line in (
+        "Z Values: [8.623469870999047, 9.576717036602751]",
+        "A Values: [0.9998201971688595, 0.9999306806422639]",
+        "Bias: 0.17144536825966872 , Weights: [0.6847811099219888, 0.8335306804019916]",
+        "Bias: 0.30693386560411573 , Weights: [0.8934027782406043, 0.7213885622413188]",
+        "Input: [0.9998201971688595, 0.9999306806422639]",
+        "Z Values: [0.0032454204158872714, 0.007217342007028449]",
+        "A Values: [0.5008113543918223, 0.5018043276694744]",
+        "Bias: -0.17443398067742752 , Weights: [0.18992000411213625, -0.012215751817731987]",
+        "Bias: -0.46007404797898116 , Weights: [0.14375052049004067, 0.3235612337593173]",
+        "Bias: 0.17152165622510307 , Weights: [0.6852769816973125, 0.8338968626360765]",  # Output.4
+        "Predicted: [1, 0, 1]",
+    ):
+        assert line in out, line
+    assert "seed's dL/dW1 =" in out and "true dL/dW1 =" in out
+    assert out.index("Output.4") < out.index("--- epoch 1") < out.index("Output.5")
+
+
+def test_cli_steps_and_refusals(capsys):
+    from nablanet import cli
+
+    assert cli.main(["explain", "--example", "seed001", "--steps", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "--- step 2: loss before the step" in out and "on 10 sample(s)" in out
+    assert "--- step 3" not in out
+    assert cli.main(["explain", "--tutorial"]) != 0
+    assert "use it with --example seed001" in capsys.readouterr().err
+    assert cli.main(["explain", "--example", "seed001", "--steps", "0"]) != 0
+    assert "--steps must be an integer >= 1, got 0" in capsys.readouterr().err
