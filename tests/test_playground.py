@@ -7,6 +7,7 @@ by the code under test. The browser test drives Debian's /usr/bin/chromium throu
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import subprocess
@@ -229,6 +230,25 @@ def test_bad_requests_get_a_clear_json_error(
 def test_a_foreign_host_header_is_refused(url: str) -> None:
     status, answer = call(url, "GET", "/api/state", Host="attacker.example:80")
     assert status == 403 and "attacker.example" in answer["error"]
+
+
+def test_a_refused_request_leaves_the_connection_usable(url: str) -> None:
+    """On one keep-alive connection: refused POSTs with bodies, then a normal request."""
+    host, port = url.split("//")[1].rstrip("/").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=60)
+    try:
+        body = json.dumps({"dataset": "xor"})
+        for path, headers, status in [("/api/nothing", {}, 404),
+                                      ("/api/new", {"Host": "elsewhere:1"}, 403),
+                                      ("/api/step?n=0", {}, 400)]:  # fmt: skip
+            connection.request("POST", path, body=body, headers=headers)
+            response = connection.getresponse()
+            assert response.status == status and "error" in json.loads(response.read())
+        connection.request("GET", "/api/options")
+        response = connection.getresponse()
+        assert response.status == 200 and "datasets" in json.loads(response.read())
+    finally:
+        connection.close()
 
 
 def test_the_static_files_are_served() -> None:

@@ -101,14 +101,13 @@ class PlaygroundHandler(BaseHTTPRequestHandler):
 
     # -- routing ----------------------------------------------------------------------------
     def _handle(self, method: str) -> None:
-        allowed = self.server.allowed_hosts()
-        if allowed is not None and self.headers.get("Host") not in allowed:
-            self._error(
-                HTTPStatus.FORBIDDEN, f"unexpected Host header {self.headers.get('Host')!r}"
-            )
-            return
-        parts = urlsplit(self.path)
         try:
+            raw = self._read_raw()  # first, so that a refused request leaves no bytes behind
+            allowed = self.server.allowed_hosts()
+            if allowed is not None and self.headers.get("Host") not in allowed:
+                host = self.headers.get("Host")
+                raise RequestError(f"unexpected Host header {host!r}", status=403)
+            parts = urlsplit(self.path)
             query = parse_qs(parts.query, keep_blank_values=True, strict_parsing=False)
             if method == "GET" and parts.path in STATIC:
                 name, content_type = STATIC[parts.path]
@@ -120,7 +119,7 @@ class PlaygroundHandler(BaseHTTPRequestHandler):
                 if (other, parts.path) in ROUTES:
                     raise RequestError(f"{parts.path} takes {other}, not {method}", status=405)
                 raise RequestError(f"no such page or endpoint {parts.path!r}", status=404)
-            body = self._read_body() if method == "POST" else None
+            body = _decode(raw) if method == "POST" else None
             with self.server.lock:
                 payload = route(self.server, query, body)
             self._json(HTTPStatus.OK, payload)
@@ -129,20 +128,17 @@ class PlaygroundHandler(BaseHTTPRequestHandler):
         except (ValueError, TypeError) as exc:  # a check deeper in nablanet: still the user's input
             self._error(HTTPStatus.BAD_REQUEST, str(exc))
 
-    def _read_body(self) -> Any:
+    def _read_raw(self) -> bytes:
+        """The request body (at most MAX_BODY bytes; a larger one closes the connection)."""
         length_text = self.headers.get("Content-Length", "0")
         if not length_text.isdigit():
+            self.close_connection = True
             raise RequestError(f"bad Content-Length {length_text!r}")
         length = int(length_text)
         if length > MAX_BODY:
+            self.close_connection = True  # the body is not read
             raise RequestError(f"request body of {length} bytes; at most {MAX_BODY}", status=413)
-        raw = self.rfile.read(length)
-        if not raw.strip():
-            return {}
-        try:
-            return json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise RequestError(f"the request body is not valid JSON: {exc}") from None
+        return self.rfile.read(length)
 
     def do_GET(self) -> None:
         """Answer a GET."""
@@ -151,6 +147,16 @@ class PlaygroundHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         """Answer a POST."""
         self._handle("POST")
+
+
+def _decode(raw: bytes) -> Any:
+    """A request body as JSON (an empty body is ``{}``)."""
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RequestError(f"the request body is not valid JSON: {exc}") from None
 
 
 # -- endpoints: (server, query, body) -> JSON payload ------------------------------------------

@@ -346,6 +346,7 @@ async function newNetwork(event) {
     $("unit-title").textContent = "Click a unit in the network to open it up";
     $("unit-body").innerHTML = "";
     $("sample").max = state.train.y.length - 1;
+    if (Number($("sample").value) >= state.train.y.length) $("sample").value = 0;
   } catch (err) {
     showMessage(err.message);
   }
