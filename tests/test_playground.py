@@ -162,6 +162,39 @@ def test_unit_numbers_match_a_hand_computation(
     assert all(q[name]["fd_error"] < 1e-5 for name in ("dL_da", "delta", "dW", "db"))
 
 
+def test_a_softmax_output_unit_matches_a_hand_computation(url: str) -> None:
+    call(url, "POST", "/api/new", {**XOR, "dataset": "blobs", "hidden": [2], "batch_size": 32})
+    _, state = call(url, "POST", "/api/step?n=5")
+    _, full = call(url, "GET", "/api/state")
+    x, y = np.array(full["train"]["X"][7]), full["train"]["y"][7]
+    (W1, b1), (W2, b2) = [(np.array(w["W"]), np.array(w["b"])) for w in state["weights"]]
+    h = np.tanh(x @ W1 + b1)
+    z = h @ W2 + b2
+    a = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    delta = a - np.eye(3)[y]  # softmax with cross-entropy, one sample
+    for j in range(3):
+        _, info = call(url, "GET", f"/api/unit?layer=2&unit={j}&sample=7")
+        q = info["quantities"]
+        assert q["z"]["value"] == pytest.approx(z[j], rel=1e-9)
+        assert q["a"]["value"] == pytest.approx(a[j], rel=1e-9)
+        assert q["delta"]["value"] == pytest.approx(delta[j], rel=1e-8, abs=1e-12)
+        np.testing.assert_allclose(q["dW"]["value"], h * delta[j], rtol=1e-8, atol=1e-12)
+        assert q["a"]["numbers"].startswith(f"a2[{j}] = exp(z2[{j}]) / sum_m exp(z2[m])")
+
+
+def test_the_loss_curve_is_thinned_past_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nablanet.playground import Session, parse_config
+    from nablanet.playground import session as session_module
+
+    monkeypatch.setattr(session_module, "MAX_HISTORY", 6)
+    session = Session(parse_config(XOR))
+    for _ in range(20):
+        session.step(1)
+    steps = session.history["step"]
+    assert len(steps) <= 6 and steps[0] == 0 and steps[-1] == 20
+    assert steps == sorted(steps) and len(session.history["train_loss"]) == len(steps)
+
+
 def test_an_input_unit_shows_the_feature(url: str) -> None:
     call(url, "POST", "/api/new", XOR)
     _, info = call(url, "GET", "/api/unit?layer=0&unit=1&sample=1")
@@ -291,6 +324,23 @@ def test_cli_prints_the_url_and_serves() -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.mark.parametrize("flag", [[], ["--open"]])
+def test_cli_opens_a_browser_only_when_asked(
+    flag: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import webbrowser
+
+    from nablanet.playground.server import PlaygroundServer
+
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", opened.append)
+    monkeypatch.setattr(PlaygroundServer, "serve_forever", lambda self: None)  # return at once
+    assert main(["playground", "--port", "0", *flag]) == 0
+    url = capsys.readouterr().out.split()[2]
+    assert url.startswith("http://127.0.0.1:")
+    assert opened == ([url] if flag else [])
 
 
 def test_cli_refuses_a_bad_port(capsys: pytest.CaptureFixture[str]) -> None:

@@ -89,24 +89,32 @@ function toPixel(x, y, size) {
   return [((x - x0) / (x1 - x0)) * size, ((y1 - y) / (y1 - y0)) * size];
 }
 
+function tintedImage(n, colourOf) {
+  // an n x n canvas; pixel i (row by row) is white mixed with colourOf(i) = [rgb, strength 0..1]
+  const image = new ImageData(n, n);
+  for (let i = 0; i < n * n; i++) {
+    const [rgb, strength] = colourOf(i);
+    for (let c = 0; c < 3; c++) image.data[4 * i + c] = Math.round(255 + (rgb[c] - 255) * strength);
+    image.data[4 * i + 3] = 255;
+  }
+  const canvas = document.createElement("canvas");
+  canvas.width = n;
+  canvas.height = n;
+  canvas.getContext("2d").putImageData(image, 0, 0);
+  return canvas;
+}
+
 function drawBoundary() {
   const canvas = $("boundary");
   const ctx = canvas.getContext("2d");
   const size = canvas.width;
   const b = state.boundary;
   const n = b.resolution;
-  const image = new ImageData(n, n);
   const floor = 1 / state.n_classes;
-  for (let i = 0; i < n * n; i++) {
-    const rgb = CLASS_RGB[b.label[i] % CLASS_RGB.length];
-    const strength = 0.15 + 0.55 * Math.max(0, (b.confidence[i] - floor) / (1 - floor));
-    for (let c = 0; c < 3; c++) image.data[4 * i + c] = Math.round(255 + (rgb[c] - 255) * strength);
-    image.data[4 * i + 3] = 255;
-  }
-  const small = document.createElement("canvas");
-  small.width = n;
-  small.height = n;
-  small.getContext("2d").putImageData(image, 0, 0);
+  const small = tintedImage(n, (i) => [
+    CLASS_RGB[b.label[i] % CLASS_RGB.length],
+    0.15 + 0.55 * Math.max(0, (b.confidence[i] - floor) / (1 - floor)),
+  ]);
   ctx.imageSmoothingEnabled = true;
   ctx.drawImage(small, 0, 0, size, size);
   for (const [part, rim] of [["train", "#fff"], ["test", "#222"]]) {
@@ -144,19 +152,10 @@ function responseImage(values, n) {
   // a unit's activation over the plane: blue above 0, orange below, white at 0
   let top = 1e-12;
   for (const v of values) top = Math.max(top, Math.abs(v ?? 0));
-  const image = new ImageData(n, n);
-  for (let i = 0; i < n * n; i++) {
+  return tintedImage(n, (i) => {
     const t = (values[i] ?? 0) / top;
-    const rgb = t >= 0 ? [8, 119, 189] : [245, 147, 34];
-    const s = Math.min(1, Math.abs(t));
-    for (let c = 0; c < 3; c++) image.data[4 * i + c] = Math.round(255 + (rgb[c] - 255) * s);
-    image.data[4 * i + 3] = 255;
-  }
-  const canvas = document.createElement("canvas");
-  canvas.width = n;
-  canvas.height = n;
-  canvas.getContext("2d").putImageData(image, 0, 0);
-  return canvas.toDataURL();
+    return [t >= 0 ? CLASS_RGB[1] : CLASS_RGB[0], Math.min(1, Math.abs(t))];
+  }).toDataURL();
 }
 
 function drawDiagram() {
