@@ -26,7 +26,9 @@ def test_seed000_own_setting_loss_falls():
 
     The seed's loss is a *sum* over the 1000 samples, so its lr 0.005 is a 1000x larger step than
     ours on the mean loss; here the loss only creeps down (it does not oscillate and diverge as the
-    seed's does), but it must go down, epoch after epoch.
+    seed's does), but it must go down, epoch after epoch. The seed's own run, with its summed loss,
+    mean bias gradient and doubled sigmoid derivative, is replayed number for number by
+    nablanet.tutorial.seed000 (tests/test_tutorial.py).
     """
     X, y = circles(0)
     model = nn.Sequential.from_sizes(
@@ -143,7 +145,8 @@ def test_seed001_network_predicts_1_0_1(dtype: str):
     is in the same state (Output.5: A values 0.5008, 0.5018), and its [1, 0, 1] is not learned:
     its targets map label 1 to [0.95, 0.05], i.e. to output 0, yet predict returns the argmax
     index. We keep label k -> output k high; with eta unchanged, 5000 epochs are what it takes to
-    learn the 10 points (X_test is right from about 3500 on).
+    learn the 10 points (X_test is right from about 3500 on). The seed's own step (last sample's
+    activations, summed loss) is replayed digit for digit by nablanet.tutorial.seed001.
     """
     model = seed001_network(dtype)
     history = model.fit(SEED001_X, SEED001_Y, epochs=5000, batch_size=None)

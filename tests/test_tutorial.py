@@ -304,3 +304,50 @@ def test_example_seed001_reproduces_and_compares(tmp_path):
     assert "Predicted: [1, 0, 1]" in out
     assert "training accuracy 0.5, predictions for the test points [1, 1, 1]" in out
     assert "standardized  Output.4        momentum 0.9    0.5      1.00  [1, 0, 1]" in out
+
+
+# -- seeds 003/004: no biases ----------------------------------------------------------------------
+def test_seed004_tutorial_mode_is_the_seeds_own_loop():
+    """Seed 004's code, typed from its text (np.random.seed(1) -> a private RandomState(1)),
+    against tutorial mode: same output and weights after its 1000 iterations."""
+    from nablanet.tutorial.seed004 import seed004_model, train_like_seed004
+
+    def sigmoid(x):
+        return 1 / (1 + np.exp(-x))
+
+    def derv_sigmoid(x):
+        return x * (1 - x)
+
+    legacy = np.random.RandomState(1)
+    x = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]])
+    y = np.array([[0, 1, 1, 0]]).T
+    weight1 = legacy.random((3, 4))
+    weight2 = legacy.random((4, 1))
+    for _ in range(1000):
+        a1 = sigmoid(x @ weight1)
+        a2 = sigmoid(a1 @ weight2)
+        dC_dw2 = (y - a2) * derv_sigmoid(a2)
+        dC_dw1 = (np.multiply(dC_dw2, weight2.T)) * derv_sigmoid(a1)
+        weight2 = weight2 + 1 * np.dot(a1.T, dC_dw2)
+        weight1 = weight1 + 1 * np.dot(x.T, dC_dw1)
+
+    model = seed004_model()
+    out = train_like_seed004(model)
+    np.testing.assert_allclose(out, a2, rtol=1e-12)
+    np.testing.assert_allclose(model.layers[0].params["W"], weight1, rtol=1e-12)
+    np.testing.assert_allclose(model.layers[2].params["W"], weight2, rtol=1e-12)
+    assert np.all(model.layers[0].params["b"] == 0) and np.all(model.layers[2].params["b"] == 0)
+    assert np.all(np.abs(out.ravel() - [0, 1, 1, 0]) < 0.1)  # XOR of the first two inputs learned
+
+
+def test_seed_dense_without_bias():
+    layer = _built(SeedDense(2, use_bias=False), 2)
+    x = np.array([[1.0, 2.0]])
+    np.testing.assert_array_equal(layer.forward(x), x @ layer.params["W"])
+    layer.backward(np.array([[1.0, -1.0]]))
+    np.testing.assert_array_equal(layer.grads["b"], [0.0, 0.0])
+    assert layer.get_config()["use_bias"] is False
+    with pytest.raises(ValueError, match="use_bias=False fixes the bias at zero"):
+        SeedDense(2, use_bias=False, bias=[1.0, 2.0])
+    with pytest.raises(ValueError, match="got bias_initializer='small_normal'"):
+        SeedDense(2, use_bias=False, bias_initializer="small_normal")

@@ -6,7 +6,13 @@
 - :mod:`nablanet.tutorial.seed000`: seed 000's network, data, initial weights and loop;
 - :mod:`nablanet.tutorial.seed001`: seed 001's network and its own update step (the last
   sample's activations for every gradient), replayed from Output.4 to Output.5, beside the
-  true gradient.
+  true gradient;
+- :mod:`nablanet.tutorial.seed004`: seeds 003/004's biasless 3-4-1 network and seed 004's loop
+  (its ``weight + lr * a.T @ ((y - a) ...)`` is gradient descent on the summed loss).
+
+Seed 002's network code is not printed in full (its initialisation is missing), so its numbers
+cannot be replayed; its conventions (per-sample gradients averaged over a mini-batch, a sum of
+squared errors over the outputs) are nablanet's ``sum_squared_error`` with ``batch_size``.
 """
 
 from .conventions import SeedCrossEntropy, SeedDense, SeedSigmoid, SummedHalfSquaredError

@@ -19,6 +19,7 @@ option                   the seed's form                              where
                          number as ``x @ W + b`` up to the last bit;
                          digit-for-digit replays need the order)
 ``clip=500``             ``1 / (1 + exp(-clip(z, -500, 500)))``       seed 000's ``sigmoid``
+``use_bias=False``       no bias: ``z = x @ W``                       seeds 003, 004
 =======================  ===========================================  =====================
 
 Each class below is a subclass of the nablanet class it changes, registered so that a model
@@ -51,16 +52,32 @@ class SeedDense(Dense):
     summation : {"matmul", "bias_first"}
         ``"matmul"``: ``z = x @ W + b``. ``"bias_first"`` (seed 001's ``compute_z``):
         ``z = ((b + x[:, 0] W[0]) + x[:, 1] W[1]) + ...``, the same sum in the seed's order.
+    use_bias : bool
+        False (seeds 003, 004): ``b`` is fixed at zero (its gradient is always zero).
     **kwargs
         As for :class:`~nablanet.Dense` (``weights=``, ``bias=``, initializers).
     """
 
     def __init__(
-        self, units: int, *, bias_grad: str = "sum", summation: str = "matmul", **kwargs: Any
+        self,
+        units: int,
+        *,
+        bias_grad: str = "sum",
+        summation: str = "matmul",
+        use_bias: bool = True,
+        **kwargs: Any,
     ) -> None:
+        if not use_bias and kwargs.get("bias") is not None:
+            raise ValueError("use_bias=False fixes the bias at zero: do not pass bias=")
+        if not use_bias and kwargs.get("bias_initializer", "zeros") != "zeros":
+            raise ValueError(
+                f"use_bias=False fixes the bias at zero, got bias_initializer="
+                f"{kwargs['bias_initializer']!r}"
+            )
         super().__init__(units, **kwargs)
         self.bias_grad = check_choice("bias_grad", bias_grad, ("sum", "mean"))
         self.summation = check_choice("summation", summation, ("matmul", "bias_first"))
+        self.use_bias = bool(use_bias)
 
     def forward(self, x: Array, training: bool = False) -> Array:
         """``z`` of shape (n_samples, n_out), summed in the order ``summation`` names."""
@@ -76,12 +93,19 @@ class SeedDense(Dense):
     def backward(self, dy: Array, *args: Any, **kwargs: Any) -> Array:  # type: ignore[override]
         r"""As :meth:`Dense.backward`; with ``bias_grad="mean"``, ``db`` is divided by ``n``."""
         dx = super().backward(dy, *args, **kwargs)  # dy = delta, (n, n_out)
-        if self.bias_grad == "mean":
+        if not self.use_bias:
+            self.grads["b"][...] = 0.0  # no bias: b stays 0 under any optimizer
+        elif self.bias_grad == "mean":
             self.grads["b"] /= len(dy)  # seed 000: np.mean(dz, axis=0)
         return dx
 
     def get_config(self) -> dict[str, Any]:
-        return super().get_config() | {"bias_grad": self.bias_grad, "summation": self.summation}
+        extra = {
+            "bias_grad": self.bias_grad,
+            "summation": self.summation,
+            "use_bias": self.use_bias,
+        }
+        return super().get_config() | extra
 
 
 @register
