@@ -10,9 +10,11 @@ import pytest
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 
+from matplotlib.colors import to_rgb  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from nablanet import plot  # noqa: E402
+from nablanet.plot.network import NEGATIVE, POSITIVE  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -339,3 +341,220 @@ def test_missing_matplotlib_gives_install_hint(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # makes the import fail
     with pytest.raises(ImportError, match=r"pip install nablanet\[plot\]"):
         plot.plot_history({"loss": [1.0, 0.5]})
+
+
+# ------------------------------------------------------------- the fixes of issue 12
+def test_history_markers_only_on_short_histories():
+    short = plot.plot_history({"loss": np.linspace(1, 0.1, 10)})
+    long = plot.plot_history({"loss": np.linspace(1, 0.1, 1000), "val_loss": np.ones(1000)})
+    assert labelled_lines(short.axes[0])[0].get_marker() == "."
+    assert all(line.get_marker() in ("None", "", None) for line in labelled_lines(long.axes[0]))
+
+
+def test_history_names_the_held_out_curve():
+    fig = plot.plot_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, val_label="test")
+    assert [line.get_label() for line in labelled_lines(fig.axes[0])] == ["training", "test"]
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["training", "test"]
+    with pytest.raises(TypeError, match="val_label must be a non-empty string, got ''"):
+        plot.plot_history({"loss": [1.0]}, val_label="")
+
+
+def _points_inside(ax, points, marker_area):
+    """Every point's marker, radius sqrt(area)/2 points, lies inside the axes' drawing area."""
+    fig = ax.figure
+    fig.canvas.draw()
+    radius = np.sqrt(marker_area) / 2 * fig.dpi / 72  # in pixels
+    box = ax.get_window_extent()
+    xy = ax.transData.transform(points)
+    inside_x = (xy[:, 0] - radius > box.x0) & (xy[:, 0] + radius < box.x1)
+    inside_y = (xy[:, 1] - radius > box.y0) & (xy[:, 1] + radius < box.y1)
+    return inside_x & inside_y
+
+
+def test_decision_boundary_keeps_points_on_the_edge_whole():
+    # XOR's four corners are the extremes of the data: each must be drawn whole, with room.
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([0, 1, 1, 0])
+    fig = plot.plot_decision_boundary(Logistic(), X, y, resolution=20)
+    ax = fig.axes[0]
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    assert x0 <= -0.1 and x1 >= 1.1 and y0 <= -0.1 and y1 >= 1.1  # at least 10% of the range
+    for scatter in ax.collections[-2:]:  # the two classes' points, drawn last
+        offsets = np.asarray(scatter.get_offsets())
+        assert _points_inside(ax, offsets, scatter.get_sizes()[0]).all()
+    # The legend sits below the plot, hiding no point.
+    assert ax.get_legend().get_window_extent().y1 <= ax.get_window_extent().y0
+
+
+def test_decision_boundary_on_xor_with_a_constant_input():
+    # Seeds 003/004 give XOR a third input fixed at 1: the plane is the two varying columns.
+    X = np.array([[0.0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]])
+    model = Logistic()
+    fig = plot.plot_decision_boundary(model, X, np.array([0, 1, 1, 0]), resolution=10)
+    np.testing.assert_array_equal(model.seen[0][:, 2], 1.0)
+    assert fig.axes[0].get_xlabel() == "x1" and fig.axes[0].get_ylabel() == "x2"
+
+
+def test_small_weight_panels_get_one_tick_per_unit_and_their_values():
+    W1, W2 = np.arange(12.0).reshape(3, 4) - 6, np.array([[-7.5], [8.1], [-3.1], [-0.46]])
+    fig = plot.plot_weights([W1, W2])
+    panel = [ax for ax in fig.axes if ax.get_title() == "W2 (4 x 1)"][0]
+    assert list(panel.get_xticks()) == [0]  # not -0.5, -0.4, ..., 0.5
+    assert list(panel.get_yticks()) == [0, 1, 2, 3]
+    assert [t.get_text() for t in panel.texts] == ["-7.5", "8.1", "-3.1", "-0.46"]
+    x0, x1 = panel.get_xlim()
+    y0, y1 = panel.get_ylim()
+    assert abs(x1 - x0) == pytest.approx(1.0) and abs(y0 - y1) == pytest.approx(4.0)
+    assert panel.get_aspect() == 1.0  # square cells
+
+
+def test_large_weight_panels_keep_few_integer_ticks():
+    fig = plot.plot_weights([np.ones((784, 32))])
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    ticks = [t for t in ax.get_yticks() if -0.5 <= t <= 783.5]
+    assert 3 <= len(ticks) <= 10
+    assert all(float(t).is_integer() for t in ticks)
+    assert len(ax.texts) == 0  # no values written into 25,088 cells
+
+
+def test_confusion_matrix_with_class_names():
+    names = ["T-shirt/top", "Trouser", "Pullover"]
+    fig = plot.plot_confusion_matrix([0, 1, 2, 2], [0, 2, 2, 2], labels=[0, 1, 2],
+                                     class_names=names)  # fmt: skip
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == names
+    assert [t.get_text() for t in ax.get_yticklabels()] == names
+    with pytest.raises(ValueError, match="class_names has 3 names.*got label 7"):
+        plot.plot_confusion_matrix([0, 7], [0, 7], class_names=names)
+
+
+def test_wrong_predictions_name_the_true_class():
+    fig = plot.plot_images(np.zeros((2, 4)), [1, 0], true=[1, 2], image_shape=(2, 2),
+                           class_names=["T-shirt/top", "Trouser", "Pullover"])  # fmt: skip
+    assert [ax.get_title() for ax in fig.axes] == [
+        "pred: Trouser", "pred: T-shirt/top\ntrue: Pullover"]  # fmt: skip
+
+
+# -------------------------------------------------------------------------- network
+def _tiny_model(seed=0, sizes=(2, 3, 2), activation="tanh", output="sigmoid", loss="mse"):
+    import nablanet as nn
+
+    return nn.Sequential.from_sizes(list(sizes), activation=activation, output=output,
+                                    loss=loss, seed=seed)  # fmt: skip
+
+
+def _edges(fig):
+    return {c.get_gid(): c for c in fig.axes[0].collections if (c.get_gid() or "")[:1] == "W"}
+
+
+def _nodes(fig):
+    return [c for c in fig.axes[0].collections if (c.get_gid() or "").startswith("units")]
+
+
+def test_network_draws_every_unit_and_every_weight(tmp_path):
+    model = _tiny_model()
+    W1, W2 = model.layers[0].params["W"], model.layers[2].params["W"]
+    fig = plot.plot_network(model, path=tmp_path / "net.png")
+    assert_png(tmp_path / "net.png")
+    assert [len(c.get_offsets()) for c in _nodes(fig)] == [2, 3, 2]
+    edges = _edges(fig)
+    assert sorted(edges) == ["W1", "W2"]
+    assert len(edges["W1"].get_segments()) == 2 * 3
+    assert len(edges["W2"].get_segments()) == 3 * 2
+    # Edge (i, j) goes from unit i of the left layer to unit j of the right one, in order.
+    for name, W in (("W1", W1), ("W2", W2)):
+        collection = edges[name]
+        colors = collection.get_colors()
+        widths = collection.get_linewidths()
+        for k, w in enumerate(W.ravel()):  # row-major: (i, j) -> k = i * n_out + j
+            expected = POSITIVE if w > 0 else NEGATIVE
+            np.testing.assert_allclose(colors[k][:3], to_rgb(expected))
+        # widths grow with |w|: the order of the widths is the order of |w|
+        assert np.array_equal(np.argsort(widths, kind="stable"),
+                              np.argsort(np.abs(W.ravel()), kind="stable"))  # fmt: skip
+    w_max = max(np.abs(W1).max(), np.abs(W2).max())
+    widest = edges["W1"] if np.abs(W1).max() == w_max else edges["W2"]
+    assert max(widest.get_linewidths()) == pytest.approx(5.0)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "input\n2" in texts and "hidden 1\n3 tanh" in texts and "output\n2 sigmoid" in texts
+    assert {"x1", "x2"} <= set(texts)
+
+
+def test_network_edge_colours_follow_the_signs_we_set():
+    model = _tiny_model(sizes=(2, 2, 1))
+    model.layers[0].params["W"][...] = [[1.0, -2.0], [0.5, -0.25]]
+    model.layers[2].params["W"][...] = [[-3.0], [4.0]]
+    fig = plot.plot_network(model, input_names=["a", "b"], output_names=["out"])
+    edges = _edges(fig)
+    red, blue = to_rgb(POSITIVE), to_rgb(NEGATIVE)
+    assert [tuple(c[:3]) for c in edges["W1"].get_colors()] == [red, blue, red, blue]
+    assert [tuple(c[:3]) for c in edges["W2"].get_colors()] == [blue, red]
+    np.testing.assert_allclose(edges["W2"].get_linewidths(), [0.4 + 4.6 * 3 / 4, 5.0])
+    texts = {t.get_text() for t in fig.axes[0].texts}
+    assert {"a", "b", "out"} <= texts
+
+
+def test_network_response_maps_are_each_units_activation():
+    model = _tiny_model(sizes=(2, 3, 1), activation="tanh", output="sigmoid",
+                        loss="binary_cross_entropy")  # fmt: skip
+    X = np.array([[-1.0, -2.0], [3.0, 2.0]])
+    fig = plot.plot_network(model, X, resolution=5)
+    ax = fig.axes[0]
+    maps = ax.child_axes
+    assert len(maps) == 2 + 3 + 1  # one small image per unit
+    W1 = model.layers[0].params["W"].astype(np.float64)
+    b1 = model.layers[0].params["b"].astype(np.float64)
+    # The plane spans the data's range and 12% more: x1 in [-1.48, 3.48], x2 in [-2.48, 2.48].
+    g1, g2 = np.linspace(-1.48, 3.48, 5), np.linspace(-2.48, 2.48, 5)
+    xx, yy = np.meshgrid(g1, g2)
+    for j in range(3):
+        image = maps[2 + j].images[0]
+        expected = np.tanh(xx * W1[0, j] + yy * W1[1, j] + b1[j])  # row = x2, column = x1
+        np.testing.assert_allclose(image.get_array(), expected, atol=1e-5)
+        assert image.get_clim() == (-1.0, 1.0)
+        assert image.origin == "lower"
+    np.testing.assert_allclose(maps[0].images[0].get_array(), xx)  # input x1 over the plane
+    assert maps[-1].images[0].get_clim() == (0.0, 1.0)  # the sigmoid output: P(class 1)
+    assert "P(1)" in {t.get_text() for t in ax.texts}
+
+
+def test_network_maps_for_relu_units_scale_by_their_largest_value():
+    model = _tiny_model(sizes=(2, 2, 1), activation="relu", output="identity")
+    X = np.array([[0.0, 0.0], [1.0, 1.0]])
+    fig = plot.plot_network(model, X, resolution=4)
+    image = fig.axes[0].child_axes[2].images[0]
+    top = float(np.abs(image.get_array()).max())
+    assert image.get_clim() == pytest.approx((-top, top))
+    assert float(image.get_array().min()) >= 0.0  # ReLU: white (0) where the unit is off
+
+
+def test_network_wide_layers_show_a_gap():
+    model = _tiny_model(sizes=(30, 4, 3), activation="relu", output="softmax",
+                        loss="categorical_cross_entropy")  # fmt: skip
+    fig = plot.plot_network(model, max_units=8)
+    assert [len(c.get_offsets()) for c in _nodes(fig)] == [8, 4, 3]
+    assert len(_edges(fig)["W1"].get_segments()) == 8 * 4
+    assert "22 more" in {t.get_text() for t in fig.axes[0].texts}
+    assert "x30" in {t.get_text() for t in fig.axes[0].texts}  # the last unit is drawn
+
+
+def test_network_on_xor_with_a_constant_input_and_in_an_example_shape():
+    model = _tiny_model(sizes=(3, 4, 1), activation="sigmoid", output="sigmoid")
+    X = np.array([[0.0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]])
+    fig = plot.plot_network(model, X, resolution=6)
+    np.testing.assert_array_equal(fig.axes[0].child_axes[2].images[0].get_array(), 1.0)
+
+
+def test_network_bad_input():
+    model = _tiny_model()
+    with pytest.raises(TypeError, match="built nablanet Sequential"):
+        plot.plot_network(object())
+    with pytest.raises(ValueError, match="X has 3 features but the model takes 2"):
+        plot.plot_network(model, np.ones((4, 3)))
+    with pytest.raises(ValueError, match="exactly 2 features"):
+        plot.plot_network(_tiny_model(sizes=(3, 2, 1)), np.arange(12.0).reshape(4, 3) ** 2)
+    with pytest.raises(ValueError, match="input_names must hold 2 names"):
+        plot.plot_network(model, input_names=["a"])
+    with pytest.raises(ValueError, match="max_units"):
+        plot.plot_network(model, max_units=1)

@@ -123,7 +123,8 @@ def plot_network(
 
     shown = [_shown(n, max_units) for n in sizes]
     height = max(len(units) + (n > max_units) for n, (units, _) in zip(sizes, shown, strict=True))
-    fig = Figure(figsize=(1.9 * len(sizes) + 1.6, 0.85 * height + 2.0), layout="constrained")
+    per_unit = 0.85 if height <= 8 or maps is not None else 0.5  # inches per unit
+    fig = Figure(figsize=(1.9 * len(sizes) + 1.6, per_unit * height + 2.0), layout="constrained")
     ax = fig.add_subplot()
     ax.set_aspect("equal")
     ax.set_axis_off()
@@ -154,8 +155,8 @@ def plot_network(
         what = "" if li == 0 else f" {layers[li - 1].activation.lower()}"
         ax.text(x, top + 0.85 * _Y_STEP, f"{title}\n{n}{what}", ha="center", va="bottom")
         if n > len(units):
-            ax.text(x, (ys[-2] + ys[-1]) / 2, f"⋮ {n - len(units)} more", ha="center",
-                    va="center", fontsize=8)  # fmt: skip
+            ax.text(x, (ys[-2] + ys[-1]) / 2, f"{n - len(units)} more", ha="center",
+                    va="center", fontsize=8, zorder=3, bbox={"fc": "white", "ec": "none"})  # fmt: skip
         for unit, y in zip(units, ys, strict=True):
             if maps is not None:
                 _draw_map(ax, maps[li], unit, x, y)
@@ -167,8 +168,13 @@ def plot_network(
                 ax.text(x + 0.6 * _X_STEP / 2 + 0.05, y, names_out[unit], ha="left", va="center")
 
     proxies = [Line2D([], [], color=POSITIVE, lw=3), Line2D([], [], color=NEGATIVE, lw=3)]
+    caption = f"edge width ~ |w| (largest {w_max:.3g})"
+    if maps is not None:
+        i, j = maps[0].columns
+        caption = (f"each square: the unit's output over the plane x{i + 1} (right), x{j + 1} "
+                   "(up); red high, blue low,\nwhite 0 (0.5 for sigmoid, softmax); " + caption)  # fmt: skip
     ax.legend(proxies, ["w > 0", "w < 0"], loc="upper center", bbox_to_anchor=(0.5, 0.0),
-              ncol=2, frameon=False, title=f"edge width ~ |w| (largest {w_max:.3g})")  # fmt: skip
+              ncol=2, frameon=False, title=caption)  # fmt: skip
     bottom = min(ys[-1] for _, ys in shown)
     ax.set_xlim(-_X_STEP, (len(sizes) - 1) * _X_STEP + _X_STEP * 1.1)
     ax.set_ylim(bottom - 0.6 * _Y_STEP, top + 1.6 * _Y_STEP)
@@ -184,12 +190,14 @@ def _labels(names: Any, n: int, option: str, default: list[str]) -> list[str]:
 
 
 def _default_outputs(model: Any, n_out: int) -> list[str]:
+    """``P(<class>)`` for a classifier's outputs (its ``classes_``, else 0..K-1), else
+    ``y1, y2, ...``."""
+    task = model.resolved_task() if hasattr(model, "resolved_task") else None
+    if task not in ("binary", "multiclass"):
+        return [f"y{j + 1}" for j in range(n_out)]
     classes = getattr(model, "classes_", None)
-    if classes is not None and n_out == len(classes):
-        return [f"P({c})" for c in np.asarray(classes).tolist()]
-    if classes is not None and n_out == 1 and len(classes) == 2:
-        return [f"P({np.asarray(classes).tolist()[1]})"]
-    return [f"y{j + 1}" for j in range(n_out)]
+    names = np.asarray(classes).tolist() if classes is not None else list(range(max(n_out, 2)))
+    return [f"P({names[-1]})"] if task == "binary" else [f"P({c})" for c in names]
 
 
 class _Maps(NamedTuple):
@@ -200,6 +208,7 @@ class _Maps(NamedTuple):
     vmin: np.ndarray
     vmax: np.ndarray
     extent: tuple[float, float, float, float]
+    columns: tuple[int, int]
 
 
 def _response_maps(model: Any, layers: list[_Layer], X: Any, resolution: int) -> list[_Maps]:
@@ -224,7 +233,7 @@ def _response_maps(model: Any, layers: list[_Layer], X: Any, resolution: int) ->
             vmax = np.abs(values).max(axis=(1, 2))
             vmax = np.where(vmax > 0, vmax, 1.0)
             vmin = -vmax
-        maps.append(_Maps(values, vmin, vmax, extent))
+        maps.append(_Maps(values, vmin, vmax, extent, columns))
     return maps
 
 
