@@ -398,7 +398,7 @@ def test_decision_boundary_on_xor_with_a_constant_input():
 def test_small_weight_panels_get_one_tick_per_unit_and_their_values():
     W1, W2 = np.arange(12.0).reshape(3, 4) - 6, np.array([[-7.5], [8.1], [-3.1], [-0.46]])
     fig = plot.plot_weights([W1, W2])
-    panel = [ax for ax in fig.axes if ax.get_title() == "W2 (4 x 1)"][0]
+    panel = next(ax for ax in fig.axes if ax.get_title() == "W2 (4 x 1)")
     assert list(panel.get_xticks()) == [0]  # not -0.5, -0.4, ..., 0.5
     assert list(panel.get_yticks()) == [0, 1, 2, 3]
     assert [t.get_text() for t in panel.texts] == ["-7.5", "8.1", "-3.1", "-0.46"]
@@ -425,7 +425,7 @@ def test_confusion_matrix_with_class_names():
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == names
     assert [t.get_text() for t in ax.get_yticklabels()] == names
-    with pytest.raises(ValueError, match="class_names has 3 names.*got label 7"):
+    with pytest.raises(ValueError, match=r"class_names has 3 names.*got label 7"):
         plot.plot_confusion_matrix([0, 7], [0, 7], class_names=names)
 
 
