@@ -401,8 +401,10 @@ def test_page_trains_and_opens_a_unit(url: str, browser: Any) -> None:
     Select(by_id(By.ID, "dataset")).select_by_value("xor")
     for key, value in [("hidden", "3"), ("lr", "0.1"), ("batch_size", "4"), ("seed", "3")]:
         set_value(key, value)
-    by_id(By.ID, "new").click()
-    wait.until(lambda _: len(browser.find_elements(By.CSS_SELECTOR, "#diagram .node")) == 6)
+    by_id(By.ID, "new").click()  # the request starts in the click handler: busy until drawn
+    wait.until(lambda _: body("data-busy") == "false")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#diagram .node")) == 2 + 3 + 1
+    assert by_id(By.ID, "stat-step").text == "0"
     assert by_id(By.ID, "message").text == ""
     first_loss = _number(by_id(By.ID, "stat-train-loss").text)
     by_id(By.ID, "train").click()
