@@ -70,7 +70,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, *, open_browser: bool = Fal
 
 def add_playground_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``nablanet playground`` options."""
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to bind (default 127.0.0.1: this machine only; any other "
+                        "address opens the page to your network, Host header unchecked)")  # fmt: skip
     parser.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
     parser.add_argument("--open", action="store_true", help="open the page in a web browser")
 

@@ -17,6 +17,7 @@ Routes (every answer is JSON except the three static files):
 A bad parameter gets ``400 {"error": "..."}`` naming it and the value received. The server
 binds to 127.0.0.1 and answers only requests whose ``Host`` is that address (or
 ``localhost``) with its port, so a web page elsewhere cannot drive it through DNS rebinding.
+Bound to another address (``--host``), it answers any ``Host``: the user chose to share it.
 One lock serialises the requests: the session is shared, and requests are small.
 """
 
