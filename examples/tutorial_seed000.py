@@ -18,7 +18,7 @@ from 0.1 * randn weights, and prints a climb to 0.818 accuracy at epoch 145, the
    (plain SGD vs momentum 0.9) x lr (0.05, 0.2), median test accuracy over (data seed, model
    seed) pairs. The initial weights buy most of it.
 
-Run:  python examples/tutorial_seed000.py [--out DIR] [--quick]
+Run:  python examples/tutorial_seed000.py [--out DIR] [--quick] [--no-plot]
 Writes DIR/tutorial_seed000.png when matplotlib is installed.
 """
 
@@ -57,6 +57,7 @@ def held_out_accuracy(init: str, momentum: float, lr: float, data_seed: int, mod
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Seed 000 in tutorial mode, and an ablation.")
     parser.add_argument("--out", default="out", help="directory for the plot (default: out)")
+    parser.add_argument("--no-plot", action="store_true", help="skip the plot")
     parser.add_argument("--quick", action="store_true", help="a small ablation (for testing)")
     args = parser.parse_args(argv)
 
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
               f"final loss {run[-1].loss:.6g}")  # fmt: skip
 
     pairs = [(0, 0)] if args.quick else list(itertools.product(range(4), range(5)))
-    epochs = 200 if args.quick else 500
+    epochs = 100 if args.quick else 500
     print(f"\n3. Ablation, nablanet's mean loss, {epochs} full-batch epochs, test accuracy over "
           f"{len(pairs)} (data seed, model seed) pairs:")  # fmt: skip
     print(f"   {'init':<13} {'optimizer':<13} {'lr':>5} {'median':>7} {'min':>6} {'max':>6}")
@@ -104,7 +105,8 @@ def main(argv: list[str] | None = None) -> None:
     small = np.median(table["small_normal", 0.9, 0.2])
     print(f"   the recommended setting (He uniform + momentum 0.9, lr 0.2): median {he:.3f};")
     print(f"   the same with the seed's small-normal weights: median {small:.3f}.")
-    _plot(Path(args.out), curves, loss_curves)
+    if not args.no_plot:
+        _plot(Path(args.out), curves, loss_curves)
 
 
 def _plot(out: Path, curves: dict, loss_curves: dict) -> None:

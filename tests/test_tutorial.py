@@ -7,8 +7,7 @@ nablanet; the conventions are checked against formulas worked out here by hand.
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
+import runpy
 from pathlib import Path
 
 import numpy as np
@@ -39,9 +38,19 @@ SEED000_LOG = {
 }
 
 
+def test_seed000_data_is_scikit_learns_make_circles():
+    datasets = pytest.importorskip("sklearn.datasets")
+    from nablanet.tutorial.seed000 import seed000_data
+
+    for seed in (0, 3):
+        X, y = seed000_data(seed=seed)
+        X_ref, y_ref = datasets.make_circles(1000, factor=0.5, noise=0.1, random_state=seed)
+        np.testing.assert_array_equal(X, X_ref)
+        np.testing.assert_array_equal(y, y_ref)
+
+
 @pytest.fixture(scope="module")
 def seed000_log():
-    pytest.importorskip("sklearn")
     from nablanet.tutorial.seed000 import seed000_data, seed000_model, train_like_seed000
 
     X, y = seed000_data()
@@ -62,7 +71,6 @@ def test_seed000_prints_the_seeds_log(seed000_log):
 def test_seed000_without_its_conventions_stays_at_one_half():
     """The same lr, weights and data with nablanet's defaults (mean loss, summed db, true
     sigmoid'): the step is ~1000x smaller and accuracy never leaves 0.5 in 150 epochs."""
-    pytest.importorskip("sklearn")
     from nablanet.tutorial.seed000 import seed000_data, seed000_model, train_like_seed000
 
     X, y = seed000_data()
@@ -280,26 +288,24 @@ def test_replay_refuses_bad_epochs():
 
 
 # -- the examples run (quick mode) ------------------------------------------------------------
-def _example(name: str, out: Path) -> str:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / name), "--quick", "--out", str(out)],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+def _example(name: str, capsys) -> str:
+    """Run ``examples/<name> --quick --no-plot`` in this process (the plots and a fresh process
+    are tests/test_examples.py's job)."""
+    namespace = runpy.run_path(str(ROOT / "examples" / name), run_name="tutorial_example")
+    namespace["main"](["--quick", "--no-plot"])
+    return capsys.readouterr().out
 
 
-def test_example_seed000_reproduces_and_compares(tmp_path):
-    pytest.importorskip("sklearn")
-    out = _example("tutorial_seed000.py", tmp_path)
+def test_example_seed000_reproduces_and_compares(capsys):
+    out = _example("tutorial_seed000.py", capsys)
     assert "Iteration 145 - loss value [[664.60120828]] accuracy 0.818" in out
     assert "Iteration 146 - loss value [[697.97739669]] accuracy 0.58" in out
     assert "he_uniform    momentum 0.9    0.2" in out  # the ablation's rows
     assert "all three off (nablanet)       best 0.500" in out
 
 
-def test_example_seed001_reproduces_and_compares(tmp_path):
-    out = _example("tutorial_seed001.py", tmp_path)
+def test_example_seed001_reproduces_and_compares(capsys):
+    out = _example("tutorial_seed001.py", capsys)
     assert "Bias: -0.46007404797898116 , Weights: [0.14375052049004067, 0.3235612337593173]" in out
     assert "Predicted: [1, 0, 1]" in out
     assert "training accuracy 0.5, predictions for the test points [1, 1, 1]" in out

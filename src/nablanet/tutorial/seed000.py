@@ -41,19 +41,30 @@ EPOCHS = 150
 
 
 def seed000_data(n_samples: int = 1000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """The seed's data: ``make_circles(n_samples, factor=0.5, noise=0.1)`` after
-    ``np.random.seed(0)``, which is scikit-learn's ``random_state=0`` (no global state used).
+    """The seed's data: scikit-learn's ``make_circles(n_samples, factor=0.5, noise=0.1)`` after
+    ``np.random.seed(0)``, rebuilt in NumPy with a private legacy ``RandomState(seed)``.
 
-    Returns ``X`` of shape (n_samples, 2) and ``y`` of shape (n_samples,) in {0, 1}.
-    Needs scikit-learn (``pip install nablanet[sklearn]``).
+    Same numbers as ``make_circles(..., random_state=seed)`` (tests/test_tutorial.py compares
+    them): an outer circle of ``n // 2`` points and an inner one of radius 0.5, shuffled, plus
+    Gaussian noise of scale 0.1. Returns ``X`` (n_samples, 2) and ``y`` (n_samples,) in {0, 1}.
     """
-    try:
-        from sklearn.datasets import make_circles
-    except ImportError as exc:  # pragma: no cover - sklearn is in the test extra
-        raise ImportError(
-            "seed 000's data is scikit-learn's make_circles: pip install scikit-learn"
-        ) from exc
-    return make_circles(n_samples=n_samples, factor=0.5, noise=0.1, random_state=seed)
+    legacy = np.random.RandomState(seed)
+    n_out = n_samples // 2
+    n_in = n_samples - n_out
+    angle_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
+    angle_in = np.linspace(0, 2 * np.pi, n_in, endpoint=False)
+    X = np.vstack(
+        [
+            np.append(np.cos(angle_out), np.cos(angle_in) * 0.5),
+            np.append(np.sin(angle_out), np.sin(angle_in) * 0.5),
+        ]
+    ).T
+    y = np.hstack([np.zeros(n_out, dtype=np.intp), np.ones(n_in, dtype=np.intp)])
+    order = np.arange(n_samples)
+    legacy.shuffle(order)  # scikit-learn's shuffle(X, y, random_state)
+    X, y = X[order], y[order]
+    X += legacy.normal(scale=0.1, size=X.shape)
+    return X, y
 
 
 def seed000_weights(seed: int = 42) -> list[tuple[np.ndarray, np.ndarray]]:
