@@ -22,6 +22,7 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
 from threadpoolctl import threadpool_limits
 
 from nablanet.estimators import MLPClassifier, MLPRegressor
@@ -246,12 +247,14 @@ def test_float32_stays_float32(iris, dtype):
     assert clf.predict_proba(X.astype(dtype)).dtype == dtype
 
 
-def test_one_class_is_refused():
-    X = np.zeros((5, 2))
-    with pytest.raises(ValueError, match="at least 2 classes, got only one class: \\[1\\]"):
-        MLPClassifier().fit(X, [1] * 5)
-    with pytest.raises(ValueError, match="only one class with positive weight"):
-        MLPClassifier().fit(X, [0, 1, 0, 1, 0], sample_weight=[1, 0, 1, 0, 1])
+def test_one_class_fits_and_predicts_it_like_sklearn():
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    ours = MLPClassifier((3,), max_iter=5, random_state=0).fit(X, ["b"] * 6)
+    theirs = sk_nn.MLPClassifier((3,), max_iter=5, random_state=0).fit(X, ["b"] * 6)
+    assert ours.predict(X).tolist() == ["b"] * 6 == theirs.predict(X).tolist()
+    assert ours.classes_.tolist() == ["b"] and ours.n_outputs_ == 1
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-6)
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-6)
 
 
 # -- in the scikit-learn ecosystem ---------------------------------------------------------------
@@ -357,18 +360,39 @@ def test_invscaling_and_adaptive_learning_rates(iris):
 @pytest.mark.parametrize(
     ("params", "match"),
     [
-        ({"hidden_layer_sizes": [4, 0]}, "hidden_layer_sizes must hold ints >= 1, got \\[4, 0\\]"),
-        ({"activation": "step"}, "unknown activation 'step'"),
-        ({"activation": ["relu"]}, "one name per hidden layer \\(2\\)"),
-        ({"solver": "newton"}, "unknown solver 'newton'"),
-        ({"batch_size": "big"}, "batch_size must be 'auto' or an int >= 1, got 'big'"),
-        ({"learning_rate": "fast"}, "learning_rate must be one of"),
-        ({"solver": "lbfgs", "dropout": 0.5}, "dropout=0.5 makes the loss random"),
-        ({"alpha": -1.0}, "alpha must be a finite number >= 0, got -1.0"),
-        ({"optimizer": "lion"}, "unknown optimizer 'lion'"),
+        ({"activation": "step"}, "The 'activation' parameter of MLPClassifier must be"),
+        ({"solver": "newton"}, "'solver' parameter of MLPClassifier must be a str among"),
+        ({"batch_size": "big"}, "'batch_size' parameter .* Got 'big' instead"),
+        ({"learning_rate": "fast"}, "'learning_rate' parameter .* Got 'fast' instead"),
+        ({"alpha": -1.0}, "'alpha' parameter of MLPClassifier must be a float in the range"),
+        ({"optimizer": "lion"}, "'optimizer' parameter .* Got 'lion' instead"),
+        ({"n_iter_no_change": 0}, "'n_iter_no_change' parameter"),
+        ({"random_state": "seed"}, "'random_state' parameter"),
+        ({"class_weight": "even"}, "'class_weight' parameter"),
     ],
 )
-def test_bad_parameters_are_named(iris, params, match):
+def test_bad_parameters_raise_sklearns_invalid_parameter_error(iris, params, match):
+    # scikit-learn's own validation, from the declared constraints: the same exception class
+    # (a ValueError) and message as scikit-learn's MLPs
+    X, y = iris
+    with pytest.raises(InvalidParameterError, match=match):
+        MLPClassifier(**{"hidden_layer_sizes": (4, 3), **params}).fit(X, y)
+    with pytest.raises(InvalidParameterError, match="'loss' parameter of MLPRegressor"):
+        MLPRegressor(loss="huber").fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"hidden_layer_sizes": [4, 0]}, "hidden_layer_sizes must be > 0, got \\[4, 0\\]"),
+        ({"hidden_layer_sizes": [4, 2.5]}, "hidden_layer_sizes must hold ints, got \\[4, 2.5\\]"),
+        ({"activation": ["relu"]}, "one name per hidden layer \\(2\\)"),
+        ({"activation": ["relu", "step"]}, "unknown activation 'step'"),
+        ({"solver": "lbfgs", "dropout": 0.5}, "dropout=0.5 makes the loss random"),
+        ({"solver": "lbfgs", "optimizer": "adam"}, "needs a stochastic solver"),
+    ],
+)
+def test_what_constraints_cannot_express_is_checked_too(iris, params, match):
     X, y = iris
     with pytest.raises(ValueError, match=match):
         MLPClassifier(**{"hidden_layer_sizes": (4, 3), **params}).fit(X, y)
@@ -409,10 +433,9 @@ def test_the_whole_network_is_checked_once_the_number_of_features_is_known(iris,
         MLPClassifier((100,), max_iter=1).fit(X, y)
 
 
-def test_unsupported_loss_and_unfitted():
-    with pytest.raises(ValueError, match="loss must be 'squared_error', got 'poisson'"):
-        MLPRegressor(loss="poisson").fit([[0.0], [1.0]], [0.0, 1.0])
-    with pytest.raises(ValueError, match="pass hidden_layer_sizes by name"):
+def test_loss_positional_and_unfitted():
+    # as in scikit-learn, loss is MLPRegressor's first positional argument
+    with pytest.raises(InvalidParameterError, match=r"'loss' parameter .* Got \(8,\) instead"):
         MLPRegressor((8,)).fit([[0.0], [1.0]], [0.0, 1.0])
     with pytest.raises(NotFittedError):
         MLPClassifier().predict([[0.0]])
@@ -428,7 +451,7 @@ def test_failed_fit_changes_nothing(iris):
     )
     coefs, curve = [W.copy() for W in reg.coefs_], list(reg.loss_curve_)
     reg.set_params(learning_rate_init=1e30)  # the float32 loss overflows
-    with pytest.raises(ValueError, match=r"training loss became (inf|nan) at iteration"):
+    with pytest.raises(ValueError, match=r"Solver produced non-finite parameter weights"):
         reg.fit(X32, y)
     for W, saved in zip(reg.coefs_, coefs, strict=True):
         np.testing.assert_array_equal(W, saved)
@@ -510,77 +533,7 @@ def test_sequential_and_cli_model_files_become_estimators(iris, tmp_path):
         from_model(42)
 
 
-# -- Perceptron ----------------------------------------------------------------------------------
-def test_perceptron_is_nablanets_rule_for_two_classes():
-    from nablanet.estimators import Perceptron
-    from nablanet.perceptron import Perceptron as SeedPerceptron
-
-    rng = np.random.default_rng(3)
-    X = rng.normal(size=(60, 3))
-    y = (X @ [1.0, -2.0, 0.5] + 0.3 * rng.normal(size=60) > 0).astype(int)
-    ours = Perceptron(eta0=0.1, max_iter=30, tol=None, shuffle=False).fit(X, y)
-    seed = SeedPerceptron(
-        eta=0.1, epochs=30, initial_weights=np.zeros(3), initial_bias=0.0, shuffle=False
-    ).fit(X, y)
-    np.testing.assert_allclose(ours.coef_[0], seed.weights_, rtol=1e-12)
-    assert ours.intercept_[0] == pytest.approx(seed.bias_)
-    np.testing.assert_array_equal(ours.predict(X), seed.predict(X))
-
-
-def test_perceptron_one_vs_rest(iris):
-    from nablanet.estimators import Perceptron
-
-    X, y = iris
-    params = dict(max_iter=5, tol=None, shuffle=False)
-    multi = Perceptron(**params).fit(X, y)
-    assert multi.coef_.shape == (3, 4) and multi.decision_function(X).shape == (150, 3)
-    for k in range(3):  # each row is the binary perceptron of "class k against the rest"
-        single = Perceptron(**params).fit(X, y == k)
-        np.testing.assert_allclose(multi.coef_[k], single.coef_[0], rtol=1e-12)
-    np.testing.assert_array_equal(multi.predict(X), multi.decision_function(X).argmax(1))
-
-
-def test_perceptron_sample_weight_scales_the_step():
-    # Zero start, eta0 = 1, in order: sample 0 (class 0) has z = 0, step(0) = 0: no mistake.
-    # Sample 1 (class 1) has z = 0, step 0, error -1: w += 1 * 3 * [0, 1], b += 3.
-    from nablanet.estimators import Perceptron
-
-    clf = Perceptron(max_iter=1, tol=None, shuffle=False)
-    clf.fit([[1.0, 0.0], [0.0, 1.0]], [0, 1], sample_weight=[1.0, 3.0])
-    np.testing.assert_array_equal(clf.coef_, [[0.0, 3.0]])
-    np.testing.assert_array_equal(clf.intercept_, [3.0])
-
-
-def test_perceptron_separable_data_like_sklearn():
-    from sklearn.linear_model import Perceptron as SkPerceptron
-
-    from nablanet.estimators import Perceptron
-
-    X, y = make_classification(
-        n_samples=200, n_features=4, n_redundant=0, class_sep=3.0, flip_y=0, random_state=2
-    )
-    assert SkPerceptron(random_state=0).fit(X, y).score(X, y) == 1.0
-    assert Perceptron(random_state=0).fit(X, y).score(X, y) == 1.0
-
-
-def test_perceptron_partial_fit_penalty_and_errors(iris):
-    from nablanet.estimators import Perceptron
-
-    X, y = iris
-    one = Perceptron(max_iter=1, tol=None, shuffle=False).fit(X, y)
-    stepped = Perceptron(shuffle=False).partial_fit(X, y, classes=[0, 1, 2])
-    np.testing.assert_allclose(stepped.coef_, one.coef_)
-    with pytest.raises(ValueError, match="classes must be passed on the first call"):
-        Perceptron().partial_fit(X, y)
-    plain = Perceptron(max_iter=20, tol=None).fit(X, y)
-    shrunk = Perceptron(max_iter=20, tol=None, penalty="l2", alpha=0.05).fit(X, y)
-    assert np.linalg.norm(shrunk.coef_) < np.linalg.norm(plain.coef_)
-    with pytest.raises(ValueError, match=r"penalty must be None or 'l2'.*got 'l1'"):
-        Perceptron(penalty="l1").fit(X, y)
-    with pytest.raises(ValueError, match="only one class: \\[2\\]"):
-        Perceptron().fit(X[:3], [2, 2, 2])
-    early = Perceptron(early_stopping=True, random_state=0).fit(X, y)
-    assert 1 <= early.n_iter_ < 1000
+# The Perceptron's tests are in tests/test_perceptron.py.
 
 
 def test_a_network_too_large_for_its_features_is_refused_before_the_weights_are_drawn(
@@ -594,3 +547,201 @@ def test_a_network_too_large_for_its_features_is_refused_before_the_weights_are_
     message = r"the network \[4, 1000, 3\] \(8003 float64 parameters\) needs .* initial weights"
     with pytest.raises(ValueError, match=message):
         MLPClassifier((1000,), max_iter=1).fit(X, y)
+
+
+# -- issue 11: scikit-learn's results, run for run ----------------------------------------------
+def _contract_data(kind: str) -> tuple[np.ndarray, np.ndarray]:
+    X, y = load_iris(return_X_y=True)
+    X = (X - X.mean(0)) / X.std(0)
+    if kind == "poisson":
+        return X, np.random.default_rng(0).poisson(np.exp(0.5 * X[:, 0])).astype(float)
+    return X, _targets(kind, X, y)
+
+
+CONTRACT = {  # id: (kind, parameters beyond the shared ones, sample weights?)
+    "sgd-momentum-binary": ("binary", {"solver": "sgd", "nesterovs_momentum": False}, False),
+    "sgd-nesterov-multiclass-weights": ("multiclass", {"solver": "sgd"}, True),
+    "sgd-invscaling-regression": (
+        "regression", {"solver": "sgd", "learning_rate": "invscaling", "power_t": 0.25}, False,
+    ),
+    "sgd-adaptive-early-stopping-binary": (
+        "binary", {"solver": "sgd", "learning_rate": "adaptive", "early_stopping": True,
+                   "n_iter_no_change": 2, "tol": 0.5}, True,
+    ),
+    "adam-multiclass": ("multiclass", {}, False),
+    "adam-multilabel-weights": ("multilabel", {}, True),
+    "adam-regression-early-stopping": ("regression", {"early_stopping": True}, True),
+    "adam-multiclass-early-stopping": ("multiclass", {"early_stopping": True}, False),
+    "adam-poisson": ("poisson", {"loss": "poisson"}, False),
+    "sgd-no-shuffle-logistic": ("multiclass", {"solver": "sgd", "shuffle": False,
+                                               "activation": "logistic"}, False),
+    "lbfgs-multiclass-weights": ("multiclass", {"solver": "lbfgs"}, True),
+    "lbfgs-binary": ("binary", {"solver": "lbfgs"}, False),
+    "lbfgs-multilabel": ("multilabel", {"solver": "lbfgs"}, False),
+    "lbfgs-regression": ("regression", {"solver": "lbfgs"}, False),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(CONTRACT))
+def test_same_random_state_gives_sklearns_weights_and_loss_curve(case):
+    # The contract (README, estimators' docstrings): the same parameters and integer
+    # random_state give scikit-learn's initial weights, validation split and shuffles, and its
+    # steps, so the fitted weights and the loss curve equal scikit-learn's (float64).
+    kind, extra, weighted = CONTRACT[case]
+    X, target = _contract_data(kind)
+    sw = np.random.default_rng(1).uniform(0.5, 2.0, len(X)) if weighted else None
+    params = {"hidden_layer_sizes": (6, 5), "activation": "tanh", "batch_size": 32,
+              "alpha": 1e-3, "learning_rate_init": 0.02, "max_iter": 12, "random_state": 3,
+              **extra}  # fmt: skip
+    regression = kind in ("regression", "poisson")
+    sk_cls, nb_cls = (
+        (sk_nn.MLPRegressor, MLPRegressor) if regression else (sk_nn.MLPClassifier, MLPClassifier)
+    )
+    theirs = sk_cls(**params).fit(X, target, sample_weight=sw)
+    ours = nb_cls(**params).fit(X, target, sample_weight=sw)
+    assert ours.n_iter_ == theirs.n_iter_
+    assert ours.out_activation_ == theirs.out_activation_
+    for mine, ref in zip(
+        ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_, strict=True
+    ):
+        np.testing.assert_allclose(mine, ref, rtol=1e-6, atol=1e-9)
+    if params.get("solver") == "lbfgs":
+        assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-6)
+    else:
+        np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-6)
+    if params.get("early_stopping"):
+        np.testing.assert_allclose(ours.validation_scores_, theirs.validation_scores_, rtol=1e-6)
+    if regression:
+        np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-6)
+    else:
+        np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+
+
+def test_a_random_state_instance_is_consumed_like_sklearns():
+    # A RandomState passed in is used, not copied: a second fit continues its stream, in
+    # scikit-learn and here alike, so the second fits differ from the first and agree together.
+    X, y = _contract_data("multiclass")
+    params = dict(hidden_layer_sizes=(4,), max_iter=3, batch_size=50)
+    ours_rs, theirs_rs = np.random.RandomState(7), np.random.RandomState(7)
+    ours = MLPClassifier(random_state=ours_rs, **params)
+    theirs = sk_nn.MLPClassifier(random_state=theirs_rs, **params)
+    first = ours.fit(X, y).coefs_[0].copy()
+    theirs.fit(X, y)
+    np.testing.assert_allclose(ours.fit(X, y).coefs_[0], theirs.fit(X, y).coefs_[0], rtol=1e-6)
+    assert not np.allclose(first, ours.coefs_[0])
+    assert ours_rs.randint(1000) == theirs_rs.randint(1000)
+
+
+def test_a_generator_random_state_is_reproducible():
+    X, y = _contract_data("multiclass")
+    fits = [
+        MLPClassifier((4,), max_iter=3, random_state=np.random.default_rng(5)).fit(X, y)
+        for _ in range(2)
+    ]
+    np.testing.assert_array_equal(fits[0].coefs_[0], fits[1].coefs_[0])
+
+
+def test_one_sgd_step_worked_out_by_hand():
+    # x = [1, 2], target 1, one logistic hidden unit, alpha = 0.1, lr = 0.5, no momentum:
+    #   z1 = 0.5*1 - 0.25*2 + 0.1 = 0.1,   h = sigmoid(0.1) = 0.5249792
+    #   z2 = 1.0*h + 0 = 0.5249792,        p = sigmoid(z2) = 0.6283113
+    #   delta2 = p - y = -0.3716887,       delta1 = delta2 * 1.0 * h (1 - h) = -0.0926903
+    #   dW2 = h delta2 + alpha W2 = -0.0951251        -> W2 = 1 - 0.5 dW2 = 1.0475644
+    #   db2 = delta2                                   -> b2 = 0 + 0.1858443
+    #   dW1 = x delta1 + alpha W1 = [-0.0426903, -0.2103805] -> W1 = [0.5213451, -0.1448098]
+    #   db1 = delta1                                   -> b1 = 0.1 + 0.0463451 = 0.1463451
+    X, y = np.array([[1.0, 2.0]]), np.array([1])
+    clf = MLPClassifier(hidden_layer_sizes=1, activation="logistic", solver="sgd", alpha=0.1,
+                        learning_rate_init=0.5, momentum=0, random_state=0)  # fmt: skip
+    clf.partial_fit(X, y, classes=[0, 1])  # builds the network (and takes a first step)
+    clf.coefs_ = [np.array([[0.5], [-0.25]]), np.array([[1.0]])]
+    clf.intercepts_ = [np.array([0.1]), np.array([0.0])]
+    clf.partial_fit(X, y)
+    np.testing.assert_allclose(clf.coefs_[0], [[0.5213451], [-0.1448098]], atol=1e-7)
+    np.testing.assert_allclose(clf.coefs_[1], [[1.0475644]], atol=1e-7)
+    np.testing.assert_allclose(clf.intercepts_[0], [0.1463451], atol=1e-7)
+    np.testing.assert_allclose(clf.intercepts_[1], [0.1858443], atol=1e-7)
+
+
+def test_poisson_loss_fits_counts_like_a_glm():
+    from sklearn.linear_model import PoissonRegressor
+
+    rng = np.random.default_rng(0)
+    X = np.linspace(0, 1, 200).reshape(-1, 1)
+    y = rng.poisson(np.exp(1.5 * X[:, 0] + 0.5))
+    glm = PoissonRegressor(alpha=0, tol=1e-8).fit(X, y)
+    reg = MLPRegressor(loss="poisson", hidden_layer_sizes=(1,), activation="identity",
+                       alpha=0, solver="lbfgs", tol=1e-8, random_state=0).fit(X, y)  # fmt: skip
+    assert reg.out_activation_ == "exp" and (reg.predict(X) > 0).all()
+    np.testing.assert_allclose(reg.predict(X), glm.predict(X), rtol=1e-4)
+    with pytest.raises(ValueError, match="loss='poisson' needs targets y >= 0"):
+        MLPRegressor(loss="poisson").fit(X, -y - 1.0)
+
+
+def test_divergence_carries_on_like_sklearn_and_early_stopping_keeps_the_best():
+    # scikit-learn records a non-finite loss and trains on; with early stopping the best
+    # weights come back, so the fit succeeds with NaN validation scores on record.
+    X, y = load_iris(return_X_y=True)
+    params = dict(hidden_layer_sizes=20, activation="identity", solver="sgd",
+                  learning_rate_init=1.0, max_iter=10, early_stopping=True, random_state=0)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        theirs = sk_nn.MLPRegressor(**params).fit(X, y)
+    ours = MLPRegressor(**params).fit(X, y)
+    assert np.isnan(ours.validation_scores_[-1]) and not np.isfinite(ours.loss_curve_[-1])
+    assert len(ours.loss_curve_) == len(theirs.loss_curve_)
+    assert np.isfinite(ours.predict(X)).all()
+    with pytest.raises(ValueError, match="Solver produced non-finite parameter weights"):
+        MLPRegressor(**{**params, "early_stopping": False}).fit(X, y)
+
+
+def test_sklearns_messages_for_classes_and_validation_sets(iris):
+    X, y = iris
+    clf = MLPClassifier((3,), max_iter=2, warm_start=True, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match=r"Previously got \[0 1 2\], `y` has \[0 1\]"):
+        clf.fit(X[y < 2], y[y < 2])
+    clf = MLPClassifier((3,), random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match=r"`y` has classes not in `self.classes_`"):
+        clf.partial_fit(X[:2], [0, 5])
+    with pytest.raises(ValueError, match="The validation set is too small"):
+        MLPRegressor(early_stopping=True).fit(X[:3], y[:3])
+    with pytest.raises(ValueError, match=r"Classes with too few members are: \['True'\]"):
+        MLPClassifier(early_stopping=True).fit(X[:4], [0, 0, 0, 1])
+
+
+# -- class_weight (scikit-learn issue 9113) -----------------------------------------------------
+def test_class_weight_is_sample_weight_per_class(iris):
+    X, y = iris
+    params = dict(hidden_layer_sizes=(5,), max_iter=5, batch_size=40, random_state=0)
+    weights = {0: 1.0, 1: 3.0, 2: 0.5}
+    a = MLPClassifier(class_weight=weights, **params).fit(X, y)
+    b = MLPClassifier(**params).fit(X, y, sample_weight=np.array([weights[c] for c in y]))
+    for mine, ref in zip(a.coefs_, b.coefs_, strict=True):
+        np.testing.assert_array_equal(mine, ref)
+    sw = np.random.default_rng(0).uniform(0.5, 1.5, len(y))
+    c = MLPClassifier(class_weight=weights, **params).fit(X, y, sample_weight=sw)
+    d = MLPClassifier(**params).fit(X, y, sample_weight=sw * np.array([weights[k] for k in y]))
+    np.testing.assert_allclose(c.coefs_[0], d.coefs_[0], rtol=1e-12)
+    assert not np.allclose(a.coefs_[0], MLPClassifier(**params).fit(X, y).coefs_[0])
+
+
+def test_balanced_class_weight_lifts_the_rare_class():
+    X, y = make_classification(n_samples=400, weights=[0.93], flip_y=0, class_sep=0.6,
+                               random_state=0)  # fmt: skip
+    params = dict(hidden_layer_sizes=(8,), max_iter=60, learning_rate_init=0.01, random_state=0)
+    plain = MLPClassifier(**params).fit(X, y)
+    balanced = MLPClassifier(class_weight="balanced", **params).fit(X, y)
+    recall = lambda clf: (clf.predict(X)[y == 1] == 1).mean()  # noqa: E731
+    assert recall(balanced) > recall(plain)
+    counts = np.bincount(y)
+    explicit = MLPClassifier(class_weight={0: 400 / (2 * counts[0]), 1: 400 / (2 * counts[1])},
+                             **params).fit(X, y)  # fmt: skip
+    np.testing.assert_allclose(explicit.coefs_[0], balanced.coefs_[0], rtol=1e-12)
+
+
+def test_class_weight_refusals(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="not defined for multilabel"):
+        MLPClassifier(class_weight={0: 1}).fit(X, np.c_[y == 1, y == 2].astype(int))
+    with pytest.raises(ValueError, match="class_weight='balanced' needs the class counts"):
+        MLPClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])

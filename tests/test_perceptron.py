@@ -1,4 +1,5 @@
-"""Tests for nablanet.perceptron: the classic perceptron of seed 001."""
+"""Tests for the perceptrons: seed 001's classic (nablanet.perceptron) and the scikit-learn
+drop-in (nablanet.estimators.Perceptron) with its epoch kernel (nablanet._fast.perceptron)."""
 
 from __future__ import annotations
 
@@ -288,3 +289,320 @@ def test_wrong_feature_count_at_predict():
         clf.predict(np.array([[np.nan, 1.0]]))
     with pytest.raises(ValueError, match="different numbers of samples"):
         clf.score(X, y[:-1])
+
+
+# ================================================================ nablanet.estimators.Perceptron
+# scikit-learn's Perceptron is the reference: same parameters and random_state -> the same
+# coefficients. Every test below needs scikit-learn (the estimators' extra).
+
+
+@pytest.fixture(scope="module")
+def sk():
+    return pytest.importorskip("sklearn.linear_model")
+
+
+def _iris():
+    return pytest.importorskip("sklearn.datasets").load_iris(return_X_y=True)
+
+
+def _digits():
+    return pytest.importorskip("sklearn.datasets").load_digits(return_X_y=True)
+
+
+def _estimator():
+    pytest.importorskip("sklearn")
+    from nablanet.estimators import Perceptron as Estimator
+
+    return Estimator
+
+
+def assert_same_fit(ours, theirs, atol=1e-6):
+    """coef_, intercept_, n_iter_ and t_ as scikit-learn's."""
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=0, atol=atol)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=0, atol=atol)
+    assert ours.n_iter_ == theirs.n_iter_
+    assert ours.t_ == theirs.t_
+    np.testing.assert_array_equal(ours.classes_, theirs.classes_)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("data", ["iris", "digits"])
+@pytest.mark.parametrize("shuffle", [False, True])
+@pytest.mark.parametrize("penalty", [None, "l2", "l1", "elasticnet"])
+def test_same_coefficients_as_sklearn(sk, data, shuffle, penalty):
+    X, y = _iris() if data == "iris" else _digits()
+    params = dict(penalty=penalty, alpha=1e-3, shuffle=shuffle, random_state=7)
+    assert_same_fit(_estimator()(**params).fit(X, y), sk.Perceptron(**params).fit(X, y))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(early_stopping=True, random_state=3),
+        dict(early_stopping=True, penalty="l2", alpha=1e-2, random_state=1),
+        dict(class_weight="balanced", random_state=2),
+        dict(class_weight={0: 3.0, 1: 0.5}, penalty="elasticnet", l1_ratio=0.5),
+        dict(fit_intercept=False, eta0=0.1, tol=None, max_iter=7),
+        dict(n_iter_no_change=2, tol=1e-1, random_state="RandomState(5)"),
+    ],
+)
+@pytest.mark.parametrize("binary", [False, True])
+def test_same_coefficients_as_sklearn_with_options(sk, params, binary):
+    X, y = _iris()
+    y = (y == 1).astype(int) if binary else y
+    weights = np.linspace(0.5, 2.0, len(y))
+    if params.get("random_state") == "RandomState(5)":  # a fresh one for each estimator
+        ours = _estimator()(**{**params, "random_state": np.random.RandomState(5)})
+        theirs = sk.Perceptron(**{**params, "random_state": np.random.RandomState(5)})
+    else:
+        ours, theirs = _estimator()(**params), sk.Perceptron(**params)
+    ours.fit(X, y, sample_weight=weights)
+    assert_same_fit(ours, theirs.fit(X, y, sample_weight=weights))
+
+
+def test_same_coefficients_as_sklearn_sparse_and_float32(sk):
+    sparse = pytest.importorskip("scipy.sparse")
+    X, y = _digits()
+    Xs = sparse.csr_matrix(X)
+    assert_same_fit(_estimator()(penalty="l1").fit(Xs, y), sk.Perceptron(penalty="l1").fit(Xs, y))
+    X32 = (X / 16).astype(np.float32)
+    ours = _estimator()(penalty="l2").fit(X32, y)
+    theirs = sk.Perceptron(penalty="l2").fit(X32, y)
+    assert ours.coef_.dtype == np.float32 and ours.intercept_.dtype == np.float32
+    # scikit-learn rounds some intermediate sums to float32 where nablanet keeps float64, and
+    # a perceptron amplifies any difference: compare what they learn, not the bits.
+    assert (ours.predict(X32) == theirs.predict(X32)).mean() > 0.9
+    assert ours.score(X32, y) > 0.9 and theirs.score(X32, y) > 0.9
+
+
+def test_same_coefficients_as_sklearn_warm_start_partial_fit_and_init(sk):
+    X, y = _iris()
+    ours, theirs = _estimator()(shuffle=False), sk.Perceptron(shuffle=False)
+    for start in (0, 50, 100):  # three partial_fit calls on chunks of the shuffled data
+        rows = np.random.default_rng(start).permutation(150)[:75]
+        ours.partial_fit(X[rows], y[rows], classes=[0, 1, 2])
+        theirs.partial_fit(X[rows], y[rows], classes=[0, 1, 2])
+        assert_same_fit(ours, theirs)
+    coef, intercept = np.ones((3, 4)), np.array([0.5, -0.5, 0.0])
+    init = dict(coef_init=coef, intercept_init=intercept)
+    ours = _estimator()().fit(X, y, **init)
+    np.testing.assert_array_equal(coef, np.ones((3, 4)))  # the caller's array untouched
+    theirs = sk.Perceptron().fit(X, y, coef_init=coef.copy(), intercept_init=intercept.copy())
+    assert_same_fit(ours, theirs)
+    warm = dict(warm_start=True, max_iter=3, tol=None)
+    ours, theirs = _estimator()(**warm).fit(X, y), sk.Perceptron(**warm).fit(X, y)
+    assert_same_fit(ours.fit(X, y), theirs.fit(X, y))
+
+
+# ---------------------------------------------------------------- the rule worked by hand
+def test_first_sample_updates_at_a_score_of_zero():
+    # Zero start, eta0 = 1, in order, targets -1 (class 0) and +1 (class 1).
+    # Sample 0, x = [1, 0], y = -1: p = 0, y p = 0 <= 0 counts as a mistake:
+    #   w <- w + eta y x = [-1, 0], b <- b + eta y = -1.
+    # Sample 1, x = [0, 1], y = +1: p = 0 + (-1) = -1, y p = -1 <= 0: w = [-1, 1], b = 0.
+    clf = _estimator()(max_iter=1, tol=None, shuffle=False).fit([[1.0, 0.0], [0.0, 1.0]], [0, 1])
+    np.testing.assert_array_equal(clf.coef_, [[-1.0, 1.0]])
+    np.testing.assert_array_equal(clf.intercept_, [0.0])
+    assert clf.n_iter_ == 1 and clf.t_ == 3.0
+
+
+def test_perceptron_sample_weight_scales_the_step():
+    # As above, with sample weights [1, 3]: sample 1's step is 3 times as long:
+    #   w = [-1, 0] + 3 [0, 1] = [-1, 3], b = -1 + 3 = 2.
+    clf = _estimator()(max_iter=1, tol=None, shuffle=False)
+    clf.fit([[1.0, 0.0], [0.0, 1.0]], [0, 1], sample_weight=[1.0, 3.0])
+    np.testing.assert_array_equal(clf.coef_, [[-1.0, 3.0]])
+    np.testing.assert_array_equal(clf.intercept_, [2.0])
+
+
+def test_l2_and_l1_steps_by_hand():
+    X, y = [[1.0, 0.0], [0.0, 1.0]], [0, 1]
+    # L2, alpha 0.1: before each step w <- (1 - eta alpha) w = 0.9 w.
+    # Sample 0: w = 0.9 * 0 + (-1) [1, 0] = [-1, 0], b = -1.
+    # Sample 1: p = -1, a mistake: w = 0.9 [-1, 0] + [0, 1] = [-0.9, 1], b = 0.
+    l2 = _estimator()(penalty="l2", alpha=0.1, max_iter=1, tol=None, shuffle=False).fit(X, y)
+    np.testing.assert_allclose(l2.coef_, [[-0.9, 1.0]], rtol=1e-15)
+    # L1, alpha 0.1: after each step every weight moves 0.1 more towards 0 in total (u),
+    # minus what it already moved (q), without crossing 0.
+    # Sample 0: w = [-1, 0], b = -1; u = 0.1: w0 = -1 + 0.1 = -0.9 (q0 = 0.1); w1 stays 0.
+    # Sample 1: mistake, w = [-0.9, 1], b = 0; u = 0.2: w0 = -0.9 + (0.2 - 0.1) = -0.8,
+    #   w1 = 1 - (0.2 - 0) = 0.8.
+    l1 = _estimator()(penalty="l1", alpha=0.1, max_iter=1, tol=None, shuffle=False).fit(X, y)
+    np.testing.assert_allclose(l1.coef_, [[-0.8, 0.8]], rtol=1e-15)
+    assert l1.intercept_[0] == 0.0
+
+
+def test_one_vs_rest_rows_are_the_binary_problems(sk):
+    X, y = _iris()
+    params = dict(max_iter=5, tol=None, shuffle=False)
+    multi = _estimator()(**params).fit(X, y)
+    assert multi.coef_.shape == (3, 4) and multi.decision_function(X).shape == (150, 3)
+    for k in range(3):  # unshuffled, row k is "class k against the rest" trained alone
+        single = _estimator()(**params).fit(X, y == k)
+        np.testing.assert_array_equal(multi.coef_[k], single.coef_[0])
+    np.testing.assert_array_equal(multi.predict(X), multi.decision_function(X).argmax(1))
+
+
+# ---------------------------------------------------------------- kernel and reference
+def test_shuffle_is_sklearns_xorshift_fisher_yates(sk):
+    from sklearn.utils._seq_dataset import ArrayDataset64
+
+    from nablanet._fast.perceptron import shuffle_order
+
+    n = 50
+    dataset = ArrayDataset64(np.zeros((n, 1)), np.zeros(n), np.ones(n), seed=1)
+    order = np.arange(n, dtype=np.intc)
+    for seed in (1, 123456789, 2**31 - 2):  # applied to the previous order, as every epoch
+        dataset._shuffle_py(seed)
+        shuffle_order(order, seed)
+        assert order.tolist() == [dataset._next_py()[3] for _ in range(n)]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("penalty", [None, "l2", "l1", "elasticnet"])
+def test_compiled_kernel_equals_numpy_reference(penalty):
+    from nablanet._fast import use_fast
+
+    X, y = _iris()
+    digits_X, digits_y = _digits()
+    cases = [(X, y, {}), (X, y, {"early_stopping": True}), (digits_X[:300], digits_y[:300], {})]
+    for data, labels, extra in cases:
+        params = dict(penalty=penalty, alpha=1e-3, max_iter=30, **extra)
+        with use_fast(False):
+            reference = _estimator()(**params).fit(data, labels)
+        fast = pytest.importorskip("nablanet._fast").AVAILABLE
+        if not fast:
+            pytest.skip("numba is not installed")
+        with use_fast(True):
+            compiled = _estimator()(**params).fit(data, labels)
+        np.testing.assert_array_equal(compiled.coef_, reference.coef_)
+        np.testing.assert_array_equal(compiled.intercept_, reference.intercept_)
+        assert compiled.n_iter_ == reference.n_iter_
+
+
+def test_compiled_kernel_equals_its_python_source():
+    pytest.importorskip("numba")
+    from nablanet._fast import perceptron as kernel
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 5))
+    y = np.where(X @ [1.0, -1.0, 0.5, 0.0, 2.0] > 0, 1.0, -1.0)
+    for penalty in (kernel.NO_PENALTY, kernel.L2, kernel.ELASTICNET):
+        out = []
+        for epoch in (kernel.sgd_epoch, kernel.sgd_epoch.py_func):
+            w, q = np.zeros(5), np.zeros(5)
+            scalars = np.array([0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+            order = np.arange(40, dtype=np.intc)
+            rows = (X.reshape(-1), np.arange(5, dtype=np.int32), np.arange(41) * 5, True)
+            for _ in range(5):
+                kernel.shuffle_order(order, 99)
+                epoch(w, q, scalars, *rows, y, np.ones(40), order, np.zeros(40, bool),
+                      0.5, 0.01, 0.3, penalty, True, 1.0)  # fmt: skip
+            out.append((w, scalars))
+        np.testing.assert_array_equal(out[0][0], out[1][0])
+        np.testing.assert_array_equal(out[0][1], out[1][1])
+
+
+# ---------------------------------------------------------------- the scikit-learn contract
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"penalty": "l3"}, "'penalty' parameter .* Got 'l3'"),
+        ({"alpha": -1.0}, "'alpha' parameter .* Got -1.0"),
+        ({"l1_ratio": 1.5}, "'l1_ratio' parameter .* Got 1.5"),
+        ({"eta0": 0}, "'eta0' parameter .* Got 0"),
+        ({"max_iter": 0}, "'max_iter' parameter .* Got 0"),
+        ({"validation_fraction": 1.0}, "'validation_fraction' .* Got 1.0"),
+        ({"class_weight": "auto"}, "'class_weight' parameter .* Got 'auto'"),
+    ],
+)
+def test_bad_parameters_raise_invalid_parameter_error(params, match):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = _iris()
+    clf = _estimator()(**params)
+    with pytest.raises(InvalidParameterError, match=match):
+        clf.fit(X, y)
+    assert not hasattr(clf, "coef_")
+
+
+def test_errors_and_warnings_as_sklearn():
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = _iris()
+    Estimator = _estimator()
+    with pytest.warns(ConvergenceWarning, match="Maximum number of iteration reached"):
+        Estimator(max_iter=1).fit(X, y)
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        Estimator().partial_fit(X, y)
+    with pytest.raises(ValueError, match="early_stopping should be False with partial_fit"):
+        Estimator(early_stopping=True).partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="class_weight 'balanced' is not supported"):
+        Estimator(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="greater than one; got 1 class"):
+        Estimator().fit(X[:3], [2, 2, 2])
+    with pytest.raises(ValueError, match="Provided ``coef_`` does not match dataset"):
+        Estimator().fit(X, y, coef_init=np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="Provided intercept_init does not match dataset"):
+        Estimator().fit(X, y, intercept_init=np.zeros(2))
+    with pytest.raises(ValueError, match=r"y has labels not in classes_ \[0, 1\]: \[2\]"):
+        Estimator().partial_fit(X[:2], [0, 1], classes=[0, 1]).partial_fit(X, y)
+    with pytest.raises(ValueError, match=r"under-/overflow occurred at epoch #1"):
+        Estimator(eta0=1e308).fit(X, y)
+
+
+def test_same_errors_as_sklearn(sk):
+    X, y = _iris()
+    calls = [
+        lambda E: E(early_stopping=True, validation_fraction=0.01).fit(X[:60], y[:60] % 2),
+        lambda E: E().fit(X, y, coef_init=np.zeros((2, 4))),
+        lambda E: E().fit(X, y == 1, coef_init=np.zeros(3)),
+        lambda E: E().fit(X, y == 1, intercept_init=np.zeros(2)),
+        lambda E: E().fit(X[:3], [2, 2, 2]),
+        lambda E: E(eta0=1e308).fit(X, y),
+        lambda E: E().partial_fit(X, y),
+        lambda E: E().fit(X, y, sample_weight=np.ones(3)),
+        lambda E: E().partial_fit(X, y, classes=[0, 1, 2]).partial_fit(X[:, :2], y),
+        lambda E: E().partial_fit(X, y, classes=[0, 1, 2]).partial_fit(X, y, classes=[0, 1]),
+        lambda E: E(class_weight={5: 1.0}).fit(X, y),
+        lambda E: E().fit(X, [[0, 1]] * 75),
+        lambda E: E().fit(X[:, :0], y),
+    ]
+    for call in calls:
+        with pytest.raises(Exception) as theirs:
+            call(sk.Perceptron)
+        with pytest.raises(type(theirs.value)) as ours:
+            call(_estimator())
+        assert str(ours.value) == str(theirs.value)
+
+
+def test_failed_fit_keeps_the_fitted_estimator():
+    X, y = _iris()
+    clf = _estimator()().fit(X, y)
+    coef, intercept, t = clf.coef_.copy(), clf.intercept_.copy(), clf.t_
+    with pytest.raises(ValueError, match="under-/overflow"):
+        clf.set_params(eta0=1e308).fit(X, y)
+    np.testing.assert_array_equal(clf.coef_, coef)
+    np.testing.assert_array_equal(clf.intercept_, intercept)
+    assert clf.t_ == t and clf.classes_.tolist() == [0, 1, 2]
+
+
+def test_n_jobs_threads_give_the_same_fit():
+    X, y = _digits()
+    one = _estimator()(random_state=4).fit(X, y)
+    two = _estimator()(random_state=4, n_jobs=2).fit(X, y)
+    np.testing.assert_array_equal(one.coef_, two.coef_)
+    assert one.score(X, y) > 0.9  # scikit-learn's docstring: 0.939 with random_state=0
+
+
+def test_sparsify_and_densify():
+    sparse = pytest.importorskip("scipy.sparse")
+    X, y = _iris()
+    clf = _estimator()(penalty="l1", alpha=0.01).fit(X, y)
+    scores = clf.decision_function(X)
+    assert sparse.issparse(clf.sparsify().coef_)
+    np.testing.assert_allclose(clf.decision_function(X), scores, rtol=1e-12)
+    assert isinstance(clf.densify().coef_, np.ndarray)
+    with pytest.raises(Exception, match="must be fitted before sparsifying"):
+        _estimator()().sparsify()
