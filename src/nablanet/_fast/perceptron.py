@@ -251,7 +251,6 @@ def sgd_epoch_numpy(
             if wscale < WSCALE_MIN:
                 w *= wscale
                 wscale = 1.0
-                first = -LOOK_AHEAD
         if update != 0.0:
             w[c] += x * (update / wscale)
             sq_norm = float(w[c] @ w[c]) * wscale * wscale
