@@ -357,3 +357,22 @@ def test_seed_dense_without_bias():
         SeedDense(2, use_bias=False, bias=[1.0, 2.0])
     with pytest.raises(ValueError, match="got bias_initializer='small_normal'"):
         SeedDense(2, use_bias=False, bias_initializer="small_normal")
+
+
+def test_explain_shows_where_seed000_departs_from_the_gradient():
+    """explain on the tutorial model: dL/da is the summed loss's true derivative, but delta is
+    twice the finite difference (the doubled sigmoid'), and db, the mean over the 4 rows of
+    that doubled delta, is 2/4 of the true gradient."""
+    from nablanet.explain import explain
+    from nablanet.tutorial.seed000 import seed000_data, seed000_model
+
+    X, y = seed000_data()
+    e = explain(seed000_model(), X[:4], y[:4])
+    out = e.layers[-1]
+    np.testing.assert_allclose(out.dL_da, out.dL_da_fd, rtol=1e-8)
+    np.testing.assert_allclose(out.delta, 2 * out.delta_fd, rtol=1e-8)
+    np.testing.assert_allclose(out.db, out.db_fd / 2, rtol=1e-8)  # mean of 2 x delta, n = 4
+    text = str(e)
+    assert "sigma'(z3) = c * a3 * (1 - a3), c = derivative_scale (seed 000: 2)" in text
+    assert "dL/db3 = mean(delta3, axis=0)   (seed 000's db: 1/n of the gradient)" in text
+    assert "dL/da3 = -y / a3 + (1 - y) / (1 - a3)" in text

@@ -128,15 +128,14 @@ def trace(model: Sequential, X: Any, y: Any, steps: int = 1) -> Trace:
     -------
     Trace
     """
-    from .explain import _as_batch
+    from .explain import _as_batch, float64_copy
 
     steps = check_positive_int("steps", steps)
     if steps > MAX_STEPS:
         raise ValueError(f"steps must be at most {MAX_STEPS}, got {steps}")
     if not getattr(model, "built", False):
         raise ValueError("the model is not built yet: call fit(X, y) or build(n_features) first")
-    twin = model.clone(dtype="float64")
-    twin.task = model.task
+    twin = float64_copy(model)
     Xb, yb = _as_batch(X, y)
     Xp, Y = twin.prepare(Xb, yb)
     denses = [layer for layer in twin.layers if isinstance(layer, Dense)]

@@ -10,7 +10,7 @@ import numpy as np
 
 from .gradcheck import relative_error
 from .layers import Layer
-from .losses import get_loss
+from .losses import Loss, get_loss
 
 if TYPE_CHECKING:
     from .explain import Explanation
@@ -24,6 +24,7 @@ DERIVATIVES = {
     "ReLU": "sigma'(z{k}) = 1 where z{k} > 0, else 0",
     "LeakyReLU": "sigma'(z{k}) = 1 where z{k} > 0, else alpha",
     "Identity": "sigma'(z{k}) = 1",
+    "SeedSigmoid": "sigma'(z{k}) = c * a{k} * (1 - a{k}), c = derivative_scale (seed 000: 2)",
 }
 FORWARD = {
     "Sigmoid": "a{k} = sigmoid(z{k}) = 1 / (1 + exp(-z{k}))",
@@ -32,6 +33,7 @@ FORWARD = {
     "LeakyReLU": "a{k} = z{k} if z{k} > 0 else alpha * z{k}",
     "Softmax": "a{k} = exp(z{k}) / sum(exp(z{k}), axis=1)",
     "Identity": "a{k} = z{k}",
+    "SeedSigmoid": "a{k} = 1 / (1 + exp(-z{k}))",
 }
 #: (L, dL/da) per loss, for n samples and m outputs; {a} is the last layer's output.
 LOSSES = {
@@ -43,6 +45,14 @@ LOSSES = {
         "dL/d{a} = ({a} - y) / ({a} * (1 - {a})) / (n * m)",
     ),
     "categorical_cross_entropy": ("L = -sum(y * log({a})) / n", "dL/d{a} = -y / {a} / n"),
+    "seed000_cross_entropy": (
+        "L = -sum(y * log({a}) + (1 - y) * log(1 - {a}))   (a sum: no 1/n)",
+        "dL/d{a} = -y / {a} + (1 - y) / (1 - {a})",
+    ),
+    "summed_half_squared_error": (
+        "L = sum(0.5 * ({a} - y)**2)   (a sum: no 1/n)",
+        "dL/d{a} = {a} - y",
+    ),
     "sigmoid_binary_cross_entropy": (
         "L = binary_cross_entropy(sigmoid({a}), y)",
         "dL/d{a} = (sigmoid({a}) - y) / (n * m)",
@@ -75,7 +85,7 @@ def loss_equations(name: str, K: int) -> tuple[str, str]:
 
 
 def equations_for(
-    k: int, K: int, act: str, l2: float, loss: str
+    k: int, K: int, act: str, l2: float, loss: str, bias_grad: str = "sum"
 ) -> tuple[dict[str, str], dict[str, str]]:
     """The equations of layer ``k`` of ``K`` (activation class ``act``), and the numbers of the
     matching equations in seed 001 (output layer: 5-19, hidden: 20-35, first: 36-46)."""
@@ -91,6 +101,8 @@ def equations_for(
         ).format(k=k)
     eq["dW"] = f"dL/dW{k} = a{k - 1}.T @ delta{k}" + (f" + l2 * W{k}" if l2 else "")
     eq["db"] = f"dL/db{k} = sum(delta{k}, axis=0)"
+    if bias_grad == "mean":  # nablanet.tutorial.SeedDense(bias_grad="mean"): seed 000's db
+        eq["db"] = f"dL/db{k} = mean(delta{k}, axis=0)   (seed 000's db: 1/n of the gradient)"
     refs = layer_refs(k, K, act, loss)
     return eq, refs
 
@@ -144,8 +156,8 @@ def layer_refs(k: int, K: int, act: str, loss: str) -> dict[str, str]:
     return refs
 
 
-def model_notes(loss: str, output: Layer | None, K: int) -> list[str]:
-    """Notes printed under the trace's header."""
+def model_notes(loss: str | Loss, output: Layer | None, K: int) -> list[str]:
+    """Notes printed under the trace's header (``loss``: a name or the model's Loss)."""
     notes = [
         "W_k[:, j] holds neuron j's weights and b_k[j] its bias (seed 001 lists them neuron by "
         "neuron); rows are samples.",
@@ -153,9 +165,10 @@ def model_notes(loss: str, output: Layer | None, K: int) -> list[str]:
         "eqs. 33-35); here delta_k = dL/dz_k is the whole product, summed over every neuron of "
         "the next layer (the seed's Figure 2 remark).",
     ]
-    if output is not None and get_loss(loss).fused_with(type(output).__name__) is not None:
+    loss = get_loss(loss)
+    if output is not None and loss.fused_with(type(output).__name__) is not None:
         notes.append(
-            f"Training fuses {type(output).__name__} with {loss}: it computes "
+            f"Training fuses {type(output).__name__} with {loss.name}: it computes "
             f"delta{K} directly from the logits, which gives the same delta{K} as above."
         )
     return notes

@@ -22,6 +22,7 @@ then the activation's derivative) so that every delta shows; dropout is off, as 
 
 from __future__ import annotations
 
+import copy
 import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -178,6 +179,22 @@ def _groups(layers: list[Layer]) -> list[_Group]:
     return groups
 
 
+def float64_copy(model: Sequential) -> Sequential:
+    """A float64 copy of ``model`` (same weights and task) that explain can change freely.
+
+    Rebuilt from its config; a model whose config names classes nablanet cannot rebuild (the
+    tutorial losses of :mod:`nablanet.tutorial`) is deep-copied instead, which needs float64.
+    """
+    try:
+        twin = model.clone(dtype="float64")
+    except ValueError:
+        if np.dtype(model.dtype) != np.float64:
+            raise
+        twin = copy.deepcopy(model)
+    twin.task = model.task
+    return twin
+
+
 def _as_batch(x: Any, y: Any) -> tuple[Array, Any]:
     """``x`` as rows; a single sample's ``y`` (label or target row) as a batch of one."""
     X = np.asarray(x, dtype=np.float64) if not isinstance(x, np.ndarray) else x
@@ -244,8 +261,7 @@ def explain(
     rng = as_generator(seed)
     if not getattr(model, "built", False):
         raise ValueError("the model is not built yet: call fit(X, y) or build(n_features) first")
-    twin = model.clone(dtype="float64")
-    twin.task = model.task
+    twin = float64_copy(model)
     groups = _groups(twin.layers)
     X, y = _as_batch(x, y)
     X, Y = twin.prepare(X, y)
@@ -299,7 +315,10 @@ def explain(
         fd["dL_da_fd"] = fd_a(f, a_buf, h, pick(a.size))
         act = twin.layers[group.activation] if group.activation is not None else None
         name = type(act).__name__ if act is not None else "Identity"
-        equations, refs = equations_for(k + 1, len(groups), name, dense.l2, twin.loss.name)
+        bias_grad = getattr(dense, "bias_grad", "sum")
+        equations, refs = equations_for(
+            k + 1, len(groups), name, dense.l2, twin.loss.name, bias_grad
+        )
         notes = [
             f"Dropout(rate={getattr(twin.layers[i], 'rate', '?')}) after this layer is off, as "
             "at inference (training would zero each unit with that probability and scale the rest)"
@@ -329,7 +348,7 @@ def explain(
     K = len(groups)
     return Explanation(
         X, Y, twin.loss.name, float(loss), loss_equations(twin.loss.name, K),
-        traces, model_notes(twin.loss.name, last_activation, K),
+        traces, model_notes(twin.loss, last_activation, K),
         trace(model, x, y, steps=1), notation_map(K),
     )  # fmt: skip
 
