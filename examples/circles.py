@@ -35,7 +35,9 @@ about 99% held-out accuracy. A network this small sometimes loses its ReLU units
 if that happens, try another seed.
 
 Run:  python examples/circles.py [--out DIR] [--quick]
-Writes DIR/circles_loss.png and DIR/circles_boundary.png.
+Writes DIR/circles_loss.png, DIR/circles_boundary.png and DIR/circles_network.png (the network,
+each unit drawn as its output over the plane: every ReLU unit of the first layer cuts the plane
+along one line, and the output combines the cuts into a closed region around the inner circle).
 """
 
 from __future__ import annotations
@@ -97,11 +99,14 @@ def main(argv: list[str] | None = None) -> None:
     print(f"after {epochs} steps: test loss {after['loss']:.4f}")
     print(f"accuracy: train {train_acc:.3f}, test {after['accuracy']:.3f}")
 
-    # Loss and accuracy per step (solid: training set, dashed: test set).
-    plot.plot_history(history, path=out / "circles_loss.png")
+    # Loss and accuracy per step (solid: training set, dashed: the test set passed above).
+    plot.plot_history(history, path=out / "circles_loss.png", val_label="test")
     # The decision boundary: shading is the network's P(inner circle) over the plane.
     plot.plot_decision_boundary(model, X_test, y_test, path=out / "circles_boundary.png")
-    print(f"plots written to {out}/circles_loss.png and {out}/circles_boundary.png")
+    # The network: edges by weight (red positive, blue negative, width |w|), each unit as its
+    # response map over the plane.
+    plot.plot_network(model, X_test, path=out / "circles_network.png")
+    print(f"plots written to {out}/circles_loss.png, circles_boundary.png, circles_network.png")
 
 
 if __name__ == "__main__":

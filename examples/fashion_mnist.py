@@ -40,13 +40,8 @@ import numpy as np
 
 import nablanet as nn
 from nablanet import plot
-from nablanet.datasets import load_fashion_mnist
+from nablanet.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist
 from nablanet.schedules import CosineDecay
-
-CLASS_NAMES = [
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-]  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -100,23 +95,28 @@ def main(argv: list[str] | None = None) -> None:
     # 4. Evaluate on the 10,000 test images.
     predicted = model.predict(X_test)
     print(f"test accuracy: {np.mean(predicted == y_test):.4f}")
-    for k, name in enumerate(CLASS_NAMES):
+    for k, name in enumerate(FASHION_MNIST_CLASSES):
         mask = y_test == k
         print(f"  {name:<12} {np.mean(predicted[mask] == k):.3f}")
 
     # Loss and accuracy per epoch: solid for training (with dropout on), dashed for test.
-    plot.plot_history(history, path=out / "fashion_loss.png")
+    plot.plot_history(history, path=out / "fashion_loss.png", val_label="test")
     # Which classes are confused with which (shirts, T-shirts, pullovers and coats, mostly).
     plot.plot_confusion_matrix(
-        y_test, predicted, labels=list(range(10)), path=out / "fashion_confusion.png"
+        y_test,
+        predicted,
+        labels=list(range(10)),
+        class_names=FASHION_MNIST_CLASSES,
+        path=out / "fashion_confusion.png",
     )
-    # The first 25 test images with their predicted class (green: right, red: wrong).
+    # The first 25 test images with their predicted class (green: right; red: wrong, with the
+    # true class under it).
     plot.plot_images(
         X_test * std + mean,
         predicted,
         true=y_test,
         n=25,
-        class_names=CLASS_NAMES,
+        class_names=FASHION_MNIST_CLASSES,
         path=out / "fashion_predictions.png",
     )
     print(

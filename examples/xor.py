@@ -30,7 +30,10 @@ same step needs eta = 4. (nablanet's Dense layers also have a bias b, which the 
 by the constant input; both together do no harm.)
 
 Run:  python examples/xor.py [--out DIR] [--quick]
-Writes DIR/xor_loss.png.
+Writes DIR/xor_loss.png, DIR/xor_boundary.png and DIR/xor_network.png: the loss per step, the
+decision boundary over the (x1, x2) plane (the third input held at 1), and the network with each
+unit drawn as its response map, the unit's output over that plane. The four hidden units each
+cut the plane along a line; the output combines two such cuts into XOR's band.
 """
 
 from __future__ import annotations
@@ -86,7 +89,12 @@ def main(argv: list[str] | None = None) -> None:
 
     # The seed's loss curve: the plateau while the hidden units sort themselves out, then the drop.
     plot.plot_history(history, path=out / "xor_loss.png")
-    print(f"plot written to {out}/xor_loss.png")
+    # The output over the plane: the band between the two black lines is class 1.
+    plot.plot_decision_boundary(model, X, y, path=out / "xor_boundary.png")
+    # Edges: W1 (3 x 4) and W2 (4 x 1), red positive, blue negative, width |w|. Squares: what
+    # each unit outputs at every point of the plane (x1 to the right, x2 up).
+    plot.plot_network(model, X, output_names=["a2"], path=out / "xor_network.png")
+    print(f"plots written to {out}/xor_loss.png, xor_boundary.png and xor_network.png")
 
 
 if __name__ == "__main__":

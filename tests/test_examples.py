@@ -27,13 +27,16 @@ def fashion_mnist_installed() -> bool:
 
 # script -> (the plots it writes, a line its output must contain)
 CASES = {
-    "circles.py": (["circles_loss.png", "circles_boundary.png"], "accuracy: train"),
+    "circles.py": (
+        ["circles_loss.png", "circles_boundary.png", "circles_network.png"],
+        "accuracy: train",
+    ),
     "blobs_perceptron.py": (
         ["blobs_perceptron_boundary.png", "blobs_perceptron_mistakes.png"],
         "test accuracy:",
     ),
     "parity.py": (["parity_loss.png", "parity_weights.png"], "Network Accuracy: 1.0"),
-    "xor.py": (["xor_loss.png"], "x = [1, 1, 1]"),
+    "xor.py": (["xor_loss.png", "xor_boundary.png", "xor_network.png"], "x = [1, 1, 1]"),
     "tutorial_seed000.py": (
         ["tutorial_seed000.png"],
         "Iteration 145 - loss value [[664.60120828]] accuracy 0.818",

@@ -349,6 +349,10 @@ def test_history_markers_only_on_short_histories():
     long = plot.plot_history({"loss": np.linspace(1, 0.1, 1000), "val_loss": np.ones(1000)})
     assert labelled_lines(short.axes[0])[0].get_marker() == "."
     assert all(line.get_marker() in ("None", "", None) for line in labelled_lines(long.axes[0]))
+    one = plot.plot_history({"loss": [0.5]})
+    one.canvas.draw()
+    assert [float(t).is_integer() for t in one.axes[0].get_xticks()] == [True] * len(
+        one.axes[0].get_xticks())  # fmt: skip
 
 
 def test_history_names_the_held_out_curve():
@@ -402,6 +406,8 @@ def test_small_weight_panels_get_one_tick_per_unit_and_their_values():
     assert list(panel.get_xticks()) == [0]  # not -0.5, -0.4, ..., 0.5
     assert list(panel.get_yticks()) == [0, 1, 2, 3]
     assert [t.get_text() for t in panel.texts] == ["-7.5", "8.1", "-3.1", "-0.46"]
+    assert [t.get_text() for t in plot.plot_weights([[[0.034, -0.0095]]]).axes[0].texts] == [
+        "0.03", "-0.01"]  # fmt: skip
     x0, x1 = panel.get_xlim()
     y0, y1 = panel.get_ylim()
     assert abs(x1 - x0) == pytest.approx(1.0) and abs(y0 - y1) == pytest.approx(4.0)

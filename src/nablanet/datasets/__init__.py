@@ -5,7 +5,7 @@ sets; ``DATASETS`` lists the names.
 """
 
 from nablanet.datasets.files import load_csv, load_npz
-from nablanet.datasets.idx import load_fashion_mnist, load_mnist, read_idx
+from nablanet.datasets.idx import FASHION_MNIST_CLASSES, load_fashion_mnist, load_mnist, read_idx
 from nablanet.datasets.registry import DATASETS, Dataset, load_dataset
 from nablanet.datasets.synthetic import (
     load_digits,
@@ -19,6 +19,7 @@ from nablanet.datasets.synthetic import (
 
 __all__ = [
     "DATASETS",
+    "FASHION_MNIST_CLASSES",
     "Dataset",
     "load_csv",
     "load_dataset",

@@ -21,7 +21,7 @@ from typing import IO, Any, NoReturn, cast
 
 import numpy as np
 
-__all__ = ["load_fashion_mnist", "load_mnist", "read_idx"]
+__all__ = ["FASHION_MNIST_CLASSES", "load_fashion_mnist", "load_mnist", "read_idx"]
 
 IDX_DTYPES: dict[int, np.dtype[Any]] = {
     0x08: np.dtype(">u1"),
@@ -34,6 +34,11 @@ IDX_DTYPES: dict[int, np.dtype[Any]] = {
 GZIP_MAGIC = b"\x1f\x8b"
 FASHION_MNIST_ENV = "NABLANET_FASHION_MNIST"
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+#: Fashion-MNIST's class names, by label 0..9 (as the data set's README lists them).
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)  # fmt: skip
 _CHUNK = 1 << 22  # read 4 MiB at a time, so a lying header cannot make us allocate more
 
 
@@ -216,6 +221,7 @@ def load_fashion_mnist(
     y_train : ndarray of shape (60000,), int64 in 0..9
     X_test : ndarray of shape (10000, 784) or (10000, 28, 28), float32 in [0, 1]
     y_test : ndarray of shape (10000,), int64 in 0..9
+        Label ``k`` is the class ``FASHION_MNIST_CLASSES[k]`` ("T-shirt/top", "Trouser", ...).
     """
     if path is not None:
         directory, origin = Path(path), "path="

@@ -60,6 +60,8 @@ def plot_history(
     panels.sort(key=lambda name: name != "loss")
 
     fig = new_figure(len(panels))
+    from matplotlib.ticker import MaxNLocator  # matplotlib is known to be present by now
+
     for ax, name in zip(fig.axes, panels, strict=True):
         for key, style, label in ((name, "-", train_label), (f"val_{name}", "--", val_label)):
             if key in curves:
@@ -69,6 +71,11 @@ def plot_history(
                 ax.plot(epochs, values, style, marker=marker, label=label)
         ax.set_title(name)
         ax.set_xlabel("epoch")
+        n_epochs = max(len(curves[k]) for k in (name, f"val_{name}") if k in curves)
+        if n_epochs <= 10:  # whole epochs only, never 0.96 ... 1.04
+            ax.set_xticks(range(1, n_epochs + 1))
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend()
     return finish(fig, path)

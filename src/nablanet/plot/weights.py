@@ -53,7 +53,9 @@ def plot_weights(weights: Any, path: PathLike | None = None) -> Figure:
     path : str or path-like, optional
     """
     mats = weight_matrices(weights)
-    fig = new_figure(len(mats), ncols=3)
+    # Panels tall enough for cells of about 0.45 inch with their value written in them.
+    rows = max([W.shape[0] for W in mats if max(W.shape) <= SMALL_MATRIX] or [0])
+    fig = new_figure(len(mats), ncols=3, height=max(0.8, (0.45 * rows + 1.2) / 4.0))
     for i, (ax, W) in enumerate(zip(list(fig.axes), mats, strict=True)):
         vmax = float(np.abs(W).max()) or 1.0
         small = max(W.shape) <= SMALL_MATRIX
@@ -68,7 +70,8 @@ def plot_weights(weights: Any, path: PathLike | None = None) -> Figure:
         if small:
             for (r, c), w in np.ndenumerate(W):
                 color = "white" if abs(w) > 0.6 * vmax else "black"
-                ax.text(c, r, f"{w:.2g}", ha="center", va="center", color=color, fontsize=8)
+                text = f"{w:.1f}" if abs(w) >= 0.995 else f"{w:.2f}"  # at most 5 characters
+                ax.text(c, r, text, ha="center", va="center", color=color, fontsize=8)
     return finish(fig, path)
 
 
