@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 import nablanet as nn
+from nablanet.tutorial.figures import Panel, save_panels
 from nablanet.tutorial.seed000 import seed000_data, seed000_model, train_like_seed000
 
 INITS = ("small_normal", "he_uniform")
@@ -111,32 +112,16 @@ def main(argv: list[str] | None = None) -> None:
 
 def _plot(out: Path, curves: dict, loss_curves: dict) -> None:
     """Accuracy of the tutorial variants, and the ablation's loss curves (needs matplotlib)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: no plot written")
-        return
-    out.mkdir(parents=True, exist_ok=True)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
-    for name, acc in curves.items():
-        left.plot(acc, label=name)
-    left.set(xlabel="epoch", ylabel="training accuracy", title="Seed 000, lr 0.005: conventions")
-    left.legend(fontsize=8)
-    for (init, momentum, lr), losses in loss_curves.items():
-        style = "-" if init == "he_uniform" else "--"
+    losses, styles = {}, {}
+    for (init, momentum, lr), values in loss_curves.items():
         label = f"{init}, {'mom 0.9' if momentum else 'SGD'}, lr {lr}"
-        right.plot(losses, style, label=label)
-    right.set(xlabel="epoch", ylabel="training loss (mean BCE)", yscale="log",
-              title="Ablation: init x optimizer x lr (first pair)")  # fmt: skip
-    right.legend(fontsize=7)
-    fig.tight_layout()
-    path = out / "tutorial_seed000.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    print(f"plot written to {path}")
+        losses[label] = values
+        styles[label] = "-" if init == "he_uniform" else "--"
+    save_panels(out / "tutorial_seed000.png", [
+        Panel("Seed 000, lr 0.005: conventions", "training accuracy", curves),
+        Panel("Ablation: init x optimizer x lr (first pair)", "training loss (mean BCE)",
+              losses, yscale="log", styles=styles),
+    ])  # fmt: skip
 
 
 if __name__ == "__main__":

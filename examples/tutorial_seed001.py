@@ -32,6 +32,7 @@ import numpy as np
 import nablanet as nn
 from nablanet.preprocessing import Standardizer
 from nablanet.tutorial import seed001 as s1
+from nablanet.tutorial.figures import Panel, save_panels
 
 
 def output4_weights() -> list[tuple[np.ndarray, np.ndarray]]:
@@ -102,26 +103,13 @@ def main(argv: list[str] | None = None) -> None:
 
 def _plot(out: Path, curves: dict) -> None:
     """Loss curves of the seed's step and of the true-gradient settings (needs matplotlib)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: no plot written")
-        return
-    out.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    for name, losses in curves.items():
-        ax.plot(losses, "k-" if name.startswith("seed") else "-", label=name, linewidth=1.2)
-    ax.set(xlabel="epoch", ylabel="mean half squared error", yscale="log",
-           title="Seed 001 from Output.4: its own step vs the true gradient")  # fmt: skip
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    path = out / "tutorial_seed001.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    print(f"plot written to {path}")
+    seed = {name: values for name, values in curves.items() if name.startswith("seed")}
+    curves = {**{k: v for k, v in curves.items() if k not in seed}, **seed}  # drawn last, on top
+    styles = dict.fromkeys(seed, "k--")
+    save_panels(out / "tutorial_seed001.png", [
+        Panel("Seed 001 from Output.4: its own step vs the true gradient",
+              "mean half squared error", curves, yscale="log", styles=styles),
+    ])  # fmt: skip
 
 
 if __name__ == "__main__":
