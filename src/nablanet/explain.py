@@ -18,6 +18,9 @@ and back-propagation walks back from the loss :math:`L`:
 together with its central finite difference, and prints the trace with the equation each
 line implements. Softmax/sigmoid outputs are explained unfused (``dL/da`` through the loss,
 then the activation's derivative) so that every delta shows; dropout is off, as at inference.
+The record ends with the update one step of the model's optimizer makes from those gradients
+(:func:`trace` takes ``N`` steps: :mod:`nablanet._explain_steps`), and a map from seed 001's
+layer numbers (its output is layer 3) to nablanet's.
 """
 
 from __future__ import annotations
