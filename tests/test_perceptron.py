@@ -496,8 +496,7 @@ def test_compiled_kernel_equals_its_python_source():
             order = np.arange(40, dtype=np.intc)
             rows = (X.reshape(-1), np.arange(5, dtype=np.int32), np.arange(41) * 5, True)
             for _ in range(5):
-                kernel.shuffle_order(order, 99)
-                epoch(w, q, scalars, *rows, y, np.ones(40), order, np.zeros(40, bool),
+                epoch(w, q, scalars, *rows, y, np.ones(40), order, 99, np.zeros(40, bool),
                       0.5, 0.01, 0.3, penalty, True, 1.0)  # fmt: skip
             out.append((w, scalars))
         np.testing.assert_array_equal(out[0][0], out[1][0])

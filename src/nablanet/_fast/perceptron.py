@@ -43,6 +43,7 @@ whose products are not exact they agree to rounding, not bit for bit.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -109,6 +110,7 @@ def sgd_epoch(
     y: Array,
     weight: Array,
     order: Array,
+    seed: int,
     skip: Array,
     eta: float,
     alpha: float,
@@ -116,8 +118,11 @@ def sgd_epoch(
     penalty: int,
     fit_intercept: bool,
     intercept_decay: float,
-) -> None:
+) -> bool:
     """One epoch over ``order``; updates ``w`` (n_features,), ``q`` and ``scalars`` in place.
+
+    With ``seed >= 0``, ``order`` is first shuffled in place by :func:`shuffle_order` (as
+    scikit-learn does before every epoch). Returns whether the intercept and ``w`` are finite.
 
     ``scalars`` holds ``[intercept, wscale, sq_norm, l1_norm, u_l1, sumloss, objective]``;
     the last two are set to this epoch's sums. ``weight[i]`` is the sample weight times the
@@ -135,6 +140,8 @@ def sgd_epoch(
     objective = 0.0
     ahead = np.zeros(LOOK_AHEAD)  # dense input: w_raw . x for the rows order[first:first + 4]
     first = -LOOK_AHEAD  # (none computed yet)
+    if seed >= 0:
+        shuffle_order(order, seed)
     for pos in range(order.shape[0]):
         i = order[pos]
         if skip[i]:
@@ -206,6 +213,7 @@ def sgd_epoch(
         u_l1,
     )
     scalars[5], scalars[6] = sumloss, objective
+    return math.isfinite(intercept) and np.isfinite(w).all()
 
 
 def sgd_epoch_numpy(
@@ -219,6 +227,7 @@ def sgd_epoch_numpy(
     y: Array,
     weight: Array,
     order: Array,
+    seed: int,
     skip: Array,
     eta: float,
     alpha: float,
@@ -226,8 +235,10 @@ def sgd_epoch_numpy(
     penalty: int,
     fit_intercept: bool,
     intercept_decay: float,
-) -> None:
+) -> bool:
     """The NumPy reference for :func:`sgd_epoch`: the same epoch, one vector operation a step."""
+    if seed >= 0:
+        _python(shuffle_order)(order, seed)
     intercept, wscale, sq_norm, l1_norm, u_l1 = (float(v) for v in scalars[:5])
     shrink = max(0.0, 1.0 - (1.0 - l1_ratio) * eta * alpha)
     sumloss = objective = 0.0
@@ -268,3 +279,9 @@ def sgd_epoch_numpy(
             w[c] = np.where(before == 0.0, before, pulled)
             q[c] += wscale * (w[c] - before)
     scalars[:] = intercept, wscale, sq_norm, l1_norm, u_l1, sumloss, objective
+    return bool(math.isfinite(intercept) and np.isfinite(w).all())
+
+
+def _python(function: Any) -> Any:
+    """The plain Python function behind a numba-compiled one (itself without numba)."""
+    return getattr(function, "py_func", function)

@@ -336,6 +336,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         if validation is None:
             validation = self._validation_mask(targets, sample_weight > 0)
         seed = int(rng.randint(MAX_INT))
+        shuffle_seed = seed if self.shuffle else -1
         row = 0 if len(self.classes_) == 2 else k
         w = np.array(coef[row], dtype=X.dtype)  # raw weights: w = wscale * w_raw
         q = np.zeros_like(w)  # L1 penalty already applied to each weight
@@ -345,7 +346,6 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         order = np.arange(len(targets), dtype=np.intc)
         X_val = X[validation]
         epoch = kernel.sgd_epoch if _fast.enabled() else kernel.sgd_epoch_numpy
-        shuffle = kernel.shuffle_order if _fast.enabled() else _python(kernel.shuffle_order)
         l1_ratio = {"l1": 1.0, "l2": 0.0}.get(self.penalty, float(self.l1_ratio))
         decay = 1.0 if dense else SPARSE_INTERCEPT_DECAY
         penalty, fit_intercept = PENALTIES[self.penalty], bool(self.fit_intercept)
@@ -356,11 +356,8 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         for n_epochs in range(1, max_iter + 1):
             if self.verbose:
                 print(f"-- Epoch {n_epochs}")
-            if self.shuffle:
-                shuffle(order, seed)
-            rows = (data, cols, indptr, dense, y_k, step_weight, order, validation)
-            epoch(w, q, scalars, *rows, *rule)
-            if not (np.isfinite(scalars[0]) and np.isfinite(w).all()):
+            rows = (data, cols, indptr, dense, y_k, step_weight, order, shuffle_seed, validation)
+            if not epoch(w, q, scalars, *rows, *rule):  # False: w or b is no longer finite
                 raise ValueError(
                     f"Floating-point under-/overflow occurred at epoch #{n_epochs}. Scaling "
                     "input data with StandardScaler or MinMaxScaler might help."
@@ -454,8 +451,3 @@ def _rows(X: Any) -> tuple[Array, Array, Array, bool]:
     n, n_features = X.shape
     cols = np.arange(n_features, dtype=np.int32)
     return X.reshape(-1), cols, np.arange(n + 1, dtype=np.int64) * n_features, True
-
-
-def _python(function: Any) -> Any:
-    """The plain Python function behind a numba-compiled one (itself without numba)."""
-    return getattr(function, "py_func", function)
