@@ -1,9 +1,10 @@
 """The measurements behind ``benchmarks/speed.py``; each runs inside one child process.
 
 ``speed.py`` puts the thread-count variables into the child's environment before this module
-(and so NumPy) is imported; :func:`limit_threads` then caps every thread pool again after the
-libraries have loaded. Every function here takes its sizes as arguments so that the smoke test
-(``tests/test_benchmark_smoke.py``) can run it on a toy problem.
+(and so NumPy) is imported; :func:`_protocol.limit_threads` then caps every thread pool again
+after the libraries have loaded. Every timing goes through :func:`_protocol.interleave` (CPU
+time for 1 thread, interleaved rounds, medians). Every function here takes its sizes as
+arguments so that the smoke test (``tests/test_benchmark_smoke.py``) can run it on a toy problem.
 """
 
 from __future__ import annotations
@@ -16,50 +17,22 @@ import itertools
 import os
 import pstats
 import resource
-import statistics
 import time
 import warnings
 from collections.abc import Callable
 from typing import Any
 
+import _protocol as protocol
 import numpy as np
 
 SIZES = (784, 256, 128, 10)  # the 784-256-128-10 ReLU network
 LR = {"sgd": 0.01, "adam": 1e-3}
 XOR_X = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=np.float32)  # seed 003
 XOR_Y = np.array([[0], [1], [1], [0]], dtype=np.float32)
-_LIMITERS: list[Any] = []  # keeps threadpoolctl's limits in force for the child's lifetime
-
-
-# -- environment ------------------------------------------------------------------------------
-def limit_threads(n: int, libraries: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Import ``libraries`` ("torch", "sklearn"), then cap every thread pool at ``n``."""
-    if "sklearn" in libraries:
-        import sklearn.neural_network  # noqa: F401  (loads SciPy's BLAS before the limit)
-    torch_threads = None
-    if "torch" in libraries:
-        import torch
-
-        torch.set_num_threads(n)
-        torch_threads = torch.get_num_threads()
-    from threadpoolctl import threadpool_info, threadpool_limits
-
-    _LIMITERS.append(threadpool_limits(limits=n))
-    pools = [
-        {k: pool.get(k) for k in ("internal_api", "version", "num_threads")}
-        for pool in threadpool_info()
-    ]
-    env = {
-        k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-    }
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {
-        "threads": n,
-        "usable_cpus": usable,
-        "env": env,
-        "threadpools": pools,
-        "torch_threads": torch_threads,
-    }
+#: The training contenders: nablanet's fit with and without the kernels, the estimator path,
+#: PyTorch eager, scikit-learn, and the GEMM-only ceiling.
+TRAIN_LIBS = ("fit", "fit-numpy", "partial_fit", "torch", "sklearn", "gemm")
+Epoch = Callable[[], Any]
 
 
 def load_data(
@@ -115,90 +88,7 @@ def reset_peak_rss() -> bool:
     return True
 
 
-# -- timing -----------------------------------------------------------------------------------
-def busy_cpu_seconds() -> float | None:
-    """CPU seconds the whole machine has spent busy (or stolen by the hypervisor) since boot."""
-    try:
-        with open("/proc/stat") as f:
-            fields = [int(v) for v in f.readline().split()[1:]]
-    except (OSError, ValueError):
-        return None
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-def time_repeats(fn: Callable[[], Any], repeats: int, warmup: int = 1) -> dict[str, Any]:
-    """Wall and process-CPU seconds of each of ``repeats`` calls of ``fn`` after ``warmup`` calls.
-
-    Also ``others_cpus``: how many CPUs other processes (and the hypervisor) kept busy on
-    average meanwhile. CPU time well below wall time (one thread), or other processes using
-    the CPUs this run's threads needed, mean the numbers are not clean.
-    """
-    for _ in range(warmup):
-        fn()
-    wall, cpu = [], []
-    busy0, cpu0, wall0 = busy_cpu_seconds(), time.process_time(), time.perf_counter()
-    for _ in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    busy1, cpu1, wall1 = busy_cpu_seconds(), time.process_time(), time.perf_counter()
-    others = None
-    if busy0 is not None and busy1 is not None:
-        others = max(0.0, (busy1 - busy0) - (cpu1 - cpu0)) / (wall1 - wall0)
-    return {"wall": wall, "cpu": cpu, "others_cpus": others}
-
-
-def per_call(
-    fns: dict[str, Callable[[], Any]], repeat: int, min_time: float = 0.05
-) -> dict[str, dict[str, list[float]]]:
-    """Wall and CPU seconds per call of each function, timeit-style, interleaved.
-
-    Each function gets a loop count ``number`` such that ``number`` calls last >= ``min_time``;
-    then ``repeat`` rounds each time one loop of every function in turn, so that a slow spell of
-    the machine hits every contender alike. Returns ``{name: {"wall": [...], "cpu": [...]}}``.
-    """
-    numbers = {}
-    for name, fn in fns.items():
-        fn()
-        number = 1
-        while True:
-            start = time.perf_counter()
-            for _ in range(number):
-                fn()
-            if time.perf_counter() - start >= min_time:
-                break
-            number *= 2
-        numbers[name] = number
-    out: dict[str, dict[str, list[float]]] = {name: {"wall": [], "cpu": []} for name in fns}
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            number = numbers[name]
-            start, start_cpu = time.perf_counter(), time.process_time()
-            for _ in range(number):
-                fn()
-            out[name]["wall"].append((time.perf_counter() - start) / number)
-            out[name]["cpu"].append((time.process_time() - start_cpu) / number)
-    return out
-
-
-def _epochs_result(n_samples: int, times: dict[str, Any], loss: float | None) -> dict:
-    """Median samples/s over the timed epochs, plus the raw times and the CPU/wall ratio."""
-    wall = times["wall"]
-    return {
-        "epoch_seconds": wall,
-        "epoch_cpu_seconds": times["cpu"],
-        "cpu_per_wall": sum(times["cpu"]) / sum(wall),
-        "others_cpus": times["others_cpus"],
-        "samples_per_s": n_samples / statistics.median(wall),
-        "cpu_samples_per_s": n_samples / statistics.median(times["cpu"]),
-        "best_samples_per_s": n_samples / min(wall),
-        "final_loss": loss,
-    }
-
-
-# -- training: 784-256-128-10 -----------------------------------------------------------------
+# -- training 784-256-128-10: every contender of one (batch, optimizer), one epoch per call ----
 def make_nablanet(optimizer: str, sizes: tuple[int, ...] = SIZES) -> Any:
     from nablanet import SGD, Adam, Sequential
 
@@ -209,19 +99,41 @@ def make_nablanet(optimizer: str, sizes: tuple[int, ...] = SIZES) -> Any:
     )  # fmt: skip
 
 
-def train_nablanet(X: np.ndarray, y: np.ndarray, batch: int, optimizer: str, epochs: int) -> dict:
-    """``model.fit(X, y, epochs=1, batch_size=batch)`` per timed epoch."""
+def nablanet_fit(X: np.ndarray, y: np.ndarray, batch: int, optimizer: str, fast: bool) -> Epoch:
+    """``model.fit(X, y, epochs=1, batch_size=batch)`` per call, with or without the kernels."""
+    from nablanet import _fast
+
     model = make_nablanet(optimizer)
-    losses: list[float] = []
+    if fast and not _fast.AVAILABLE:
+        raise ImportError("nablanet[fast] needs numba")
 
-    def epoch() -> None:
-        history = model.fit(X, y, epochs=1, batch_size=batch, verbose=False)
-        losses.append(history.history["loss"][-1])
+    def epoch() -> float:
+        with _fast.use_fast(fast):
+            history = model.fit(X, y, epochs=1, batch_size=batch, verbose=False)
+        return float(history.history["loss"][-1])
 
-    return _epochs_result(len(X), time_repeats(epoch, epochs), losses[-1])
+    return epoch
 
 
-def train_torch(X: np.ndarray, y: np.ndarray, batch: int, optimizer: str, epochs: int) -> dict:
+def nablanet_partial_fit(X: np.ndarray, y: np.ndarray, batch: int, optimizer: str) -> Epoch:
+    """The estimator path: ``MLPClassifier.partial_fit`` (one epoch per call)."""
+    from nablanet.estimators import MLPClassifier
+
+    clf = MLPClassifier(
+        hidden_layer_sizes=SIZES[1:-1], solver=optimizer, alpha=0.0, batch_size=batch,
+        learning_rate_init=LR[optimizer], momentum=0.9, nesterovs_momentum=False,
+        random_state=0,
+    )  # fmt: skip
+    classes = np.arange(SIZES[-1])
+
+    def epoch() -> float:
+        clf.partial_fit(X, y, classes=classes)
+        return float(clf.loss_)
+
+    return epoch
+
+
+def torch_epochs(X: np.ndarray, y: np.ndarray, batch: int, optimizer: str) -> Epoch:
     """The idiomatic eager loop: shuffled index batches of pre-made tensors."""
     import torch
 
@@ -239,9 +151,8 @@ def train_torch(X: np.ndarray, y: np.ndarray, batch: int, optimizer: str, epochs
     loss_fn = torch.nn.CrossEntropyLoss()
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     gen = torch.Generator().manual_seed(0)
-    losses: list[float] = []
 
-    def epoch() -> None:
+    def epoch() -> float:
         perm = torch.randperm(len(X), generator=gen)
         total = 0.0
         for start in range(0, len(X), batch):
@@ -252,13 +163,13 @@ def train_torch(X: np.ndarray, y: np.ndarray, batch: int, optimizer: str, epochs
             loss.backward()
             opt.step()
             total += loss.item() * len(idx)
-        losses.append(total / len(X))
+        return total / len(X)
 
-    return _epochs_result(len(X), time_repeats(epoch, epochs), losses[-1])
+    return epoch
 
 
-def train_sklearn(X: np.ndarray, y: np.ndarray, batch: int, optimizer: str, epochs: int) -> dict:
-    """``MLPClassifier(max_iter=1, warm_start=True).fit`` per epoch (alpha=0: no L2, as the others)."""
+def sklearn_epochs(X: np.ndarray, y: np.ndarray, batch: int, optimizer: str) -> Epoch:
+    """``MLPClassifier(max_iter=1, warm_start=True).fit`` per epoch (alpha=0: no L2)."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
@@ -268,23 +179,21 @@ def train_sklearn(X: np.ndarray, y: np.ndarray, batch: int, optimizer: str, epoc
         nesterovs_momentum=False, max_iter=1, warm_start=True, shuffle=True, random_state=0,
     )  # fmt: skip
 
-    def epoch() -> None:
+    def epoch() -> float:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             clf.fit(X, y)
+        return float(clf.loss_)
 
-    times = time_repeats(epoch, epochs)
-    return _epochs_result(len(X), times, float(clf.loss_))
-
-
-TRAINERS = {"nablanet": train_nablanet, "torch": train_torch, "sklearn": train_sklearn}
+    return epoch
 
 
-def gemm_ceiling(X: np.ndarray, batch: int, epochs: int) -> dict:
+def gemm_epochs(X: np.ndarray, batch: int) -> Epoch:
     """Only the step's eight matrix products, on preallocated float32 arrays, for an epoch.
 
     Forward ``x@W1, h1@W2, h2@W3``; backward ``dW = a.T@dz`` for the 3 layers and
-    ``dx = dz@W.T`` for the 2 upper ones. Rows come as contiguous slices of ``X``.
+    ``dx = dz@W.T`` for the 2 upper ones. Rows come as contiguous slices of ``X``; an epoch
+    covers ``(len(X) // batch) * batch`` samples.
     """
     rng = np.random.default_rng(0)
     Ws = [
@@ -310,7 +219,113 @@ def gemm_ceiling(X: np.ndarray, batch: int, epochs: int) -> dict:
             np.matmul(d2, W2.T, out=d1)  # (b, 128) @ (128, 256)
             np.matmul(xb.T, d1, out=gW1)  # (784, b) @ (b, 256)
 
-    return _epochs_result(steps * batch, time_repeats(epoch, epochs), None)
+    return epoch
+
+
+def train_contenders(
+    X: np.ndarray, y: np.ndarray, batch: int, optimizer: str, libs: tuple[str, ...] = TRAIN_LIBS
+) -> tuple[dict[str, Epoch], dict[str, int], dict[str, str]]:
+    """``(epoch functions, samples per epoch, notes)`` of every contender in ``libs``.
+
+    A contender whose library is missing is left out with a note saying why.
+    """
+    makers: dict[str, Callable[[], Epoch]] = {
+        "fit": lambda: nablanet_fit(X, y, batch, optimizer, fast=True),
+        "fit-numpy": lambda: nablanet_fit(X, y, batch, optimizer, fast=False),
+        "partial_fit": lambda: nablanet_partial_fit(X, y, batch, optimizer),
+        "torch": lambda: torch_epochs(X, y, batch, optimizer),
+        "sklearn": lambda: sklearn_epochs(X, y, batch, optimizer),
+        "gemm": lambda: gemm_epochs(X, batch),
+    }
+    epochs, samples, notes = {}, {}, {}
+    for name in libs:
+        try:
+            epochs[name] = makers[name]()
+        except ImportError as exc:
+            notes[name] = f"skipped: {exc}"
+            continue
+        samples[name] = (len(X) // batch) * batch if name == "gemm" else len(X)
+    return epochs, samples, notes
+
+
+def train(config: dict[str, Any]) -> dict[str, Any]:
+    """Every (batch, optimizer) of ``config``: its contenders timed in interleaved rounds."""
+    X, y, source = load_data(config["n_samples"], synthetic=bool(config.get("synthetic")))
+    runs = []
+    for batch in config["batches"]:
+        for optimizer in config["optimizers"]:
+            epochs, samples, notes = train_contenders(
+                X, y, batch, optimizer, tuple(config.get("libs", TRAIN_LIBS))
+            )
+            losses: dict[str, Any] = {}
+            timed = {}
+            for name, fn in epochs.items():  # the warm-up epoch; a contender that fails is noted
+                try:
+                    losses[name] = fn()
+                except Exception as exc:  # report the others rather than lose the whole run
+                    notes[name] = f"failed: {type(exc).__name__}: {exc}"[:200]
+                    continue
+                timed[name] = _recording(fn, losses, name)
+            timing = protocol.interleave(timed, config["rounds"], config["threads"], warmup=0)
+            runs.append({"batch": batch, "optimizer": optimizer, "samples": samples,
+                         "notes": notes, "final_loss": losses, **timing})  # fmt: skip
+            del epochs, timed
+            gc.collect()
+    return {"source": source, "runs": runs}
+
+
+def _recording(fn: Epoch, losses: dict[str, Any], name: str) -> Callable[[], None]:
+    def call() -> None:
+        losses[name] = fn()
+
+    return call
+
+
+# -- the compiled kernels' one-time cost ------------------------------------------------------
+def compile_cost(batch: int = 128) -> dict[str, Any]:
+    """Seconds of the first SGD-momentum and Adam step with the kernels in a fresh process
+    (compiling, or loading numba's disk cache), less the same step once warm."""
+    from nablanet import _fast
+
+    if not _fast.AVAILABLE:
+        return {"error": "numba is not installed"}
+    X, y, _ = load_data(2 * batch, synthetic=True)
+    out: dict[str, Any] = {"numba_cache_dir": os.environ.get("NUMBA_CACHE_DIR")}
+    start = time.perf_counter()
+    for optimizer in ("sgd", "adam"):
+        make_nablanet(optimizer).fit(X, y, epochs=1, batch_size=batch, verbose=False)
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    for optimizer in ("sgd", "adam"):
+        make_nablanet(optimizer).fit(X, y, epochs=1, batch_size=batch, verbose=False)
+    out["first_seconds"] = first
+    out["warm_seconds"] = time.perf_counter() - start
+    out["one_time_seconds"] = first - out["warm_seconds"]
+    return out
+
+
+# -- the classic perceptron on digits ---------------------------------------------------------
+def perceptron(rounds: int, min_time: float) -> dict[str, Any]:
+    """``Perceptron().fit(X, y)`` on scikit-learn's digits, nablanet's and scikit-learn's
+    estimators with default parameters, interleaved rounds, CPU time per fit."""
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import Perceptron as SkPerceptron
+
+    X, y = load_digits(return_X_y=True)
+    fns: dict[str, Callable[[], Any]] = {"sklearn": lambda: SkPerceptron().fit(X, y)}
+    notes = {}
+    try:
+        from nablanet.estimators import Perceptron
+
+        fns["nablanet"] = lambda: Perceptron().fit(X, y)
+    except ImportError as exc:
+        notes["nablanet"] = f"skipped: {exc}"
+    result = protocol.interleave(fns, rounds, 1, min_time=min_time)
+    result["notes"] = notes
+    result["accuracy"] = {
+        name: float(np.mean(fn().predict(X) == y)) for name, fn in fns.items()
+    }  # training accuracy: both must learn the same problem
+    return result
 
 
 def profile_nablanet_epoch(X: np.ndarray, y: np.ndarray, batch: int, top: int = 15) -> str:
@@ -344,8 +359,8 @@ def numpy_xor_steps(params: list[np.ndarray], steps: int, lr: float = 1.0) -> fl
     return loss
 
 
-def tiny_xor(steps: int, repeats: int) -> dict:
-    """Microseconds per full-batch step; each repeat runs ``steps`` steps."""
+def tiny_xor(steps: int, rounds: int) -> dict:
+    """Seconds per call of ``steps`` full-batch steps, interleaved rounds, CPU time."""
     from nablanet import SGD, Sequential
 
     def model() -> Any:
@@ -375,16 +390,13 @@ def tiny_xor(steps: int, repeats: int) -> dict:
         "nablanet_fit": run_fit,
         "numpy": lambda: numpy_xor_steps(params, steps),
     }
-    result: dict[str, Any] = {}
+    notes = {}
     try:
         runs["torch"] = _torch_xor(steps)
     except ImportError as exc:
-        result["torch_error"] = repr(exc)
-    timings = per_call(runs, repeats, min_time=0.0)  # one call = ``steps`` steps
-    for name, times in timings.items():
-        result[f"{name}_us"] = statistics.median(times["wall"]) / steps * 1e6
-        result[f"{name}_cpu_us"] = statistics.median(times["cpu"]) / steps * 1e6
-        result[f"{name}_cpu_per_wall"] = sum(times["cpu"]) / sum(times["wall"])
+        notes["torch"] = f"skipped: {exc}"
+    result = protocol.interleave(runs, rounds, 1)  # one call = ``steps`` steps
+    result["steps"], result["notes"] = steps, notes
     result["final_loss"] = {
         "nablanet_train_step": float(stepper.train_step(XOR_X, XOR_Y)[0]),
         "numpy": numpy_xor_steps(params, 1),
@@ -457,8 +469,9 @@ def _onnx_session(weights: list[tuple[np.ndarray, np.ndarray]], threads: int) ->
     )
 
 
-def inference(threads: int, repeat: int, min_time: float, batches: tuple[int, ...] = (1, 1000)):
-    """Median seconds per call of each library's forward pass, for each batch size."""
+def inference(threads: int, rounds: int, min_time: float, batches: tuple[int, ...] = (1, 1000)):
+    """Seconds per call of each library's forward pass, for each batch size (interleaved
+    rounds of timeit-style loops of >= ``min_time`` seconds)."""
     model = make_nablanet("sgd")
     model.task = "multiclass"
     weights = [(lay["W"], lay["b"]) for lay in model.get_weights() if lay]
@@ -490,23 +503,20 @@ def inference(threads: int, repeat: int, min_time: float, batches: tuple[int, ..
         fns["onnxruntime"] = lambda x: session.run(None, {"x": x})[0]
     except ImportError as exc:
         notes["onnxruntime"] = f"skipped: {exc}"
-    result: dict[str, Any] = {"notes": notes}
-    grad_off = _no_grad()
-    with grad_off:
+    result: dict[str, Any] = {"notes": notes, "batches": {}}
+    with _no_grad():
         for n in batches:
             x = X[:n]
             reference = numpy_forward(x, weights)
-            for name, fn in fns.items():
-                out = np.asarray(fn(x))
-                result[f"{name}_max_abs_diff_{n}"] = float(np.max(np.abs(out - reference)))
             calls: dict[str, Callable[[], Any]] = {
                 name: functools.partial(fn, x) for name, fn in fns.items()
             }
-            for name, samples in per_call(calls, repeat, min_time).items():
-                result[f"{name}_{n}_us"] = statistics.median(samples["wall"]) * 1e6
-                result[f"{name}_{n}_min_us"] = min(samples["wall"]) * 1e6
-                result[f"{name}_{n}_cpu_us"] = statistics.median(samples["cpu"]) * 1e6
-                result[f"{name}_{n}_cpu_per_wall"] = sum(samples["cpu"]) / sum(samples["wall"])
+            timing = protocol.interleave(calls, rounds, threads, min_time=min_time)
+            timing["max_abs_diff"] = {
+                name: float(np.max(np.abs(np.asarray(fn(x)) - reference)))
+                for name, fn in fns.items()
+            }
+            result["batches"][str(n)] = timing
     return result
 
 
@@ -522,8 +532,14 @@ def _no_grad() -> Any:
 
 # -- peak memory of one fit -------------------------------------------------------------------
 def fit_memory(n_samples: int, batch: int, synthetic: bool = False) -> dict:
-    """ru_maxrss before and after loading the data and after one ``fit`` epoch, in MiB."""
+    """ru_maxrss before and after loading the data and after one ``fit`` epoch, in MiB.
+
+    A first ``fit`` on a few synthetic rows loads (or compiles) the kernels beforehand, so that
+    their one-time memory counts in the start, not in the fit.
+    """
     model = make_nablanet("sgd")
+    warm_X, warm_y, _ = load_data(2 * batch, synthetic=True)
+    make_nablanet("sgd").fit(warm_X, warm_y, epochs=1, batch_size=batch, verbose=False)
     start = maxrss_mb()
     X, y, source = load_data(n_samples, synthetic=synthetic)
     after_load_peak, after_load_now = maxrss_mb(), current_rss_mb()
@@ -547,20 +563,20 @@ def fit_memory(n_samples: int, batch: int, synthetic: bool = False) -> dict:
 def run_config(config: dict[str, Any]) -> dict[str, Any]:
     """Run the measurement described by ``config`` (see ``speed.plan``) and return its results."""
     kind, threads = config["kind"], config["threads"]
-    lib = config.get("lib", "nablanet")
     synthetic = bool(config.get("synthetic", False))
-    libs = {"train": (lib,), "tiny": ("torch",), "inference": ("torch",)}.get(kind, ())
-    out: dict[str, Any] = {"config": config, "threading": limit_threads(threads, libs)}
+    libs = {"train": ("torch", "sklearn"), "tiny": ("torch",), "inference": ("torch",),
+            "perceptron": ("sklearn",)}.get(kind, ())  # fmt: skip
+    out: dict[str, Any] = {"config": config, "threading": protocol.limit_threads(threads, libs)}
     if kind == "train":
-        X, y, out["source"] = load_data(config["n_samples"], synthetic=synthetic)
-        args = (config["batch"], config["optimizer"], config["epochs"])
-        out["train"] = TRAINERS[lib](X, y, *args)
-        if lib == "nablanet":
-            out["gemm"] = gemm_ceiling(X, config["batch"], config["epochs"])
+        out["train"] = train(config)
     elif kind == "tiny":
-        out["tiny"] = tiny_xor(config["steps"], config["repeats"])
+        out["tiny"] = tiny_xor(config["steps"], config["rounds"])
     elif kind == "inference":
-        out["inference"] = inference(threads, config["repeat"], config["min_time"])
+        out["inference"] = inference(threads, config["rounds"], config["min_time"])
+    elif kind == "perceptron":
+        out["perceptron"] = perceptron(config["rounds"], config["min_time"])
+    elif kind == "compile":
+        out["compile"] = compile_cost()
     elif kind == "memory":
         out["memory"] = fit_memory(config["n_samples"], config["batch"], synthetic)
     elif kind == "profile":

@@ -1,56 +1,102 @@
-"""Time one training step of nablanet's benchmark networks: best of 7 repeats, 1 thread.
+"""Time one training step of nablanet's benchmark networks, with and without the kernels.
 
-    python benchmarks/steps.py [LABEL]
+    python benchmarks/steps.py [LABEL] [--rounds R] [--threads N] [--batch B]
 
-Prints one line: seed 003's XOR 3-4-1 step and the 784-256-128-10 step at batch 128 with
-SGD-momentum and with Adam (one fixed batch, no data gathering). For an A/B of two commits, run
-it at each (e.g. from a ``git worktree`` with ``PYTHONPATH=<worktree>/src``), alternating a few
-times, and compare the lines; the best-of-repeats time is robust to a shared machine's noise.
+Seed 003's XOR 3-4-1 step and the 784-256-128-10 step (one fixed batch, no data gathering) with
+SGD-momentum and with Adam, each with the compiled kernels (``nablanet[fast]``) and with plain
+NumPy, and the step's eight matrix products alone (the GEMM ceiling). All of them are timed by
+the shared protocol (``_protocol.interleave``: interleaved rounds, CPU time with 1 thread,
+medians). Prints one line per step: median microseconds, the lowest-highest round, and the
+GEMM-only time as a share of the step. For an A/B of two commits, run it at each (e.g. from a
+``git worktree`` with ``PYTHONPATH=<worktree>/src``), alternating, and compare the lines.
 """
 
 from __future__ import annotations
 
-import os
-
-if __name__ == "__main__":  # one BLAS thread, set before NumPy loads (not when imported)
-    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[_var] = "1"
-
 import sys
-import timeit
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _protocol as protocol
+
+if __name__ == "__main__":  # thread counts, set before NumPy loads (not when imported)
+    _threads = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else 1
+    protocol.set_thread_env(_threads)
+
+import argparse
+import statistics
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+from _common import gemm_epochs
 
 import nablanet as nn
+from nablanet import _fast
 
 
-def best_step_us(model: nn.Sequential, X: np.ndarray, Y: np.ndarray, number: int) -> float:
-    """Best of 7 repeats of ``number`` train steps, in microseconds per step."""
-    model.fit(X, Y, epochs=1, verbose=False)  # builds, and warms up
-    return (
-        min(timeit.repeat(lambda: model.train_step(X, Y), number=number, repeat=7)) / number * 1e6
-    )
+def _stepper(model: nn.Sequential, X: np.ndarray, Y: np.ndarray, fast: bool) -> Callable[[], Any]:
+    def step() -> None:
+        with _fast.use_fast(fast):
+            model.train_step(X, Y)
+
+    with _fast.use_fast(fast):
+        model.fit(X, Y, epochs=1, verbose=False)  # builds, compiles, warms up
+    return step
 
 
-def main(label: str = "", xor_steps: int = 5000, big_steps: int = 200) -> dict[str, float]:
+def contenders(batch: int = 128, kernels: bool = True) -> dict[str, Callable[[], Any]]:
+    """Every step to time, by name: ``xor``, ``sgd-momentum``, ``adam`` (``/numpy`` and, with
+    numba, ``/kernels``) and ``gemm``."""
     X = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=np.float32)
     Y = np.array([[0], [1], [1], [0]], dtype=np.float32)
-    xor = nn.Sequential.from_sizes([3, 4, 1], "sigmoid", "sigmoid", loss="mse", lr=0.5, seed=0)
-    Xb = np.random.default_rng(0).normal(size=(128, 784)).astype(np.float32)
-    Yb = np.eye(10, dtype=np.float32)[np.arange(128) % 10]
-    times = {"xor": best_step_us(xor, X, Y, xor_steps)}
-    for name, optimizer in [
-        ("sgd-momentum", nn.optimizers.SGD(0.01, momentum=0.9)),
-        ("adam", nn.optimizers.Adam()),
-    ]:
-        big = nn.Sequential.from_sizes(
-            [784, 256, 128, 10], "relu", "softmax", loss="categorical_cross_entropy",
-            optimizer=optimizer, seed=0,
-        )  # fmt: skip
-        times[name] = best_step_us(big, Xb, Yb, big_steps)
-    print(f"{label:8s} " + "   ".join(f"{k} step {v:8.1f} us" for k, v in times.items()))
-    return times
+    Xb = np.random.default_rng(0).normal(size=(batch, 784)).astype(np.float32)
+    Yb = np.eye(10, dtype=np.float32)[np.arange(batch) % 10]
+    modes = ["numpy"] + (["kernels"] if kernels and _fast.AVAILABLE else [])
+    fns: dict[str, Callable[[], Any]] = {}
+    for mode in modes:
+        xor = nn.Sequential.from_sizes([3, 4, 1], "sigmoid", "sigmoid", loss="mse", lr=0.5, seed=0)
+        fns[f"xor/{mode}"] = _stepper(xor, X, Y, mode == "kernels")
+        for name, make in (
+            ("sgd-momentum", lambda: nn.optimizers.SGD(0.01, momentum=0.9)),
+            ("adam", lambda: nn.optimizers.Adam()),
+        ):
+            big = nn.Sequential.from_sizes(
+                [784, 256, 128, 10], "relu", "softmax", loss="categorical_cross_entropy",
+                optimizer=make(), seed=0,
+            )  # fmt: skip
+            fns[f"{name}/{mode}"] = _stepper(big, Xb, Yb, mode == "kernels")
+    fns["gemm"] = gemm_epochs(Xb, batch)  # one batch: one step's eight products
+    return fns
+
+
+def main(
+    label: str = "", rounds: int = 7, threads: int = 1, batch: int = 128, min_time: float = 0.1
+) -> dict[str, dict[str, float]]:
+    """Time :func:`contenders`; print and return ``{name: {"median", "min", "max"}}`` in us."""
+    if threads > 1:
+        protocol.limit_threads(threads)
+    timing = protocol.interleave(contenders(batch), rounds, threads, warmup=0, min_time=min_time)
+    out = {
+        name: {k: v * 1e6 for k, v in protocol.summary(times).items()}
+        for name, times in timing["times"].items()
+    }
+    gemm = statistics.median(timing["times"]["gemm"])
+    print(f"# {label} {timing['clock']} time, {rounds} rounds, batch {batch}, {threads} thread(s),"
+          f" load {timing['loadavg_before']:.1f}")  # fmt: skip
+    for name, s in out.items():
+        share = gemm / statistics.median(timing["times"][name]) if "xor" not in name else None
+        extra = f"   GEMM share {share:.2f}" if share is not None else ""
+        print(f"{name:<22} {s['median']:9.1f} us  ({s['min']:.1f}-{s['max']:.1f}){extra}")
+    return out
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("label", nargs="?", default="")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--batch", type=int, default=128)
+    args = parser.parse_args()
+    main(args.label, args.rounds, args.threads, args.batch)

@@ -27,8 +27,10 @@ def _load(name: str) -> ModuleType:
     return module
 
 
+speed = _load("speed")  # puts benchmarks/ on sys.path for the modules below
 common = _load("_common")
-speed = _load("speed")
+protocol = _load("_protocol")
+table = _load("_table")
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -63,23 +65,34 @@ def test_load_data_synthetic_has_the_training_shape(data):
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
-@pytest.mark.parametrize("lib", ["nablanet", "torch", "sklearn"])
-def test_each_library_trains_one_epoch(data, lib, optimizer):
-    if lib != "nablanet":
-        pytest.importorskip(lib)
+def test_every_training_contender_trains_one_epoch(data, optimizer):
     X, y = data
-    result = common.TRAINERS[lib](X, y, 16, optimizer, 2)
-    assert len(result["epoch_seconds"]) == 2
-    assert result["samples_per_s"] > 0 and math.isfinite(result["samples_per_s"])
-    assert math.isfinite(result["final_loss"])
+    epochs, samples, notes = common.train_contenders(X, y, 16, optimizer)
+    assert set(epochs) | set(notes) == set(common.TRAIN_LIBS)
+    assert {"fit", "fit-numpy", "partial_fit", "gemm"} <= set(epochs)  # nablanet's own
+    for name, epoch in epochs.items():
+        loss = epoch()
+        if name != "gemm":
+            assert math.isfinite(loss) and loss > 0, name
+        assert samples[name] == 64
 
 
 def test_gemm_ceiling_counts_whole_batches(data):
-    X, _ = data
-    result = common.gemm_ceiling(X[:40], 16, 1)  # 2 whole batches of 16 rows
-    assert result["samples_per_s"] > 0
+    X, y = data
+    _, samples, _ = common.train_contenders(X[:40], y[:40], 16, "sgd", ("gemm",))
+    assert samples == {"gemm": 32}  # 2 whole batches of 16 rows
     with pytest.raises(ValueError, match="at least one batch"):
-        common.gemm_ceiling(X[:8], 16, 1)
+        common.gemm_epochs(X[:8], 16)
+
+
+def test_training_child_times_every_contender_in_rounds(data):
+    config = {"n_samples": 48, "synthetic": True, "rounds": 2, "threads": 1, "batches": [16],
+              "optimizers": ["sgd"], "libs": ["fit", "fit-numpy", "gemm"]}  # fmt: skip
+    (run,) = common.train(config)["runs"]
+    assert run["clock"] == "cpu" and run["rounds"] == 2
+    assert set(run["times"]) == {"fit", "fit-numpy", "gemm"}
+    assert all(len(t) == 2 and min(t) > 0 for t in run["times"].values())
+    assert run["final_loss"]["fit"] > 0
 
 
 def test_numpy_forward_is_a_softmax_of_the_logits():
@@ -108,22 +121,22 @@ def test_hand_written_xor_loop_follows_nablanet_step_for_step():
 
 
 def test_tiny_xor_reports_every_library():
-    result = common.tiny_xor(steps=5, repeats=1)
-    assert result["nablanet_train_step_us"] > 0
-    assert result["nablanet_fit_us"] > 0
-    assert result["numpy_us"] > 0
-    if "torch_error" not in result:
-        assert result["torch_us"] > 0
+    result = common.tiny_xor(steps=5, rounds=1)
+    expected = {"nablanet_train_step", "nablanet_fit", "numpy"} | (
+        set() if "torch" in result["notes"] else {"torch"}
+    )
+    assert set(result["times"]) == expected
+    assert all(t[0] > 0 for t in result["times"].values())
 
 
 def test_inference_outputs_agree_with_the_hand_forward():
-    result = common.inference(threads=1, repeat=1, min_time=0.0, batches=(1, 3))
+    result = common.inference(threads=1, rounds=1, min_time=0.0, batches=(1, 3))
     for lib in ("nablanet", "numpy", "torch", "onnxruntime"):
         if lib in result["notes"]:
             continue  # optional library missing
-        for n in (1, 3):
-            assert result[f"{lib}_{n}_us"] > 0
-            assert result[f"{lib}_max_abs_diff_{n}"] < 1e-5
+        for n in ("1", "3"):
+            assert result["batches"][n]["times"][lib][0] > 0
+            assert result["batches"][n]["max_abs_diff"][lib] < 1e-5
 
 
 def test_fit_memory_reports_the_data_size():
@@ -138,110 +151,134 @@ def test_profile_lists_the_busiest_functions(data):
     assert "function calls" in text and "tottime" in text
 
 
-def test_plan_runs_one_configuration_per_child():
+def test_perceptron_row_times_both_estimators():
+    pytest.importorskip("sklearn")
+    result = common.perceptron(rounds=1, min_time=0.0)
+    assert "sklearn" in result["times"]
+    if "nablanet" not in result["notes"]:
+        assert result["times"]["nablanet"][0] > 0
+        assert result["accuracy"]["nablanet"] > 0.8  # it learned the digits, as sklearn does
+    assert result["accuracy"]["sklearn"] > 0.8
+
+
+# -- the protocol -------------------------------------------------------------------------------
+def test_interleave_rotates_the_order_and_times_every_round():
+    calls: list[str] = []
+    result = protocol.interleave(
+        {name: (lambda name=name: calls.append(name)) for name in "abc"}, rounds=3, warmup=1
+    )
+    assert calls[:3] == ["a", "b", "c"]  # the warm-up
+    assert calls[3:] == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]  # rotated each round
+    assert result["clock"] == "cpu" and all(len(t) == 3 for t in result["times"].values())
+    assert protocol.interleave({"a": lambda: None}, 1, threads=2)["clock"] == "wall"
+    with pytest.raises(ValueError, match="rounds must be at least 1, got 0"):
+        protocol.interleave({"a": lambda: None}, 0)
+
+
+def test_ratio_is_the_median_of_per_round_ratios():
+    # round by round: 2/1, 3/1, 8/2 -> 2, 3, 4; the ratio of medians would be 3/1
+    r = protocol.ratio([2.0, 3.0, 8.0], [1.0, 1.0, 2.0])
+    assert r == {"median": 3.0, "min": 2.0, "max": 4.0}
+    assert protocol.ratio([1.0], [0.0]) is None
+
+
+def test_calibrate_reaches_the_minimum_time():
+    number = protocol.calibrate(lambda: sum(range(1000)), 0.01)
+    assert number >= 1 and number & (number - 1) == 0  # a power of two
+
+
+def test_plan_runs_one_training_child_per_thread_count():
     quick = speed.plan(speed.QUICK)
     train = [c for c in quick if c["kind"] == "train"]
-    assert len(train) == 6  # 3 libraries x 2 optimizers, batch 128, 1 thread
-    assert {c["batch"] for c in train} == {128} and {c["threads"] for c in train} == {1}
-    assert [c["kind"] for c in quick[-3:]] == ["tiny", "inference", "memory"]
-    full = speed.plan(speed.FULL)
-    assert sum(c["kind"] == "train" for c in full) == 36  # 3 x 3 batches x 2 opt x 2 threads
+    assert [c["threads"] for c in train] == [1, 2]
+    assert train[0]["batches"] == [32, 128, 512] and train[0]["rounds"] >= 5
+    kinds = [c["kind"] for c in quick[2:]]
+    assert kinds == ["compile", "compile", "perceptron", "tiny", "inference", "memory"]
+    assert [c.get("cache") for c in quick[2:4]] == ["cold", "warm"]
 
 
-def _train(lib: str, sps: float, key: str = "train", **extra: float) -> dict:
-    config = {"kind": "train", "lib": lib, "batch": 128, "optimizer": "sgd", "threads": 1}
-    return {"config": config, key: {"samples_per_s": sps, **extra}}
+# -- the tables -------------------------------------------------------------------------------
+def _train_result(threads: int, per_epoch: dict[str, list[float]], samples: int = 100) -> dict:
+    run = {"batch": 128, "optimizer": "sgd", "times": per_epoch, "loadavg_before": 0.5,
+           "others_cpus": 0.0, "samples": dict.fromkeys(per_epoch, samples)}  # fmt: skip
+    return {"config": {"kind": "train", "threads": threads}, "threading": {"usable_cpus": 2},
+            "train": {"runs": [run]}}  # fmt: skip
 
 
-def test_table_ratios_say_how_much_faster_nablanet_is():
-    ours = _train("nablanet", 300.0)
-    ours["gemm"] = {"samples_per_s": 400.0}
-    results = [
-        ours,
-        _train("torch", 200.0),
-        _train("sklearn", 250.0),
-        {"config": {"kind": "tiny", "threads": 1},
-         "tiny": {"nablanet_train_step_us": 10.0, "nablanet_fit_us": 20.0, "numpy_us": 12.5,
-                  "torch_us": 50.0}},
-        {"config": {"kind": "memory", "threads": 1},
-         "memory": {"maxrss_after_fit_mb": 300.0, "data_mb": 180.0, "fit_overhead_mb": 20.0,
-                    "maxrss_start_mb": 40.0}},
-    ]  # fmt: skip
-    rows = {r["measurement"]: r for r in speed.build_table(results)}
-    torch_row = rows["train b128 SGD-mom 1t vs PyTorch eager"]
-    assert torch_row["ratio"] == pytest.approx(1.5) and torch_row["met"] is True  # >= 1.4
-    sk_row = rows["train b128 SGD-mom 1t vs sklearn MLP"]
-    assert sk_row["ratio"] == pytest.approx(1.2) and sk_row["met"] is False  # >= 1.3
-    gemm_row = rows["train b128 SGD-mom 1t vs GEMM ceiling (fraction)"]
-    assert gemm_row["ratio"] == pytest.approx(0.75) and gemm_row["met"] is False  # >= 0.9
-    step = rows["XOR 3-4-1 train_step vs hand NumPy"]
-    assert step["ratio"] == pytest.approx(1.25) and step["met"] is True  # time 0.8x NumPy's
-    assert rows["XOR 3-4-1 train_step vs PyTorch eager"]["ratio"] == pytest.approx(5.0)
-    assert rows["XOR 3-4-1 fit vs hand NumPy"]["met"] is None  # no target for fit
-    mem = rows["fit peak RSS vs data size"]
-    assert mem["ratio"] == pytest.approx(120.0) and mem["met"] is True  # < 150 MiB over data
-    text = speed.format_table(speed.build_table(results))
-    assert "| 1.50x |" in text and "**NO**" in text and "+120 MiB" in text
+def test_training_rows_say_how_much_faster_nablanet_is():
+    result = _train_result(1, {
+        "fit": [1.0, 1.0, 1.0], "fit-numpy": [1.2, 1.2, 1.2], "partial_fit": [1.1, 1.1, 1.1],
+        "torch": [1.6, 1.4, 1.8], "sklearn": [1.3, 1.3, 1.3], "gemm": [0.92, 0.92, 0.92],
+    })  # fmt: skip
+    rows = {r["measurement"]: r for r in table.build_rows([result])}
+    torch_row = rows["Sequential.fit vs PyTorch eager"]
+    assert torch_row["ratio"]["median"] == pytest.approx(1.6)  # per round: 1.6, 1.4, 1.8
+    assert (torch_row["ratio"]["min"], torch_row["ratio"]["max"]) == pytest.approx((1.4, 1.8))
+    assert torch_row["met"] is True and torch_row["target"] == 1.5
+    sk_row = rows["Sequential.fit vs scikit-learn MLP"]
+    assert sk_row["ratio"]["median"] == pytest.approx(1.3) and sk_row["met"] is False  # 1.4
+    gemm_row = rows["Sequential.fit vs GEMM ceiling"]
+    assert gemm_row["ratio"]["median"] == pytest.approx(0.92) and gemm_row["met"] is True
+    numpy_gemm = rows["Sequential.fit, NumPy only vs GEMM ceiling"]
+    assert numpy_gemm["ratio"]["median"] == pytest.approx(0.92 / 1.2)
+    assert numpy_gemm["met"] is True and numpy_gemm["target"] == 0.75
+    text = table.format_full(list(rows.values()))
+    assert "| 1.60x (1.40-1.80) | >= 1.5 | yes |" in text and "**NO**" in text
 
 
-def test_contended_runs_are_flagged():
-    ours = _train("nablanet", 300.0, cpu_per_wall=0.5, cpu_samples_per_s=600.0)
-    other = _train("torch", 200.0, cpu_per_wall=1.0, cpu_samples_per_s=200.0)
-    rows = speed.build_table([ours, other])
-    assert "contended: cpu/wall 0.50" in rows[0]["note"]
-    assert rows[0]["cpu_ratio"] == pytest.approx(3.0)
+def test_samples_per_epoch_enter_the_ratio():
+    # the GEMM ceiling covers only whole batches: 50 samples in 0.5 s is as fast as 100 in 1 s
+    result = _train_result(1, {"fit": [1.0], "gemm": [0.5]})
+    result["train"]["runs"][0]["samples"]["gemm"] = 50
+    (row,) = table.build_rows([result])
+    assert row["ratio"]["median"] == pytest.approx(1.0)
 
 
-def test_two_thread_runs_are_flagged_when_others_used_the_cpus():
-    ours = _train("nablanet", 300.0, others_cpus=0.6)
-    ours["config"]["threads"] = 2
-    ours["threading"] = {"usable_cpus": 2}
-    other = _train("torch", 200.0, others_cpus=0.0)
-    other["config"]["threads"] = 2
-    rows = speed.build_table([ours, other])
-    assert "other processes used 0.6 of 2 CPUs" in rows[0]["note"]
-    ours["train"]["others_cpus"] = 0.05  # a quiet machine: no warning
-    assert "contended" not in speed.build_table([ours, other])[0]["note"]
+def test_two_thread_rows_are_flagged_when_others_used_the_cpus():
+    result = _train_result(2, {"fit": [1.0], "torch": [2.0]})
+    result["train"]["runs"][0]["others_cpus"] = 0.6
+    (row,) = table.build_rows([result])
+    assert "contended: others used 0.6 of 2 CPUs" in row["note"]
 
 
-def test_rounds_merge_into_medians_and_skip_failed_rounds():
-    rounds = [
-        _train("torch", 200.0),
-        _train("torch", 300.0),
-        _train("torch", 900.0),
-        {"config": _train("torch", 0.0)["config"], "error": "killed"},
-    ]
-    (merged,) = speed.merge_rounds(rounds)
-    assert merged["train"]["samples_per_s"] == 300.0  # median of 200, 300, 900
-    assert merged["config"]["batch"] == 128 and isinstance(merged["config"]["batch"], int)
-    assert merged["rounds_merged"] == 3 and "error" not in merged
-
-
-def test_summary_of_rounds_shows_the_lowest_and_highest_ratio():
-    results = []
-    for k, (ours, theirs) in enumerate([(300.0, 200.0), (300.0, 250.0), (400.0, 200.0)]):
-        for run in (_train("nablanet", ours), _train("torch", theirs)):
-            run["round"] = k
-            results.append(run)
-    (row, *_) = speed.summarize(results)
-    assert row["ratio"] == pytest.approx(1.5)  # medians: 300 / 200
-    assert row["ratio_range"] == pytest.approx([1.2, 2.0])  # 300/250 and 400/200
-    assert "1.50x (1.20-2.00)" in speed.format_table([row])
+def test_readme_table_is_written_between_the_markers():
+    payload = {
+        "command": "python benchmarks/speed.py --quick --markdown",
+        "machine": {"cpu": "CPU", "usable_cpus": 2, "git": "abc", "versions": {}, "date": "d"},
+        "settings": {"n_samples": 100, "rounds": 5},
+        "results": [_train_result(1, {"fit": [1.0], "torch": [2.0], "gemm": [0.5]}),
+                    {"config": {"kind": "compile", "threads": 1, "cache": "cold"},
+                     "compile": {"one_time_seconds": 3.25}}],
+    }  # fmt: skip
+    short = table.format_readme(payload)
+    assert (
+        "| 1 | 128 | SGD-momentum | 2.00x | n/a | n/a | n/a | 0.50x (target 0.9) | n/a |" in short
+    )
+    assert "kernels' one-time cost, cold disk cache | 3.2 s" in short
+    readme = f"# Title\n\nbefore\n{table.START}\nold table\n{table.END}\nafter\n"
+    new = table.replace_between_markers(readme, short)
+    assert new.startswith("# Title\n\nbefore\n") and new.endswith(f"{table.END}\nafter\n")
+    assert "old table" not in new and short in new
+    with pytest.raises(ValueError, match="no <!-- speed-table:start -->"):
+        table.replace_between_markers("no markers here", short)
 
 
 def test_a_child_runs_with_every_thread_pool_capped(tmp_path):
     pytest.importorskip("threadpoolctl")
-    config = {"kind": "train", "lib": "nablanet", "batch": 16, "optimizer": "sgd",
-              "threads": 1, "n_samples": 48, "epochs": 1, "synthetic": True}  # fmt: skip
+    config = {"kind": "train", "threads": 1, "n_samples": 48, "synthetic": True, "rounds": 1,
+              "batches": [16], "optimizers": ["sgd"], "libs": ["fit", "gemm"]}  # fmt: skip
     out = tmp_path / "result.json"
     cmd = [sys.executable, str(BENCH / "speed.py"), "--run", json.dumps(config), str(out)]
     subprocess.run(cmd, env=speed.child_env(1), check=True, timeout=300)
     result = json.loads(out.read_text())
-    assert result["threading"]["env"] == dict.fromkeys(speed.THREAD_VARS, "1")
+    assert result["threading"]["env"] == dict.fromkeys(protocol.THREAD_VARS, "1")
     assert all(pool["num_threads"] == 1 for pool in result["threading"]["threadpools"])
-    assert result["train"]["samples_per_s"] > 0 and result["gemm"]["samples_per_s"] > 0
-    assert result["source"].startswith("synthetic")
-    assert result["train"]["others_cpus"] is None or result["train"]["others_cpus"] >= 0
+    if result["threading"]["numba_threads"] is not None:
+        assert result["threading"]["numba_threads"] == 1
+    (run,) = result["train"]["runs"]
+    assert run["times"]["fit"][0] > 0 and run["times"]["gemm"][0] > 0
+    assert result["train"]["source"].startswith("synthetic")
+    assert run["others_cpus"] is None or run["others_cpus"] >= 0
 
 
 def test_ablation_runs_both_variants_at_toy_size():
@@ -250,10 +287,10 @@ def test_ablation_runs_both_variants_at_toy_size():
     assert [(r["optimizer"], r["batch"]) for r in rows] == [("sgd", 16), ("adam", 16)]
     for row in rows:
         assert row["packed"] > 0 and row["per-parameter"] > 0
-        assert row["ratio"] == pytest.approx(row["per-parameter"] / row["packed"])
+        assert row["range"][0] <= row["ratio"] <= row["range"][1]
 
 
 def test_steps_times_every_network_at_toy_repeats():
-    times = _load("steps").main("smoke", xor_steps=2, big_steps=1)
-    assert set(times) == {"xor", "sgd-momentum", "adam"}
-    assert all(t > 0 for t in times.values())
+    times = _load("steps").main("smoke", rounds=1, batch=8, min_time=0.0)
+    assert {"xor/numpy", "sgd-momentum/numpy", "adam/numpy", "gemm"} <= set(times)
+    assert all(t["median"] > 0 for t in times.values())

@@ -67,7 +67,11 @@ def jit(func: Callable[..., Any], parallel: bool = False) -> Any:
     """
     if _numba is None:
         return func
-    options = {"cache": True, "nogil": True, "parallel": parallel}
+    # error_model="numpy": x / 0 gives inf or nan as NumPy does, with no zero check in the loop
+    # (Python's ZeroDivisionError check keeps LLVM from vectorising a division)
+    # numba keys its disk cache on the kernel's source file, not on these options: after
+    # changing them, delete the cached *.nbi/*.nbc files (__pycache__ beside the kernels)
+    options = {"cache": True, "nogil": True, "parallel": parallel, "error_model": "numpy"}
     try:
         return _numba.njit(**options)(func)
     except RuntimeError:  # "no locator available": neither the package dir nor ~ is writable
