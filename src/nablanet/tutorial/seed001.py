@@ -269,6 +269,13 @@ def render_replay(r: Replay) -> str:
         out += [render_step(r.steps[0], r.eta), ""]
         out.append("every epoch (the seed's debug line: its loss summed over the samples):")
         out += [f"*** Iteration: {s.epoch} , Average Loss: {s.loss}" for s in r.steps]
-    out += ["", f"Output.5 (after {len(r.steps)} epochs):", r.info(), ""]
-    out.append(f"Output.6: Predicted: {r.predict(X_TEST)}  Actual: {Y_TEST}")
+    n = len(r.steps)
+    seeds = n == EPOCHS  # the seed prints Output.5 and Output.6 after its 100 epochs
+    title = (
+        "Output.5"
+        if seeds
+        else f"after {n} epoch{'s' if n != 1 else ''} (Output.5 is after {EPOCHS})"
+    )
+    out += ["", f"{title}:", r.info(), ""]
+    out.append(f"{'Output.6: ' if seeds else ''}Predicted: {r.predict(X_TEST)}  Actual: {Y_TEST}")
     return "\n".join(out)
