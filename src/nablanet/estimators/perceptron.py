@@ -33,6 +33,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
+from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedShuffleSplit
@@ -270,18 +271,21 @@ class Perceptron(ClassifierMixin, BaseEstimator):
                 f"The number of classes has to be greater than one; got {n_classes} class"
             )
         if n_classes == 2:  # one problem: classes_[1] against classes_[0]
-            problems = [(1, class_weight[1], class_weight[0], self.random_state)]
+            problems: list[tuple[Any, ...]] = [
+                (1, class_weight[1], class_weight[0], self.random_state)
+            ]
             validation = None
         else:  # one problem per class, each with its own seed, drawn after the split
             validation = self._validation_mask(y, sample_weight > 0)
             seeds = check_random_state(self.random_state).randint(MAX_INT, size=n_classes)
             problems = [(k, class_weight[k], 1.0, seeds[k]) for k in range(n_classes)]
-        results = Parallel(n_jobs=self.n_jobs, require="sharedmem")(
-            delayed(self._fit_problem)(
-                X, y, *problem, sample_weight, validation, coef, intercept, max_iter
+        shared: tuple[Any, ...] = (sample_weight, validation, coef, intercept, max_iter)
+        if effective_n_jobs(self.n_jobs) == 1:  # (joblib's dispatch costs ~0.2 ms a problem)
+            results = [self._fit_problem(X, y, *problem, *shared) for problem in problems]
+        else:  # threads: the compiled kernel releases the GIL
+            results = Parallel(n_jobs=self.n_jobs, require="sharedmem")(
+                delayed(self._fit_problem)(X, y, *problem, *shared) for problem in problems
             )
-            for problem in problems
-        )
         n_iter = max(n for _, _, n in results)
         for row, (w, b, _) in enumerate(results):
             coef[row], intercept[row] = w, b
