@@ -65,24 +65,32 @@ UPSTREAM: dict[str, Upstream] = {
 # covers every parametrisation of that test; "test_x[param-id]" covers one. Every reason must
 # be one a scikit-learn maintainer would accept (typically: the test reads or writes
 # scikit-learn's private internals, which a drop-in has no reason to reproduce).
-PENDING_MLP = "pending issue 11 MLP work (a bug in nablanet, not a reason to keep)"
-
 XFAIL: dict[str, dict[str, str]] = {
     # ---- sklearn/neural_network/tests/test_mlp.py (owned by the MLP work) ----
     "mlp": {
-        "test_fit": PENDING_MLP,
-        "test_gradient": PENDING_MLP,
-        "test_lbfgs_regression_maxfun": PENDING_MLP,
-        "test_learning_rate_warmstart": PENDING_MLP,
-        "test_partial_fit_unseen_classes": PENDING_MLP,
-        "test_nonfinite_params": PENDING_MLP,
-        "test_adaptive_learning_rate": PENDING_MLP,
-        "test_warm_start": PENDING_MLP,
-        "test_early_stopping_stratified": PENDING_MLP,
-        "test_preserve_feature_names[MLPClassifier]": PENDING_MLP,
-        "test_mlp_diverging_loss": PENDING_MLP,
-        "test_mlp_vs_poisson_glm_equivalent": PENDING_MLP,
-        "test_minimum_input_sample_size": PENDING_MLP,
+        "test_fit": (
+            "builds a fitted model by hand, assigning scikit-learn's private state (_coef_grads, "
+            "_intercept_grads, _coef_velocity, _intercept_velocity, _no_improvement_count) and "
+            "coefs_ before any fit; nablanet's coefs_ are views of its trained network, which "
+            "exists only after fit. The same worked SGD step is asserted on nablanet's own "
+            "network in tests/test_estimators.py::test_one_sgd_step_worked_out_by_hand"
+        ),
+        "test_gradient": (
+            "calls scikit-learn's private _loss_grad_lbfgs(packed, X, Y, None, activations, "
+            "deltas, coef_grads, intercept_grads); nablanet's gradients are checked against "
+            "finite differences in tests/test_gradcheck.py and against scikit-learn's "
+            "steps in tests/test_estimators.py"
+        ),
+        "test_learning_rate_warmstart": (
+            "reads the private _optimizer.learning_rate of scikit-learn's SGDOptimizer; the "
+            "same invscaling rate is asserted through model_.optimizer.lr in "
+            "tests/test_estimators.py::test_invscaling_and_adaptive_learning_rates"
+        ),
+        "test_adaptive_learning_rate": (
+            "reads the private _optimizer.learning_rate of scikit-learn's SGDOptimizer; the "
+            "adaptive rate is asserted through model_.optimizer.lr in "
+            "tests/test_estimators.py::test_invscaling_and_adaptive_learning_rates"
+        ),
     },
     # ---- sklearn/linear_model/tests/test_perceptron.py ----
     # OWNED BY THE PERCEPTRON WORK (issue 11, Perceptron half): edit these entries freely.
@@ -209,14 +217,14 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="keep scikit-learn's import: run the copy against scikit-learn itself",
     )
-    parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
-    ns = parser.parse_args(argv)
+    ns, pytest_args = parser.parse_known_args(argv)
+    pytest_args = [arg for arg in pytest_args if arg != "--"]  # the rest goes to pytest
     names = list(UPSTREAM) if ns.which == "all" else [ns.which]
     return run(
         names,
         swap=not ns.original,
         xfail=not (ns.no_xfail or ns.original),
-        pytest_args=ns.pytest_args,
+        pytest_args=pytest_args,
     )
 
 

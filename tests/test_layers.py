@@ -208,3 +208,15 @@ def test_dense_refuses_above_a_small_limit_and_builds_below_it(monkeypatch):
         nn.Dense(10).build(4, np.random.default_rng(0))
     monkeypatch.setattr(validation, "available_memory", lambda: 400)
     assert nn.Dense(10).build(4, np.random.default_rng(0)) == 10
+
+
+def test_exp_activation_gradient_and_poisson_training_path():
+    rng = np.random.default_rng(0)
+    layer = built(nn.layers.get_activation("exp"), 3, 0)
+    x, R = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    np.testing.assert_allclose(layer.forward(x), np.exp(x))
+    check_layer(layer, x, R)
+    # an Exp output with the Poisson deviance trains through the fused form from log-means
+    model = Sequential.from_sizes([2, 1], ["exp"], loss="half_poisson_deviance", seed=0,
+                                  dtype="float64")  # fmt: skip
+    assert model.training_loss.name == "exp_half_poisson_deviance"

@@ -30,6 +30,10 @@ def _targets(kind: str, rng: np.random.Generator, n: int, k: int) -> tuple[np.nd
         return 3 * rng.normal(size=(n, k)), rng.uniform(0, 1, size=(n, k))
     if kind == "logits_rows":
         return 3 * rng.normal(size=(n, k)), softmax(2 * rng.normal(size=(n, k)))
+    if kind == "means":  # Poisson: positive means, counts (zeros included) as targets
+        return rng.uniform(0.5, 3.0, size=(n, k)), rng.poisson(1.5, size=(n, k)).astype(float)
+    if kind == "log_means":
+        return rng.normal(size=(n, k)), rng.poisson(1.5, size=(n, k)).astype(float)
     raise AssertionError(kind)
 
 
@@ -41,6 +45,8 @@ LOSS_DOMAINS = {
     "categorical_cross_entropy": "rows",
     "sigmoid_binary_cross_entropy": "logits_binary",
     "softmax_cross_entropy": "logits_rows",
+    "half_poisson_deviance": "means",
+    "exp_half_poisson_deviance": "log_means",
 }
 
 
@@ -176,3 +182,17 @@ def test_a_loss_with_settings_survives_the_model_config():
     twin = nn.Sequential.from_config(model.get_config())
     assert twin.loss.get_config() == {"name": "binary_cross_entropy", "outputs": "sum"}
     assert twin.training_loss.get_config()["outputs"] == "sum"  # the fused form keeps it
+
+
+def test_half_poisson_deviance_by_hand_and_fused_with_exp():
+    # y = 2, mu = 1: 2 log 2 - 2 + 1 = 0.3862944; y = 0, mu = 3: 0 - 0 + 3 = 3 -> mean 1.6931472
+    mu, y = np.array([[1.0], [3.0]]), np.array([[2.0], [0.0]])
+    loss = nn.get_loss("half_poisson_deviance")
+    assert loss(mu, y) == pytest.approx((2 * np.log(2) - 1 + 3) / 2)
+    np.testing.assert_allclose(loss.backward(), [[(1 - 2) / 2], [(1 - 0) / 2]])
+    assert loss(y + (y == 0), y + (y == 0)) == 0.0  # zero for a perfect fit
+    assert isinstance(loss.fused_with("Exp"), losses.ExpHalfPoissonDeviance)
+    z = np.log(mu)
+    fused = nn.get_loss("exp_half_poisson_deviance")
+    assert fused(z, y) == pytest.approx(loss(mu, y))
+    np.testing.assert_allclose(fused.backward(), (mu - y) / 2)  # (e^z - y) / n

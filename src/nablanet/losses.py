@@ -321,3 +321,53 @@ def get_loss(name: str | dict[str, Any] | Loss) -> Loss:
         return cls(**kwargs)
     except TypeError:
         raise ValueError(f"loss {key!r} takes no settings {sorted(kwargs)}") from None
+
+
+class HalfPoissonDeviance(Loss):
+    r"""Half the Poisson deviance of positive means ``mu``, summed over outputs, mean over samples.
+
+    .. math:: L = \frac{1}{n}\sum_i\sum_j y_{ij}\log\frac{y_{ij}}{\mu_{ij}} - y_{ij} + \mu_{ij}
+
+    (scikit-learn's ``MLPRegressor(loss="poisson")``; :math:`0 \log 0 = 0`, zero for a perfect
+    fit). Backward: :math:`\frac{1}{n}(1 - y/\mu)`. After an ``Exp`` output the fused
+    :class:`ExpHalfPoissonDeviance` is used.
+    """
+
+    name = "half_poisson_deviance"
+
+    def forward(self, y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> float:
+        self._mu, self._y = y_pred, y_true
+        self._r = row_scale(len(y_true), sample_weight, y_pred.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ylogy = np.where(y_true > 0, y_true * np.log(y_true / y_pred), 0.0)
+        return weighted_sum(ylogy - y_true + y_pred, None, self._r)
+
+    def backward(self) -> Array:
+        return (1 - self._y / self._mu) * self._r
+
+    def fused_with(self, activation: str) -> Loss | None:
+        return ExpHalfPoissonDeviance() if activation == "Exp" else None
+
+
+class ExpHalfPoissonDeviance(Loss):
+    r""":class:`HalfPoissonDeviance` of :math:`\mu = e^z`, from log-means ``z``:
+
+    .. math:: L = \frac{1}{n}\sum_i\sum_j e^{z_{ij}} - y_{ij} z_{ij} + y_{ij}\log y_{ij} - y_{ij},
+              \qquad \frac{\partial L}{\partial z} = \frac{e^z - y}{n}
+    """
+
+    name = "exp_half_poisson_deviance"
+    from_logits = True
+
+    def forward(self, y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> float:
+        self._mu, self._y = np.exp(y_pred), y_true
+        self._r = row_scale(len(y_true), sample_weight, y_pred.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ylogy = np.where(y_true > 0, y_true * np.log(y_true), 0.0)
+        return weighted_sum(self._mu - y_true * y_pred + ylogy - y_true, None, self._r)
+
+    def backward(self) -> Array:
+        return (self._mu - self._y) * self._r  # (e^z - y) / n
+
+
+LOSSES.update({cls.name: cls for cls in (HalfPoissonDeviance, ExpHalfPoissonDeviance)})

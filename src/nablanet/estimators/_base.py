@@ -23,19 +23,33 @@ from __future__ import annotations
 
 import math
 from itertools import pairwise
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._validation import check_memory, format_count, format_sizes
 from ..layers import Dense, Dropout
-from ..losses import BinaryCrossEntropy, CategoricalCrossEntropy, HalfSquaredError, Loss
+from ..losses import (
+    BinaryCrossEntropy,
+    CategoricalCrossEntropy,
+    HalfPoissonDeviance,
+    HalfSquaredError,
+    Loss,
+)
 from ..model import Sequential
 from ..optimizers import SGD, Adam, Optimizer, RMSProp, get_optimizer, optimizer_from_config
 from ..schedules import Schedule
-from ._params import MLPSettings, as_rng, check_mlp_params
+from ._optimizers import ScikitAdam, ScikitSGD
+from ._params import (
+    MLP_CONSTRAINTS,
+    MLPSettings,
+    Random,
+    check_mlp_params,
+    generator_from,
+    random_state_of,
+)
 from ._solvers import dense_rows, fit_lbfgs, fit_stochastic
 from ._state import restore_on_error
 
@@ -45,7 +59,13 @@ OUTPUTS: dict[str, tuple[str, type[Loss], dict[str, Any]]] = {
     "softmax": ("softmax", CategoricalCrossEntropy, {}),
     "logistic": ("sigmoid", BinaryCrossEntropy, {"outputs": "sum"}),
     "identity": ("identity", HalfSquaredError, {}),
+    "exp": ("exp", HalfPoissonDeviance, {}),  # MLPRegressor(loss="poisson")
 }
+#: scikit-learn's message for a fit that ends with non-finite weights (its tests match it)
+NONFINITE = (
+    "Solver produced non-finite parameter weights. The input data may contain large values "
+    "and need to be preprocessed."
+)
 PREDICT_CHUNK = 8192
 DTYPES = (np.float64, np.float32)  # float32 data stays float32
 
@@ -53,8 +73,11 @@ DTYPES = (np.float64, np.float32)  # float32 data stays float32
 class BaseMLP(BaseEstimator):
     """Shared machinery; use :class:`MLPClassifier` or :class:`MLPRegressor`.
 
-    ``__init__`` only stores its arguments; they are checked when ``fit`` uses them.
+    ``__init__`` only stores its arguments; ``fit`` and ``partial_fit`` check them first, against
+    ``_parameter_constraints`` (scikit-learn's ``InvalidParameterError`` for a bad value).
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = dict(MLP_CONSTRAINTS)
 
     def __init__(
         self,
@@ -148,6 +171,7 @@ class BaseMLP(BaseEstimator):
             np.copyto(layer.params[key], arr, casting="same_kind")
 
     # -- fitting --------------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> BaseMLP:
         """Fit the network to ``X`` of shape (n_samples, n_features) and ``y``.
 
@@ -175,36 +199,48 @@ class BaseMLP(BaseEstimator):
         return True
 
     def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool) -> BaseMLP:
+        """scikit-learn's ``_fit``: validate, draw the initial weights (first pass), train."""
         settings = check_mlp_params(self)
         first_pass = not hasattr(self, "model_") or (not self.warm_start and not incremental)
         X, Y = self._validate_input(X, y, incremental, reset=first_pass)
         sw = self._check_sample_weight(sample_weight, X, Y, incremental)
-        rng = as_rng(self.random_state)
+        random = random_state_of(self.random_state)  # what scikit-learn's _random_state is
         if first_pass:
-            self._initialize(X.shape[1], Y, X.dtype, rng, settings)
-        else:
-            self.model_.rng = rng
-        for layer in self.model_.layers:
-            if isinstance(layer, Dropout):
-                layer.rng = rng
-        # Overflow surfaces as a non-finite loss, reported below with advice; no NumPy noise.
-        with np.errstate(over="ignore", invalid="ignore"):
+            self._initialize(X.shape[1], Y, X.dtype, random, settings)
+        dropouts = [layer for layer in self.model_.layers if isinstance(layer, Dropout)]
+        if dropouts:
+            masks = generator_from(random)
+            for layer in dropouts:
+                layer.rng = masks
+        # As in scikit-learn, a non-finite loss does not stop training (with early stopping the
+        # best weights come back); only non-finite weights at the end fail the fit.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if settings.stochastic:
-                fit_stochastic(self, X, Y, sw, rng, settings, incremental)
+                fit_stochastic(self, X, Y, sw, random, settings, incremental)
             else:
                 fit_lbfgs(self, X, Y, sw)
         if not np.isfinite(self.model_.parameters_to_vector()).all():
+            curve = getattr(self, "loss_curve_", None) or []
+            where = next((i for i, v in enumerate(curve) if not np.isfinite(v)), None)
+            seen = (
+                ""
+                if where is None
+                else f" The training loss was {curve[where]} at iteration {where + 1}."
+            )
             raise ValueError(
-                "the solver produced non-finite weights; scale the inputs (e.g. with "
-                "StandardScaler) or lower learning_rate_init "
-                f"(got {self.learning_rate_init!r})"
+                f"{NONFINITE}{seen} Scale the inputs (e.g. with StandardScaler) or lower "
+                f"learning_rate_init (got {self.learning_rate_init!r})."
             )
         return self
 
     def _initialize(
-        self, n_features: int, Y: Array, dtype: Any, rng: np.random.Generator, s: MLPSettings
+        self, n_features: int, Y: Array, dtype: Any, rng: Random, s: MLPSettings
     ) -> None:
-        """Build a new network with scikit-learn's initialisation; reset the fitted state."""
+        """Build a new network with scikit-learn's initialisation; reset the fitted state.
+
+        The draws are scikit-learn's ``_init_coef``, in its order: for each layer, the weights
+        then the intercepts, uniform in ``[-bound, bound)`` from ``rng``.
+        """
         self.n_iter_ = 0
         self.t_ = 0
         self.n_outputs_ = Y.shape[1]
@@ -233,7 +269,7 @@ class BaseMLP(BaseEstimator):
             dropout=float(self.dropout),
             weights=weights,
             loss=loss(**settings),
-            seed=rng,
+            seed=rng if isinstance(rng, np.random.Generator) else 0,  # dropout: see _fit
             dtype=dtype,
         )
         self.model_.task = self._task()
@@ -260,13 +296,17 @@ class BaseMLP(BaseEstimator):
                 self.best_validation_score_ = None
 
     def _new_optimizer(self) -> Optimizer:
-        """A fresh optimizer for the solver (or the ``optimizer`` parameter)."""
+        """A fresh optimizer: scikit-learn's rule for ``solver``, or the ``optimizer`` extra."""
         lr: float | Schedule = (
             self.learning_rate
             if isinstance(self.learning_rate, Schedule)
             else float(self.learning_rate_init)
         )
-        name = self.optimizer if self.optimizer is not None else self.solver
+        name = self.optimizer
+        if name is None and self.solver == "sgd":
+            return ScikitSGD(lr, float(self.momentum), bool(self.nesterovs_momentum))
+        if name is None:
+            return ScikitAdam(lr, self.beta_1, self.beta_2, self.epsilon)
         if isinstance(name, Optimizer):
             return optimizer_from_config(name.get_config())  # never train the user's instance
         if name == "sgd":

@@ -1,8 +1,10 @@
-"""Checks of the estimators' constructor arguments, run at the start of ``fit``.
+"""The MLP estimators' parameters: allowed values declared once, and the checks beyond them.
 
-scikit-learn's convention: ``__init__`` only stores its arguments, and they are validated when
-they are used, so ``set_params`` and ``clone`` never fail. Every message names the parameter and
-quotes the value received.
+scikit-learn's convention: ``__init__`` only stores its arguments; ``fit`` and ``partial_fit``
+validate them first (:data:`MLP_CONSTRAINTS`, checked by scikit-learn's own
+``_validate_params``, which raises ``InvalidParameterError`` naming the parameter and quoting the
+value, exactly as scikit-learn's MLPs do). :func:`check_mlp_params` then checks what a
+constraint cannot express (the entries of a list, combinations, memory) and normalises.
 """
 
 from __future__ import annotations
@@ -11,26 +13,50 @@ import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 
-from .._validation import (
-    _short,
-    check_choice,
-    check_fraction,
-    check_memory,
-    check_positive_float,
-    check_positive_int,
-    format_count,
-)
+from .._validation import _short, check_choice, check_memory, check_positive_int, format_count
 from ..optimizers import OPTIMIZERS, Optimizer
 from ..schedules import Schedule
 
 #: hidden activations the estimators accept (scikit-learn's four, plus two of nablanet's)
 HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu", "sigmoid", "leaky_relu")
-SOLVERS = ("lbfgs", "sgd", "adam")
-LEARNING_RATES = ("constant", "invscaling", "adaptive")
+
+#: scikit-learn 1.9's constraints for its MLPs, widened only where nablanet adds a choice:
+#: an activation per layer, a Schedule as learning_rate, a Generator as random_state, dropout
+#: and optimizer.
+MLP_CONSTRAINTS: dict[str, list[Any]] = {
+    "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+    "activation": [StrOptions(set(HIDDEN_ACTIVATIONS)), list, tuple],
+    "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+    "alpha": [Interval(Real, 0, None, closed="left")],
+    "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+    "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"}), Schedule],
+    "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+    "power_t": [Interval(Real, 0, None, closed="left")],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "shuffle": ["boolean"],
+    "random_state": ["random_state", np.random.Generator],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "verbose": ["verbose"],
+    "warm_start": ["boolean"],
+    "momentum": [Interval(Real, 0, 1, closed="both")],
+    "nesterovs_momentum": ["boolean"],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+    "beta_1": [Interval(Real, 0, 1, closed="left")],
+    "beta_2": [Interval(Real, 0, 1, closed="left")],
+    "epsilon": [Interval(Real, 0, None, closed="neither")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+    "max_fun": [Interval(Integral, 1, None, closed="left")],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+    "optimizer": [None, StrOptions(set(OPTIMIZERS)), Optimizer],
+}
 
 
 @dataclass(frozen=True)
@@ -41,37 +67,27 @@ class MLPSettings:
     activations: tuple[str, ...]  # one per hidden layer
     init_factors: tuple[float, ...]  # scikit-learn's Glorot factor per Dense layer
     stochastic: bool
-    batch_size: int | None  # None: "auto"
     n_iter_no_change: float
 
 
-def check_bool(name: str, value: Any) -> bool:
-    """Return ``value`` as a bool, or raise if it is not True/False."""
-    if not isinstance(value, bool | np.bool_):
-        raise TypeError(f"{name} must be True or False, got {_short(value)}")
-    return bool(value)
+Random = np.random.RandomState | np.random.Generator
 
 
-def check_random_state(value: Any) -> None:
-    """Raise unless ``value`` is None, a non-negative int, a Generator or a RandomState."""
-    if value is None or isinstance(value, np.random.Generator | np.random.RandomState):
-        return
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) >= 0:
-        return
-    raise TypeError(
-        "random_state must be None, a non-negative int, a np.random.Generator or a "
-        f"np.random.RandomState, got {_short(value)}"
-    )
+def random_state_of(value: Any) -> Random:
+    """The random source of one ``fit`` call, as scikit-learn makes it: a new ``RandomState``
+    from an int (the same draws as scikit-learn), the instance itself for a ``RandomState``,
+    numpy's global one for None; a ``np.random.Generator`` (nablanet's extra) is used as is."""
+    if isinstance(value, np.random.Generator):
+        return value
+    return check_random_state(value)
 
 
-def as_rng(random_state: Any) -> np.random.Generator:
-    """The generator of one ``fit`` call: a fresh one from an int (reproducible fits), the
-    instance itself for a Generator, and a Generator seeded from a legacy ``RandomState``."""
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(int(random_state.randint(np.iinfo(np.int32).max)))
-    return np.random.default_rng(random_state)
+def generator_from(random: Random) -> np.random.Generator:
+    """A Generator for what scikit-learn has no counterpart of (dropout masks): the Generator
+    itself, or one seeded by one draw from the RandomState."""
+    if isinstance(random, np.random.Generator):
+        return random
+    return np.random.default_rng(int(random.randint(np.iinfo(np.int32).max)))
 
 
 def _hidden_sizes(value: Any) -> tuple[int, ...]:
@@ -81,11 +97,11 @@ def _hidden_sizes(value: Any) -> tuple[int, ...]:
         raise TypeError(
             f"hidden_layer_sizes must be an int or a sequence of ints, got {_short(value)}"
         )
-    sizes = []
-    for size in value:
-        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
-            raise ValueError(f"hidden_layer_sizes must hold ints >= 1, got {_short(value)}")
-        sizes.append(int(size))
+    if any(isinstance(size, bool) or not isinstance(size, numbers.Integral) for size in value):
+        raise ValueError(f"hidden_layer_sizes must hold ints, got {_short(value)}")
+    sizes = [int(size) for size in value]
+    if any(size <= 0 for size in sizes):
+        raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")  # scikit-learn's
     return tuple(sizes)
 
 
@@ -132,62 +148,24 @@ def _init_factors(activation: Any, activations: tuple[str, ...]) -> tuple[float,
 
 
 def check_mlp_params(est: Any) -> MLPSettings:
-    """Validate every hyper-parameter of an MLP estimator; return the normalised ones."""
+    """The checks :data:`MLP_CONSTRAINTS` cannot express; return the normalised settings."""
     hidden = _hidden_sizes(est.hidden_layer_sizes)
     check_hidden_memory(hidden, est.hidden_layer_sizes)
     activations = _activations(est.activation, len(hidden))
-    solver = check_choice("solver", est.solver, SOLVERS)
-    check_positive_float("alpha", est.alpha, allow_zero=True)
-    batch_size = None
-    if not (isinstance(est.batch_size, str) and est.batch_size == "auto"):
-        if isinstance(est.batch_size, str):
-            raise ValueError(f"batch_size must be 'auto' or an int >= 1, got {est.batch_size!r}")
-        batch_size = check_positive_int("batch_size", est.batch_size)
-    if not isinstance(est.learning_rate, Schedule):
-        if not isinstance(est.learning_rate, str) or est.learning_rate not in LEARNING_RATES:
+    if est.solver == "lbfgs":
+        if est.optimizer is not None:
             raise ValueError(
-                f"learning_rate must be one of {list(LEARNING_RATES)} or a "
-                f"nablanet.schedules.Schedule, got {_short(est.learning_rate)}"
+                f"optimizer={_short(est.optimizer)} needs a stochastic solver, got solver='lbfgs'"
             )
-    check_positive_float("learning_rate_init", est.learning_rate_init)
-    check_positive_float("power_t", est.power_t, allow_zero=True)
-    check_positive_int("max_iter", est.max_iter)
-    check_bool("shuffle", est.shuffle)
-    check_random_state(est.random_state)
-    check_positive_float("tol", est.tol, allow_zero=True)
-    if not isinstance(est.verbose, numbers.Integral):
-        raise TypeError(f"verbose must be a bool or an int, got {_short(est.verbose)}")
-    check_bool("warm_start", est.warm_start)
-    check_fraction("momentum", est.momentum, low_open=False)
-    check_bool("nesterovs_momentum", est.nesterovs_momentum)
-    check_bool("early_stopping", est.early_stopping)
-    check_fraction("validation_fraction", est.validation_fraction, low_open=False)
-    check_fraction("beta_1", est.beta_1, low_open=False)
-    check_fraction("beta_2", est.beta_2, low_open=False)
-    check_positive_float("epsilon", est.epsilon)
-    n_iter_no_change = est.n_iter_no_change
-    if not (isinstance(n_iter_no_change, float) and n_iter_no_change == np.inf):
-        n_iter_no_change = check_positive_int("n_iter_no_change", n_iter_no_change)
-    check_positive_int("max_fun", est.max_fun)
-    dropout = check_fraction("dropout", est.dropout, low_open=False)
-    optimizer = est.optimizer
-    if optimizer is not None and not isinstance(optimizer, Optimizer):
-        check_choice("optimizer", optimizer, OPTIMIZERS)
-    if solver == "lbfgs":
-        if optimizer is not None:
+        if est.dropout:
             raise ValueError(
-                f"optimizer={_short(optimizer)} needs a stochastic solver, got solver='lbfgs'"
-            )
-        if dropout:
-            raise ValueError(
-                f"dropout={dropout} makes the loss random, which L-BFGS cannot minimise; "
+                f"dropout={est.dropout} makes the loss random, which L-BFGS cannot minimise; "
                 "use solver='adam' or 'sgd' with dropout"
             )
     return MLPSettings(
         hidden=hidden,
         activations=activations,
         init_factors=_init_factors(est.activation, activations),
-        stochastic=solver != "lbfgs",
-        batch_size=batch_size,
-        n_iter_no_change=float(n_iter_no_change),
+        stochastic=est.solver != "lbfgs",
+        n_iter_no_change=float(est.n_iter_no_change),
     )

@@ -1,13 +1,14 @@
 """The solvers of the MLP estimators: scikit-learn's stochastic loop and full-batch L-BFGS.
 
 Both drive :meth:`BaseMLP._loss_and_grads` (one forward and backward pass of the model's engine,
-L2 term included); the stochastic loop then applies the model's optimizer step, under the
-core's divergence policy (:mod:`nablanet.training.divergence`). Each function mirrors the method of
-the same name in ``sklearn/neural_network/_multilayer_perceptron.py``: mini-batches of
-``batch_size`` (``min(200, n)`` for ``"auto"``), ``loss_curve_`` of epoch losses weighted by batch
-size, the ``tol`` / ``n_iter_no_change`` rule on the training loss or on the validation score,
-``invscaling`` and ``adaptive`` learning rates, and the best weights restored after early
-stopping.
+L2 term included); the stochastic loop then applies the model's optimizer step. Each function
+mirrors the method of the same name in ``sklearn/neural_network/_multilayer_perceptron.py``, draw
+for draw: the validation split (``train_test_split`` with the fit's random state, stratified for
+single-output classifiers only), then each epoch ``sklearn.utils.shuffle`` of the previous
+order, mini-batches of ``batch_size`` (``min(200, n)`` for ``"auto"``), ``loss_curve_`` of epoch
+losses weighted by batch size, the ``tol`` / ``n_iter_no_change`` rule on the training loss or on
+the validation score, ``invscaling`` and ``adaptive`` learning rates, and the best weights
+restored after early stopping. As in scikit-learn, a non-finite loss does not stop the loop.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ import scipy.optimize
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
+from sklearn.utils.fixes import _get_additional_lbfgs_options_dict
+from sklearn.utils.optimize import _check_optimize_result
 
-from ..training.divergence import DivergenceGuard
-from ._params import MLPSettings
+from ._params import MLPSettings, Random
 
 Array = np.ndarray
 
@@ -32,15 +34,39 @@ def dense_rows(X: Any) -> Array:
     return X.toarray() if sp.issparse(X) else X
 
 
+def _shuffled(order: Array, random: Random) -> Array:
+    """The next epoch's order: what scikit-learn's ``shuffle(order, random_state=random)``
+    draws (``resample``: shuffle ``arange(n)`` in place, then index), without its per-call
+    parameter validation."""
+    if isinstance(random, np.random.Generator):
+        return random.permutation(order)
+    indices = np.arange(len(order))
+    random.shuffle(indices)
+    return order[indices]
+
+
+def _batch_size(est: Any, n: int) -> int:
+    if est.batch_size == "auto":
+        return min(200, n)
+    if est.batch_size > n:
+        warnings.warn(  # scikit-learn's words
+            "Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
+            UserWarning,
+            stacklevel=5,
+        )
+    return int(np.clip(est.batch_size, 1, n))
+
+
 def fit_stochastic(
     est: Any,
     X: Any,
     Y: Array,
     sw: Array | None,
-    rng: np.random.Generator,
+    random: Random,
     s: MLPSettings,
     incremental: bool,
 ) -> None:
+    """scikit-learn's ``_fit_stochastic``: ``max_iter`` epochs (one for ``partial_fit``)."""
     model = est.model_
     if not incremental or not est._optimizer_ready:
         model.compile(optimizer=est._new_optimizer())
@@ -49,41 +75,31 @@ def fit_stochastic(
     optimizer = model.optimizer
     if est.early_stopping and incremental:
         raise ValueError("partial_fit does not support early_stopping=True")
-    val = _split_validation(est, X, Y, sw, rng) if est.early_stopping else None
+    val = _split_validation(est, X, Y, sw, random) if est.early_stopping else None
     if val is not None:
         X, Y, sw = val[0], val[1], val[2]
     n = X.shape[0]
-    if s.batch_size is None:
-        batch_size = min(200, n)
-    else:
-        if s.batch_size > n:
-            warnings.warn(
-                f"batch_size={s.batch_size} is larger than the {n} samples; using {n}",
-                UserWarning,
-                stacklevel=4,
-            )
-        batch_size = min(s.batch_size, n)
+    batch_size = _batch_size(est, n)
+    order = np.arange(n)
     schedule_lr = est.optimizer is not None or est.solver == "sgd"
     est.n_iter_ = 0
-    guard = DivergenceGuard(model)
     try:
         for _ in range(est.max_iter):
             optimizer.set_epoch(est._epochs_total)
-            guard.begin_epoch()
-            order = rng.permutation(n) if (est.shuffle and batch_size < n) else None
+            if est.shuffle:
+                order = _shuffled(order, random)
             accumulated = 0.0
-            for step, start in enumerate(range(0, n, batch_size)):
-                if order is None:
-                    rows: Any = slice(start, start + batch_size)
-                else:
-                    rows = order[start : start + batch_size]
+            for start in range(0, n, batch_size):
+                rows: Any = (
+                    order[start : start + batch_size]
+                    if est.shuffle
+                    else slice(start, start + batch_size)
+                )
                 swb = None if sw is None else sw[rows]
                 if swb is not None and not swb.sum() > 0:
-                    continue  # a batch of zero weight changes nothing
+                    continue  # a batch of zero weight changes nothing (scikit-learn: NaN)
                 xb = dense_rows(X[rows])
                 loss = est._loss_and_grads(xb, Y[rows], swb)
-                if not guard.check(loss, est.n_iter_, step):
-                    raise ValueError(model.stop_reason)  # a failed fit raises, as in sklearn
                 model.apply_gradients()
                 accumulated += loss * xb.shape[0]
             est.n_iter_ += 1
@@ -101,7 +117,7 @@ def fit_stochastic(
                     optimizer.lr /= 5.0
                     est._no_improvement_count = 0
                     if est.verbose:
-                        print(f"Setting learning rate to {optimizer.lr:f}")
+                        print(_stop_message(est, s), f"Setting learning rate to {optimizer.lr:f}")
                 else:
                     if est.verbose:
                         print(_stop_message(est, s), "Stopping.")
@@ -130,23 +146,23 @@ def _stop_message(est: Any, s: MLPSettings) -> str:
 
 
 def _split_validation(
-    est: Any, X: Any, Y: Array, sw: Array | None, rng: np.random.Generator
+    est: Any, X: Any, Y: Array, sw: Array | None, random: Random
 ) -> tuple[Any, ...]:
-    """Hold out ``validation_fraction`` of the data (stratified for single-output classes)."""
+    """Hold out ``validation_fraction`` of the data, as scikit-learn does: stratified only for a
+    single-output classifier (binary: on the 0/1 indicator, so its messages name ``True``)."""
     stratify = est._stratify(Y)
     arrays = [X, Y] if sw is None else [X, Y, sw]
+    seed = random if isinstance(random, np.random.RandomState) else int(random.integers(2**31))
     parts = train_test_split(
-        *arrays,
-        test_size=est.validation_fraction,
-        random_state=int(rng.integers(np.iinfo(np.int32).max)),
-        stratify=stratify,
+        *arrays, random_state=seed, test_size=est.validation_fraction, stratify=stratify
     )
     X_tr, X_val, Y_tr, Y_val = parts[:4]
     sw_tr, sw_val = (parts[4], parts[5]) if sw is not None else (None, None)
     if X_val.shape[0] < 2:
-        raise ValueError(
-            f"validation_fraction={est.validation_fraction} leaves {X_val.shape[0]} "
-            "validation sample(s); increase validation_fraction or the data set size"
+        raise ValueError(  # scikit-learn's words, then the numbers
+            "The validation set is too small. Increase 'validation_fraction' or the size of "
+            f"your dataset (validation_fraction={est.validation_fraction} leaves "
+            f"{X_val.shape[0]} of {X.shape[0]} samples)."
         )
     return X_tr, Y_tr, sw_tr, X_val, Y_val, sw_val
 
@@ -183,7 +199,7 @@ def _update_no_improvement_count(est: Any, val: tuple[Any, ...] | None) -> None:
 
 # -- L-BFGS ---------------------------------------------------------------------------
 def fit_lbfgs(est: Any, X: Any, Y: Array, sw: Array | None) -> None:
-    """Full-batch L-BFGS-B (scipy) on the same loss and gradient."""
+    """scikit-learn's ``_fit_lbfgs``: scipy's L-BFGS-B on the same loss and gradient."""
     Xd = dense_rows(X)
     model = est.model_
 
@@ -192,23 +208,19 @@ def fit_lbfgs(est: Any, X: Any, Y: Array, sw: Array | None) -> None:
         loss = est._loss_and_grads(Xd, Y, sw)
         return loss, model.gradients_to_vector().astype(np.float64)
 
-    x0 = model.parameters_to_vector().astype(np.float64)
+    iprint = 1 if est.verbose is True or est.verbose >= 1 else -1
     result = scipy.optimize.minimize(
         loss_grad,
-        x0,
+        model.parameters_to_vector().astype(np.float64),
         method="L-BFGS-B",
         jac=True,
-        options={"maxfun": est.max_fun, "maxiter": est.max_iter, "gtol": est.tol},
+        options={
+            "maxfun": est.max_fun,
+            "maxiter": est.max_iter,
+            "gtol": est.tol,
+            **_get_additional_lbfgs_options_dict("iprint", iprint),
+        },
     )
-    model.vector_to_parameters(result.x)
-    est.n_iter_ = min(int(result.nit), est.max_iter)
+    est.n_iter_ = _check_optimize_result("lbfgs", result, est.max_iter)  # warns as sklearn
     est.loss_ = float(result.fun)
-    if result.status != 0:
-        message = result.message
-        message = message.decode() if isinstance(message, bytes) else message
-        warnings.warn(
-            f"lbfgs failed to converge after {est.n_iter_} iteration(s) "
-            f"(status={result.status}): {message}. Increase max_iter or scale the data.",
-            ConvergenceWarning,
-            stacklevel=4,
-        )
+    model.vector_to_parameters(result.x)

@@ -1,33 +1,48 @@
 """``MLPClassifier`` and ``MLPRegressor``: scikit-learn's estimators, trained by nablanet.
 
-Same parameter names, defaults and fitted attributes as ``sklearn.neural_network``; changing the
-import is enough. Extras, for what scikit-learn lacks:
+Same parameters (allowed values, defaults, errors), fitted attributes and methods as
+``sklearn.neural_network`` 1.9, ``MLPRegressor(loss="poisson")`` included: changing the import is
+enough. scikit-learn's own test file runs against them (``tests/sklearn_upstream.py``).
 
+**The contract.** With the same parameters, data and integer ``random_state`` (or a
+``np.random.RandomState`` in the same state), a float64 fit draws scikit-learn's initial weights,
+validation split and shuffles from the same ``RandomState``, in the same order, and takes
+scikit-learn's steps (its SGD and Adam rules, its L-BFGS-B call, its stopping rules): ``coefs_``,
+``intercepts_``, ``loss_curve_``, ``validation_scores_`` and ``n_iter_`` equal scikit-learn's
+(to 1e-6; tested for sgd with momentum and Nesterov, adam, lbfgs, every kind of target, shuffle,
+early stopping and sample weights in ``tests/test_estimators.py``). float32 data trains in float32
+as in scikit-learn, where rounding makes runs agree only to float32 precision.
+
+Beyond scikit-learn, for what it lacks:
+
+- ``class_weight`` on the classifier (dict or ``"balanced"``; scikit-learn issue 9113);
 - ``activation`` may list one activation per hidden layer, and also accepts ``"sigmoid"``
   (= ``"logistic"``) and ``"leaky_relu"``;
 - ``dropout``: rate of a Dropout layer after every hidden activation;
 - ``optimizer``: any nablanet optimizer (``"sgd"``, ``"adam"``, ``"adamw"``, ``"rmsprop"`` or an
-  instance, copied at each fit); ``learning_rate`` may be a :mod:`nablanet.schedules` schedule;
+  instance, copied at each fit, with nablanet's PyTorch-form rules); ``learning_rate`` may be a
+  :mod:`nablanet.schedules` schedule;
+- ``random_state`` may be a ``np.random.Generator`` (reproducible, but not scikit-learn's draws);
 - ``validation_loss_curve_``: with ``early_stopping=True``, the validation loss of every epoch
   next to ``validation_scores_`` (scikit-learn issue 18507);
 - ``decision_function`` on the classifier (the logits), ``model_`` (the trained
-  :class:`nablanet.Sequential`) and ``to_onnx``.
+  :class:`nablanet.Sequential`), ``to_onnx`` and ``save``.
 
-Differences, documented rather than hidden: Adam and SGD follow PyTorch's formulas (Adam's
-epsilon is added to the bias-corrected root, the momentum buffer is applied after the learning
-rate), which equal scikit-learn's for a constant learning rate up to Adam's epsilon;
-``loss="poisson"`` is not available; ``random_state`` draws from a ``np.random.Generator``, so
-results are reproducible but not bitwise equal to scikit-learn's.
+Where nablanet is stricter than scikit-learn: negative sample weights and (with
+``loss="poisson"``) negative targets are refused with a clear message, and a mini-batch whose
+sample weights are all zero is skipped (scikit-learn's loss becomes NaN).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
@@ -42,6 +57,7 @@ from sklearn.utils.validation import (
 )
 
 from ._base import DTYPES, Array, BaseMLP
+from ._params import MLP_CONSTRAINTS
 from ._state import restore_on_error
 
 
@@ -49,7 +65,16 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     """Multi-layer perceptron classifier, a drop-in for ``sklearn.neural_network.MLPClassifier``.
 
     Minimises the log-loss with a softmax output (multiclass) or logistic outputs (binary and
-    multilabel). See :mod:`nablanet.estimators.mlp` for the parameters nablanet adds.
+    multilabel). Parameters as scikit-learn's; see :mod:`nablanet.estimators.mlp` for the
+    contract (the same ``random_state`` gives scikit-learn's weights and loss curve) and for the
+    parameters nablanet adds (``dropout``, ``optimizer``, per-layer ``activation``), plus:
+
+    Parameters
+    ----------
+    class_weight : dict, "balanced" or None
+        Weight of each class in the loss, ``{label: weight}``; ``"balanced"`` gives class ``c``
+        the weight ``n_samples / (n_classes * count(c))``. Multiplies ``sample_weight``. Not for
+        multilabel targets; ``"balanced"`` not in ``partial_fit`` (it needs every sample).
 
     Attributes
     ----------
@@ -75,6 +100,70 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     True
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **MLP_CONSTRAINTS,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (100,),
+        activation: Any = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: Any = "auto",
+        learning_rate: Any = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: Any = 10,
+        max_fun: int = 15000,
+        dropout: float = 0.0,
+        optimizer: Any = None,
+        class_weight: Any = None,
+    ) -> None:
+        super().__init__(
+            hidden_layer_sizes,
+            activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            dropout=dropout,
+            optimizer=optimizer,
+        )
+        self.class_weight = class_weight
+
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[Any, Array]:
         X, y = validate_data(
             self,
@@ -93,18 +182,18 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             self.classes_ = self._label_binarizer.classes_
         else:
             classes = unique_labels(y)
-            if self.warm_start and set(classes) != set(self.classes_):
+            if self.warm_start:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(  # scikit-learn's words
+                        "warm_start can only be used where `y` has the same classes as in the "
+                        f"previous call to fit. Previously got {self.classes_}, `y` has {classes}"
+                    )
+            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
                 raise ValueError(
-                    "warm_start can only be used where y has the same classes as in the "
-                    f"previous call to fit; previously got {self.classes_}, y has {classes}"
+                    "`y` has classes not in `self.classes_`. "
+                    f"`self.classes_` has {self.classes_}. 'y' has {classes}."
                 )
-            if len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
-                raise ValueError(f"y has classes not in classes_ {self.classes_}: {classes}")
-        if self._label_binarizer.y_type_ != "multilabel-indicator" and len(self.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs at least 2 classes, got only one class: "
-                f"{self.classes_.tolist()}"
-            )
+        # one class fits, as in scikit-learn: a constant 0 target, and predict gives that class
         dtype = self.model_.dtype if not reset else X.dtype
         Y = self._label_binarizer.transform(y).astype(dtype)
         return X.astype(dtype, copy=False), Y
@@ -112,18 +201,25 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     def _check_sample_weight(
         self, sample_weight: Any, X: Any, Y: Array, incremental: bool
     ) -> Array | None:
-        if sample_weight is None:
-            return None
-        sw = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
-        if not incremental and self._label_binarizer.y_type_ != "multilabel-indicator":
-            present = Y[sw > 0]
-            n_classes = len(np.unique(present.argmax(1) if Y.shape[1] > 1 else present))
-            if n_classes < 2:
-                raise ValueError(
-                    "sample_weight leaves only one class with positive weight; a classifier "
-                    "needs at least 2 classes"
-                )
-        return sw
+        sw = None
+        if sample_weight is not None:
+            sw = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+        if self.class_weight is None:
+            return sw
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            raise ValueError(
+                f"class_weight={self.class_weight!r} needs one label per sample; it is not "
+                "defined for multilabel targets (use sample_weight)"
+            )
+        if incremental and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' needs the class counts of the whole data set, which "
+                "partial_fit does not see; pass a dict of weights, e.g. from "
+                "sklearn.utils.class_weight.compute_class_weight"
+            )
+        labels = self._labels(Y)
+        weights = compute_sample_weight(self.class_weight, labels).astype(X.dtype)
+        return weights if sw is None else sw * weights
 
     def _output_activation(self) -> str:
         return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
@@ -136,9 +232,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return None if self._task() == "multilabel" else np.asarray(self.classes_)
 
     def _stratify(self, Y: Array) -> Array | None:
-        if Y.shape[1] == 1:
-            return Y[:, 0]
-        return Y.argmax(axis=1) if self.out_activation_ == "softmax" else None
+        # scikit-learn stratifies single-output (binary) targets only, on the 0/1 indicator
+        return Y.astype(bool) if Y.shape[1] == 1 else None
 
     def _validation_score(self, X: Any, Y: Array, sw: Array | None) -> float:
         out = self._forward(X)
@@ -151,6 +246,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return self._label_binarizer.inverse_transform(out[:, 0] if out.shape[1] == 1 else out)
 
     @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(
         self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None
     ) -> MLPClassifier:
@@ -207,9 +303,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 class MLPRegressor(RegressorMixin, BaseMLP):
     """Multi-layer perceptron regressor, a drop-in for ``sklearn.neural_network.MLPRegressor``.
 
-    Minimises half the squared error with identity outputs (one or several). Parameters and
-    attributes as :class:`MLPClassifier` (``validation_scores_`` holds R^2 scores), plus
-    ``loss``, which must be ``"squared_error"``.
+    Minimises half the squared error with identity outputs (one or several), or with
+    ``loss="poisson"`` half the Poisson deviance with exponential outputs (``out_activation_`` is
+    ``"exp"``; targets must be >= 0), as scikit-learn does. Parameters and attributes as
+    :class:`MLPClassifier` (``validation_scores_`` holds R^2 scores; no ``class_weight``).
 
     Examples
     --------
@@ -220,6 +317,11 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     >>> reg.score(X, X[:, 0] ** 2) > 0.95
     True
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **MLP_CONSTRAINTS,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
 
     def __init__(
         self,
@@ -281,14 +383,6 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         self.loss = loss
 
     def _validate_input(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[Any, Array]:
-        if self.loss != "squared_error":
-            hint = (
-                "; as in scikit-learn, loss is MLPRegressor's first positional argument: "
-                "pass hidden_layer_sizes by name"
-                if not isinstance(self.loss, str)
-                else " (nablanet has no Poisson loss)"
-            )
-            raise ValueError(f"loss must be 'squared_error', got {self.loss!r}{hint}")
         X, y = validate_data(
             self,
             X,
@@ -303,6 +397,11 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             y = column_or_1d(y, warn=True)
         dtype = self.model_.dtype if not reset else X.dtype
         Y = np.asarray(y, dtype=dtype).reshape(len(y), -1)
+        if self.loss == "poisson" and (Y < 0).any():
+            raise ValueError(
+                "loss='poisson' needs targets y >= 0 (counts or rates), got a minimum of "
+                f"{Y.min()!r}"
+            )
         if not reset and Y.shape[1] != self.n_outputs_:
             raise ValueError(f"y has {Y.shape[1]} outputs, but the model has {self.n_outputs_}")
         return X.astype(dtype, copy=False), Y
@@ -315,7 +414,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
 
     def _output_activation(self) -> str:
-        return "identity"
+        return "exp" if self.loss == "poisson" else "identity"
 
     def _task(self) -> str:
         return "regression"
@@ -327,6 +426,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return float(r2_score(Y, out, sample_weight=sw))
 
     @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
         """One epoch over ``(X, y)``, continuing from the current weights and optimizer state.
 

@@ -29,6 +29,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import model_io
 from ..layers import Dense, Dropout, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from ..layers.activations import Exp
 from ..model import Sequential
 from ..optimizers import Optimizer, optimizer_from_config
 from ..schedules import Schedule, schedule_from_config
@@ -45,6 +46,7 @@ OUTPUT_NAMES: dict[type[Layer], str] = {
     Softmax: "softmax",
     Sigmoid: "logistic",
     Identity: "identity",
+    Exp: "exp",
 }
 
 
@@ -180,6 +182,13 @@ def _adopt(est: Any, model: Sequential, task: str, fitted: dict[str, Any]) -> No
     est.loss_curve_ = list(fitted.get("loss_curve_", []))
     est.n_iter_ = int(fitted.get("n_iter_", 0))
     est.t_ = int(fitted.get("t_", 0))
+    if est.optimizer is None and est.solver != "lbfgs":
+        # the file holds nablanet's SGD/Adam config under the same name: scikit-learn's rule
+        # again, with the stored state (Adam's moments are the same; SGD's velocity key differs)
+        rule = est._new_optimizer()
+        rule.lr = model.optimizer.lr
+        rule.set_state(model.optimizer.get_state())
+        model.compile(optimizer=rule)
     est._optimizer_ready = True  # partial_fit continues with the stored optimizer state
 
 

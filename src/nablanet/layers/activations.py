@@ -180,3 +180,27 @@ def get_activation(name: str | Layer) -> Layer:
     if name in ("step", "heaviside"):
         raise ValueError(STEP_MESSAGE)
     return ACTIVATIONS[check_choice("activation", name, ACTIVATIONS)]()
+
+
+@register
+class Exp(Activation):
+    r""":math:`a = e^z`, a positive output: the mean of a Poisson target (log link).
+
+    Followed by :class:`nablanet.losses.HalfPoissonDeviance`, :class:`nablanet.Sequential` trains
+    through the fused :class:`nablanet.losses.ExpHalfPoissonDeviance`, whose gradient is
+    :math:`(e^z - y)/n`.
+    """
+
+    def forward(self, x: Array, training: bool = False) -> Array:
+        self._a = np.exp(x)
+        return self._a
+
+    def backward(self, dy: Array) -> Array:
+        r""":math:`\delta = dL/da \odot e^z` (the derivative of :math:`e^z` is itself).
+
+        Shapes: (n_samples, n_units).
+        """
+        return dy * self._cached()  # dz = da * f'(z), f'(z) = a: (n, n_units)
+
+
+ACTIVATIONS["exp"] = Exp

@@ -1,0 +1,105 @@
+r"""scikit-learn's two stochastic update rules, as nablanet optimizers.
+
+``solver="sgd"`` and ``solver="adam"`` use these, so that the estimators take scikit-learn's steps
+exactly (``sklearn/neural_network/_stochastic_optimizers.py``). They differ from nablanet's own
+:class:`~nablanet.optimizers.SGD` and :class:`~nablanet.optimizers.Adam` (PyTorch's forms) only
+where the learning rate changes between steps (SGD) and in where Adam adds its epsilon:
+
+============  ============================================  ==========================================
+rule          scikit-learn (here)                           nablanet / PyTorch
+============  ============================================  ==========================================
+SGD           :math:`u \leftarrow \mu u - \eta_t g`          :math:`v \leftarrow \mu v + g`
+              :math:`p \leftarrow p + u`                     :math:`p \leftarrow p - \eta_t v`
+Adam          :math:`\eta_t m / (\sqrt{v} + \epsilon)`       :math:`\eta_t m / (\sqrt{v} + \epsilon\sqrt{1-\beta_2^t})`
+============  ============================================  ==========================================
+
+with :math:`\eta_t = \eta\sqrt{1-\beta_2^t}/(1-\beta_1^t)` for Adam. For a constant learning
+rate the two SGD forms take the same steps (:math:`u = -\eta v`); with ``invscaling`` or
+``adaptive`` rates scikit-learn's velocity keeps the rates it was built with. Both keep
+nablanet's state buffers and config names (``"sgd"``, ``"adam"``), so a model file reloads them
+as nablanet's own optimizers; ``from_model`` puts these back for an estimator.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..optimizers import SGD, Optimizer
+
+Array = np.ndarray
+
+
+class ScikitSGD(SGD):
+    r"""scikit-learn's SGD with momentum :math:`\mu` (velocity :math:`u`, zero at first):
+
+    .. math::
+        u \leftarrow \mu u - \eta_t\, g,\qquad
+        p \leftarrow p + u \quad\text{or, Nesterov,}\quad p \leftarrow p + \mu u - \eta_t\, g
+
+    It keeps nablanet's velocity :math:`v = -u / \eta_t` (so model files hold an ordinary SGD
+    state) and, when the rate changes from :math:`\eta_{t-1}` to :math:`\eta_t`, first rescales
+    it by :math:`\eta_{t-1}/\eta_t`; then nablanet's step is exactly scikit-learn's.
+    """
+
+    def __init__(self, lr: Any = 0.001, momentum: float = 0.9, nesterov: bool = True) -> None:
+        # Nesterov without momentum is plain SGD (nablanet's SGD refuses the combination)
+        super().__init__(lr, momentum=momentum, nesterov=bool(nesterov) and momentum > 0)
+        self._last_lr: float | None = None  # the rate of the previous step
+
+    def step(self) -> None:
+        """One update; rescale the velocity first if the learning rate changed."""
+        if self.momentum and self._last_lr is not None and self._last_lr != self.lr:
+            ratio = self._last_lr / self.lr
+            for _, _, state, _ in self._groups:
+                state["v"] *= state["v"].dtype.type(ratio)
+        super().step()
+        self._last_lr = self.lr
+
+
+class ScikitAdam(Optimizer):
+    r"""scikit-learn's Adam: with :math:`m`, :math:`v` zero at first, at step :math:`t`
+
+    .. math::
+        m \leftarrow \beta_1 m + (1-\beta_1) g,\quad
+        v \leftarrow \beta_2 v + (1-\beta_2) g^2,\quad
+        p \leftarrow p - \eta\,\frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t}\,\frac{m}{\sqrt v + \epsilon}
+    """
+
+    name = "adam"
+    state_names = ("m", "v")  # the same moments as nablanet's Adam
+
+    def __init__(
+        self,
+        lr: Any = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+    ) -> None:
+        super().__init__(lr)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+
+    @property
+    def learning_rate(self) -> float:
+        """scikit-learn's bias-corrected rate of the current step, :math:`\\eta_t`."""
+        t = max(self.iterations, 1)
+        return self.lr * np.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+
+    def _update(self, p: Array, g: Array, state: dict[str, Array], tmp: Array) -> None:
+        f = p.dtype.type
+        m, v = state["m"], state["v"]
+        m *= f(self.beta_1)
+        m += g * f(1 - self.beta_1)  # m <- b1 m + (1 - b1) g
+        np.multiply(g, g, out=tmp)
+        tmp *= f(1 - self.beta_2)
+        v *= f(self.beta_2)
+        v += tmp  # v <- b2 v + (1 - b2) g^2
+        np.sqrt(v, out=tmp)
+        tmp += f(self.epsilon)
+        np.divide(m, tmp, out=tmp)  # m / (sqrt(v) + eps)
+        tmp *= f(self.learning_rate)
+        p -= tmp
+
+    def _extra_config(self) -> dict[str, Any]:
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
