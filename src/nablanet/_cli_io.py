@@ -19,6 +19,9 @@ from ._validation import check_array
 TRAIN_EXAMPLES = """\
   nablanet train                                  # digits (or moons), a few seconds
   nablanet train --dataset circles --layers 2-16-16-2 --activation tanh --epochs 100
+  nablanet train --dataset circles --layers 2-4-3-1 --output sigmoid --momentum 0.9 --nesterov
+  nablanet train --dataset xor3 --layers 3-4-1 --activation sigmoid --output sigmoid \\
+      --loss half_squared_error --init uniform01 --optimizer sgd --lr 4 --epochs 1000
   nablanet train --data iris.csv --label-column species --out iris.nbnet --history hist
   nablanet train --idx-dir ~/fashion-mnist --layers 784-256-128-10 --epochs 5 --plot curves.png
   nablanet train --data houses.csv --regression --output identity --loss mse
