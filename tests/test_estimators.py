@@ -53,8 +53,7 @@ def _targets(kind: str, X: np.ndarray, y: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("kind", ["multiclass", "binary", "multilabel", "regression"])
 def test_training_matches_sklearn_step_for_step(iris, solver, kind):
     # From the same initial weights, 5 full-batch epochs with sample weights and L2 give
-    # scikit-learn's weights and loss curve. Adam's epsilon sits in a different place
-    # (PyTorch's form), so it is set negligible here.
+    # scikit-learn's weights and loss curve (Adam with scikit-learn's epsilon placement).
     X, y = iris
     target = _targets(kind, X, y)
     sw = np.random.default_rng(0).integers(1, 4, len(y)).astype(float)
@@ -66,7 +65,6 @@ def test_training_matches_sklearn_step_for_step(iris, solver, kind):
         shuffle=False,
         alpha=0.01,
         learning_rate_init=0.05,
-        epsilon=1e-30,
         warm_start=True,
         random_state=0,
     )
@@ -245,6 +243,12 @@ def test_float32_stays_float32(iris, dtype):
     clf = MLPClassifier((8,), random_state=0, max_iter=5).fit(X.astype(dtype), y)
     assert clf.model_.dtype == dtype and clf.coefs_[0].dtype == dtype
     assert clf.predict_proba(X.astype(dtype)).dtype == dtype
+    state = clf.model_.optimizer.get_state()
+    assert all(v.dtype == dtype for k, v in state.items() if k not in ("iterations", "epochs"))
+    assert all(layer.grads["W"].dtype == dtype for layer in clf.model_.layers if layer.params)
+    reg = MLPRegressor(hidden_layer_sizes=(4,), random_state=0, max_iter=5)
+    reg.fit(X.astype(dtype), X[:, 0])
+    assert reg.predict(X.astype(dtype)).dtype == dtype
 
 
 def test_one_class_fits_and_predicts_it_like_sklearn():
