@@ -27,6 +27,7 @@ from .initializers import INITIALIZERS
 from .model_io import read_model
 from .onnx_export import EXPORT_EXAMPLES, add_export_arguments, cmd_export
 from .playground import PLAYGROUND_EXAMPLES, add_playground_arguments, cmd_playground
+from .targets import CATEGORICAL_LOSSES
 
 PROG = "nablanet"
 DEFAULT_OUT = "model.nbnet"
@@ -122,6 +123,11 @@ def _build_model(args: argparse.Namespace, data: io_.TrainData) -> tuple[Any, li
         model.task = "regression"
     else:
         model.task = "binary" if n_out == 1 else "multiclass"
+    if model.task == "binary" and model.loss.name in CATEGORICAL_LOSSES:
+        raise ValueError(
+            f"--loss {model.loss.name} needs one output per class (--output softmax); with one "
+            "sigmoid output use binary_cross_entropy or a squared error"
+        )
     return model, sizes
 
 
