@@ -545,11 +545,16 @@ def test_network_wide_layers_show_a_gap():
     assert "x30" in {t.get_text() for t in fig.axes[0].texts}  # the last unit is drawn
 
 
-def test_network_on_xor_with_a_constant_input_and_in_an_example_shape():
+def test_network_maps_on_xor_with_a_constant_third_input():
     model = _tiny_model(sizes=(3, 4, 1), activation="sigmoid", output="sigmoid")
     X = np.array([[0.0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]])
     fig = plot.plot_network(model, X, resolution=6)
-    np.testing.assert_array_equal(fig.axes[0].child_axes[2].images[0].get_array(), 1.0)
+    maps = fig.axes[0].child_axes
+    np.testing.assert_array_equal(maps[2].images[0].get_array(), 1.0)  # x3, held at 1
+    W, b = model.layers[0].params["W"].astype(float), model.layers[0].params["b"].astype(float)
+    xx, yy = np.meshgrid(np.linspace(-0.12, 1.12, 6), np.linspace(-0.12, 1.12, 6))
+    expected = sigmoid(xx * W[0, 0] + yy * W[1, 0] + 1.0 * W[2, 0] + b[0])
+    np.testing.assert_allclose(maps[3].images[0].get_array(), expected, atol=1e-5)
 
 
 def test_network_bad_input():
