@@ -569,3 +569,18 @@ def test_network_bad_input():
         plot.plot_network(model, input_names=["a"])
     with pytest.raises(ValueError, match="max_units"):
         plot.plot_network(model, max_units=1)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_network_of_a_fitted_estimator_names_its_classes():
+    pytest.importorskip("sklearn")
+    from nablanet.estimators import MLPClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    y = np.where(X[:, 0] > 0, "right", np.where(X[:, 1] > 0, "up", "down"))
+    clf = MLPClassifier((3,), max_iter=5, random_state=0).fit(X, y)
+    fig = plot.plot_network(clf, X, resolution=4)
+    texts = {t.get_text() for t in fig.axes[0].texts}
+    assert {"P(down)", "P(right)", "P(up)"} <= texts
+    assert [len(c.get_offsets()) for c in _nodes(fig)] == [2, 3, 3]

@@ -93,8 +93,9 @@ def plot_network(
 
     Parameters
     ----------
-    model : Sequential
-        A built model (``Dense`` layers each followed by an activation, dropout ignored).
+    model : Sequential, or a fitted estimator of :mod:`nablanet.estimators`
+        A built model (``Dense`` layers each followed by an activation, dropout ignored); an
+        estimator is drawn through its ``model_``, its outputs named by its ``classes_``.
     X : array-like of shape (n_samples, 2), optional
         Data for the response maps (only its range is used). Wider data works when all but
         two columns are constant, as seed 003/004's XOR with the constant input 1.
@@ -113,12 +114,16 @@ def plot_network(
         from matplotlib.lines import Line2D
     except ImportError as exc:
         raise ImportError(INSTALL_HINT) from exc
+    if output_names is None and hasattr(model, "model_"):  # a fitted estimator
+        output_names = _default_outputs(model.model_, getattr(model, "classes_", None))
+    model = getattr(model, "model_", model)
     layers = _dense_layers(model)
     resolution = check_positive_int("resolution", resolution, minimum=2)
     max_units = check_positive_int("max_units", max_units, minimum=2)
     sizes = [layers[0].W.shape[0], *(layer.W.shape[1] for layer in layers)]
     names_in = _labels(input_names, sizes[0], "input_names", [f"x{i + 1}" for i in range(sizes[0])])
-    names_out = _labels(output_names, sizes[-1], "output_names", _default_outputs(model, sizes[-1]))
+    default_out = _default_outputs(model, getattr(model, "classes_", None))
+    names_out = _labels(output_names, sizes[-1], "output_names", default_out)
     maps = None if X is None else _response_maps(model, layers, X, resolution)
 
     shown = [_shown(n, max_units) for n in sizes]
@@ -189,13 +194,13 @@ def _labels(names: Any, n: int, option: str, default: list[str]) -> list[str]:
     return [str(name) for name in names]
 
 
-def _default_outputs(model: Any, n_out: int) -> list[str]:
-    """``P(<class>)`` for a classifier's outputs (its ``classes_``, else 0..K-1), else
+def _default_outputs(model: Any, classes: Any) -> list[str]:
+    """``P(<class>)`` for a classifier's outputs (``classes``, else 0..K-1), else
     ``y1, y2, ...``."""
-    task = model.resolved_task() if hasattr(model, "resolved_task") else None
+    n_out = model.n_outputs
+    task = model.resolved_task()
     if task not in ("binary", "multiclass"):
         return [f"y{j + 1}" for j in range(n_out)]
-    classes = getattr(model, "classes_", None)
     names = np.asarray(classes).tolist() if classes is not None else list(range(max(n_out, 2)))
     return [f"P({names[-1]})"] if task == "binary" else [f"P({c})" for c in names]
 
