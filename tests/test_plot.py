@@ -571,7 +571,7 @@ def test_network_bad_input():
         plot.plot_network(model, max_units=1)
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer")
 def test_network_of_a_fitted_estimator_names_its_classes():
     pytest.importorskip("sklearn")
     from nablanet.estimators import MLPClassifier
