@@ -605,3 +605,11 @@ def test_sparsify_and_densify():
     assert isinstance(clf.densify().coef_, np.ndarray)
     with pytest.raises(Exception, match="must be fitted before sparsifying"):
         _estimator()().sparsify()
+
+
+def test_verbose_prints_one_line_per_epoch(capsys):
+    X, y = _iris()
+    _estimator()(verbose=1, max_iter=3, tol=None).fit(X, y == 1)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["-- Epoch 1", "-- Epoch 2", "-- Epoch 3"]
+    assert all("Avg. loss" in line for line in lines)

@@ -26,7 +26,6 @@ best by ``tol`` (or, with ``early_stopping``, its validation accuracy does not b
 
 from __future__ import annotations
 
-import time
 import warnings
 from numbers import Integral, Real
 from typing import Any, ClassVar
@@ -348,47 +347,58 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         data, cols, indptr, dense = _rows(X)
         step_weight = sample_weight * np.where(targets > 0, pos_weight, neg_weight)
         order = np.arange(len(targets), dtype=np.intc)
-        X_val = X[validation]
-        epoch = kernel.sgd_epoch if _fast.enabled() else kernel.sgd_epoch_numpy
         l1_ratio = {"l1": 1.0, "l2": 0.0}.get(self.penalty, float(self.l1_ratio))
         decay = 1.0 if dense else SPARSE_INTERCEPT_DECAY
         penalty, fit_intercept = PENALTIES[self.penalty], bool(self.fit_intercept)
         rule = (float(self.eta0), float(self.alpha), l1_ratio, penalty, fit_intercept, decay)
-        n_train = len(targets) - int(validation.sum())
+        rows = (data, cols, indptr, dense, y_k, step_weight, order, shuffle_seed, validation)
+        val = (X[validation], targets[validation], sample_weight[validation])
+        n_epochs = self._epochs(w, q, scalars, rows, rule, val, max_iter)
+        return w * scalars[1], float(scalars[0]), n_epochs
+
+    def _epochs(
+        self,
+        w: Array,
+        q: Array,
+        scalars: Array,
+        rows: tuple[Any, ...],
+        rule: tuple[Any, ...],
+        val: tuple[Any, Array, Array],
+        max_iter: int,
+    ) -> int:
+        """Run epochs until scikit-learn's stopping rule says stop; return how many ran.
+
+        An epoch does not improve when its mean objective is not below the best by ``tol``
+        (with ``early_stopping``: its validation accuracy does not beat the best by ``tol``);
+        training stops after ``n_iter_no_change`` such epochs in a row, or ``max_iter``.
+        """
+        epoch = kernel.sgd_epoch if _fast.enabled() else kernel.sgd_epoch_numpy
+        X_val, y_val, weight_val = val
+        n_train = len(rows[4]) - len(y_val)
         tol = -np.inf if self.tol is None else self.tol
-        best, stale, start = np.inf, 0, time.time()
+        best, stale = np.inf, 0  # best "value": lower is better
         for n_epochs in range(1, max_iter + 1):
-            if self.verbose:
-                print(f"-- Epoch {n_epochs}")
-            rows = (data, cols, indptr, dense, y_k, step_weight, order, shuffle_seed, validation)
             if not epoch(w, q, scalars, *rows, *rule):  # False: w or b is no longer finite
                 raise ValueError(
                     f"Floating-point under-/overflow occurred at epoch #{n_epochs}. Scaling "
                     "input data with StandardScaler or MinMaxScaler might help."
                 )
-            # value: lower is better; the mean objective, or minus the validation accuracy
             if self.early_stopping:  # scikit-learn scores the raw weights (wscale not applied)
                 scores = safe_sparse_dot(X_val, w) + scalars[0]
-                correct = np.where(scores > 0, 1.0, -1.0) == targets[validation]
-                value = -np.average(correct, weights=sample_weight[validation])
+                correct = np.where(scores > 0, 1.0, -1.0) == y_val
+                value = -np.average(correct, weights=weight_val)  # minus the accuracy
             else:
-                value = scalars[6] / n_train
+                value = scalars[6] / n_train  # the mean objective (loss + penalty)
             if self.verbose:
-                norm = np.linalg.norm(w) * scalars[1]
                 print(
-                    f"Norm: {norm:.2f}, NNZs: {np.count_nonzero(w)}, Bias: {scalars[0]:.6f}, "
-                    f"T: {n_epochs * n_train}, Avg. loss: {scalars[5] / n_train:f}"
+                    f"-- Epoch {n_epochs}: Norm: {np.linalg.norm(w) * scalars[1]:.2f}, "
+                    f"Bias: {scalars[0]:.6f}, Avg. loss: {scalars[5] / n_train:f}"
                 )
-                print(f"Total training time: {time.time() - start:.2f} seconds.")
             stale = stale + 1 if value > best - tol else 0
             best = min(best, value)
             if stale >= self.n_iter_no_change:
-                if self.verbose:
-                    print(
-                        f"Convergence after {n_epochs} epochs took {time.time() - start:.2f} seconds"
-                    )
                 break
-        return w * scalars[1], float(scalars[0]), n_epochs
+        return n_epochs
 
     # -- prediction -----------------------------------------------------------------------
     def decision_function(self, X: Any) -> Array:
