@@ -56,7 +56,11 @@ _enabled = AVAILABLE and os.environ.get("NABLANET_FAST", "1") != "0"
 
 
 #: Arrays with at least this many elements go to the multi-threaded kernels (when threads > 1).
-PARALLEL_MIN = 1 << 15
+#: Set high on purpose: each parallel region wakes numba's worker threads (tens of microseconds
+#: on a VM), and OpenBLAS's own threads spin between matrix products; on the 2-vCPU benchmark
+#: machine a 2-thread epoch of the 784-256-128-10 network at batch 512 took 2.2x as long with
+#: the parallel forms (over 65k-235k elements) as with the single-threaded ones (issue 13).
+PARALLEL_MIN = 1 << 20
 
 
 def jit(func: Callable[..., Any], parallel: bool = False) -> Any:
