@@ -466,7 +466,9 @@ def test_compiled_kernel_equals_numpy_reference(penalty):
 
     X, y = _iris()
     digits_X, digits_y = _digits()
+    sparse = pytest.importorskip("scipy.sparse").csr_matrix(digits_X[:300])
     cases = [(X, y, {}), (X, y, {"early_stopping": True}), (digits_X[:300], digits_y[:300], {})]
+    cases.append((sparse, digits_y[:300], {}))
     for data, labels, extra in cases:
         params = dict(penalty=penalty, alpha=1e-3, max_iter=30, **extra)
         with use_fast(False):
