@@ -37,7 +37,7 @@ import _table as table  # noqa: E402  (standard library only)
 
 FULL = {"n_samples": 60_000, "rounds": 5, "batches": (32, 128, 512), "threads": (1, 2),
         "optimizers": ("sgd", "adam"), "tiny_steps": 1000, "min_time": 0.05}  # fmt: skip
-QUICK = {"n_samples": 4_096, "rounds": 5, "batches": (32, 128, 512), "threads": (1, 2),
+QUICK = {"n_samples": 2_048, "rounds": 5, "batches": (32, 128, 512), "threads": (1, 2),
          "optimizers": ("sgd", "adam"), "tiny_steps": 200, "min_time": 0.02}  # fmt: skip
 
 
@@ -187,7 +187,7 @@ def run_plan(configs: list[dict[str, Any]], nice: int = 0) -> list[dict[str, Any
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
-                        help="4,096 samples per epoch: about 2 minutes")  # fmt: skip
+                        help="2,048 samples per epoch: about 2 minutes")  # fmt: skip
     parser.add_argument("--json", metavar="PATH", help="write every result as JSON")
     parser.add_argument("--markdown", action="store_true",
                         help="print the README's speed table (Markdown) after the full table")  # fmt: skip
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="interleaved rounds per measurement (default 5; at least 5 "
                         "for a published figure)")  # fmt: skip
     parser.add_argument("--samples", type=int, default=None, metavar="N",
-                        help="training samples per epoch (default 60,000; --quick 4,096)")  # fmt: skip
+                        help="training samples per epoch (default 60,000; --quick 2,048)")  # fmt: skip
     parser.add_argument("--nice", type=int, default=0, metavar="N",
                         help="run the children at niceness +N (e.g. -10 as root on a busy machine)")  # fmt: skip
     parser.add_argument("--table-from", metavar="PATH",

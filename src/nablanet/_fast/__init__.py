@@ -36,6 +36,8 @@ user-wide cache (``~/.cache/numba``), else in ``$TMPDIR/nablanet-numba-cache-<us
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 import tempfile
 import types
@@ -43,16 +45,28 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-_numba: Any
-prange: Any = range  # numba's parallel range inside kernels; plain ``range`` without numba
-try:  # the optional extra
-    import numba as _numba
-    from numba import prange  # noqa: F401  (re-exported for the kernels)
-except ImportError:  # pragma: no cover - exercised where numba is absent
-    _numba = None
+# numba itself loads on first use (it takes about a second to import): ``import nablanet`` and
+# the command line stay quick, and a run that never trains never pays for it.
+AVAILABLE = importlib.util.find_spec("numba") is not None
+_numba: Any = None
+#: None until the first :func:`enabled`: then True or False
+_enabled: bool | None = None if os.environ.get("NABLANET_FAST", "1") != "0" else False
 
-AVAILABLE = _numba is not None
-_enabled = AVAILABLE and os.environ.get("NABLANET_FAST", "1") != "0"
+
+def _load_numba() -> Any:
+    """Import numba once; on failure (e.g. a numba too old for this NumPy) mark it missing."""
+    global _numba, AVAILABLE
+    if _numba is None and AVAILABLE:
+        try:
+            import numba
+        except ImportError as exc:  # pragma: no cover - a broken install
+            import warnings
+
+            AVAILABLE = False
+            warnings.warn(f"numba failed to import ({exc}); using NumPy", stacklevel=3)
+            return None
+        _numba = numba
+    return _numba
 
 
 #: Arrays with at least this many elements go to the multi-threaded kernels (when threads > 1).
@@ -69,7 +83,8 @@ def jit(func: Callable[..., Any], parallel: bool = False) -> Any:
     Without numba the plain function is returned, so a kernel is always callable.
     ``parallel=True`` compiles numba's ``prange`` loops to run on several threads.
     """
-    if _numba is None:
+    numba = _load_numba()
+    if numba is None:
         return func
     # error_model="numpy": x / 0 gives inf or nan as NumPy does, with no zero check in the loop
     # (Python's ZeroDivisionError check keeps LLVM from vectorising a division)
@@ -77,13 +92,13 @@ def jit(func: Callable[..., Any], parallel: bool = False) -> Any:
     # changing them, delete the cached *.nbi/*.nbc files (__pycache__ beside the kernels)
     options = {"cache": True, "nogil": True, "parallel": parallel, "error_model": "numpy"}
     try:
-        return _numba.njit(**options)(func)
+        return numba.njit(**options)(func)
     except RuntimeError:  # "no locator available": neither the package dir nor ~ is writable
         _fallback_cache_dir()
     try:
-        return _numba.njit(**options)(func)
+        return numba.njit(**options)(func)
     except RuntimeError:  # pragma: no cover - no writable place at all: compile every run
-        return _numba.njit(**{**options, "cache": False})(func)
+        return numba.njit(**{**options, "cache": False})(func)
 
 
 def parallel_jit(func: Callable[..., Any]) -> Any:
@@ -102,7 +117,7 @@ def parallel_jit(func: Callable[..., Any]) -> Any:
 
 def _fallback_cache_dir() -> str:
     """Point numba's cache at ``$TMPDIR/nablanet-numba-cache-<uid>`` unless a place was chosen."""
-    config = _numba.core.config
+    config = _load_numba().core.config
     if not config.CACHE_DIR:
         uid = os.getuid() if hasattr(os, "getuid") else "user"
         config.CACHE_DIR = os.path.join(tempfile.gettempdir(), f"nablanet-numba-cache-{uid}")
@@ -111,7 +126,8 @@ def _fallback_cache_dir() -> str:
 
 def threads() -> int:
     """How many threads the compiled kernels may use (1 without numba)."""
-    return 1 if _numba is None else int(_numba.get_num_threads())
+    numba = _load_numba()
+    return 1 if numba is None else int(numba.get_num_threads())
 
 
 def use_parallel(size: int) -> bool:
@@ -121,15 +137,19 @@ def use_parallel(size: int) -> bool:
 
 def enabled() -> bool:
     """True when compiled kernels are available and switched on."""
+    global _enabled
+    if _enabled is None:  # the first call: load numba now
+        _enabled = _load_numba() is not None
     return _enabled
 
 
 def __getattr__(name: str) -> Any:
-    """Import the kernel modules (``nablanet._fast.update``, ...) on first use."""
+    """Import the kernel modules (``nablanet._fast.update``, ...) and ``prange`` on first use."""
     if name in ("update", "dense", "loss", "gather", "network"):
-        import importlib
-
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "prange":  # numba's parallel range inside kernels; plain ``range`` without numba
+        numba = _load_numba()
+        return range if numba is None else numba.prange
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -144,7 +164,7 @@ def set_enabled(flag: bool) -> None:
 @contextmanager
 def use_fast(flag: bool) -> Iterator[None]:
     """Context manager: run the block with compiled kernels on (``True``) or off (``False``)."""
-    previous = _enabled
+    previous = enabled()
     set_enabled(flag)
     try:
         yield
