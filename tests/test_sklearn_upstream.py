@@ -66,31 +66,32 @@ def test_prepare_swaps_only_the_import(name: str, tmp_path: Path) -> None:
     assert json.loads((tmp_path / "xfail.json").read_text()) == sklearn_upstream.XFAIL[name]
 
 
-def test_a_passing_xfail_entry_fails_the_run(tmp_path: Path) -> None:
-    """Strict: an expected failure that passes is reported as XPASS(strict) and fails the run."""
+def _perceptron_copy_with(
+    tmp_path: Path, xfail: dict[str, str], *pytest_args: str
+) -> subprocess.CompletedProcess[str]:
+    """Run the prepared copy of test_perceptron.py with ``xfail`` as its expected failures."""
     workdir = tmp_path / "perceptron"
     workdir.mkdir()
     path = sklearn_upstream.prepare("perceptron", workdir)
-    (workdir / "xfail.json").write_text(json.dumps({"test_undefined_methods": "a test reason"}))
-    result = subprocess.run(
+    (workdir / "xfail.json").write_text(json.dumps(xfail))
+    return subprocess.run(
         [sys.executable, "-m", "pytest", str(path), "-c", str(workdir / "pytest.ini"),
-         "-p", "no:cacheprovider", "-k", "test_undefined_methods", "-rX"],
+         "-p", "no:cacheprovider", *pytest_args],
         capture_output=True, text=True, cwd=workdir, check=False,
     )  # fmt: skip
+
+
+def test_a_passing_xfail_entry_fails_the_run(tmp_path: Path) -> None:
+    """Strict: an expected failure that passes is reported as XPASS(strict) and fails the run."""
+    entry = {"test_undefined_methods": "a test reason"}
+    result = _perceptron_copy_with(tmp_path, entry, "-k", "test_undefined_methods", "-rX")
     assert result.returncode == 1, result.stdout
     assert "XPASS(strict)" in result.stdout
 
 
 def test_a_stale_xfail_entry_is_an_error(tmp_path: Path) -> None:
-    workdir = tmp_path / "perceptron"
-    workdir.mkdir()
-    path = sklearn_upstream.prepare("perceptron", workdir)
-    (workdir / "xfail.json").write_text(json.dumps({"test_no_such_test": "a test reason"}))
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", str(path), "-c", str(workdir / "pytest.ini"),
-         "-p", "no:cacheprovider", "--collect-only", "-q"],
-        capture_output=True, text=True, cwd=workdir, check=False,
-    )  # fmt: skip
+    entry = {"test_no_such_test": "a test reason"}
+    result = _perceptron_copy_with(tmp_path, entry, "--collect-only", "-q")
     assert result.returncode != 0
     assert "test_no_such_test" in result.stdout + result.stderr
 
