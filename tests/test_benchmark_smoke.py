@@ -29,6 +29,7 @@ def _load(name: str) -> ModuleType:
 
 speed = _load("speed")  # puts benchmarks/ on sys.path for the modules below
 common = _load("_common")
+small = _load("_small_nets")
 protocol = _load("_protocol")
 table = _load("_table")
 
@@ -99,7 +100,7 @@ def test_numpy_forward_is_a_softmax_of_the_logits():
     # One layer, W = 0, b = (0, ln 3): logits (0, ln 3), probabilities (1/4, 3/4).
     W = np.zeros((2, 2), dtype=np.float32)
     b = np.array([0.0, np.log(3.0)], dtype=np.float32)
-    out = common.numpy_forward(np.ones((3, 2), dtype=np.float32), [(W, b)])
+    out = small.numpy_forward(np.ones((3, 2), dtype=np.float32), [(W, b)])
     np.testing.assert_allclose(out, np.tile([0.25, 0.75], (3, 1)), rtol=1e-6)
 
 
@@ -111,9 +112,9 @@ def test_hand_written_xor_loop_follows_nablanet_step_for_step():
     )
     params = [p.copy() for layer in model.get_weights() if layer for p in (layer["W"], layer["b"])]
     for _ in range(10):
-        nab_loss, _ = model.train_step(common.XOR_X, common.XOR_Y)
+        nab_loss, _ = model.train_step(small.XOR_X, small.XOR_Y)
     # the hand loop reports the loss of its last step's forward pass, before that update
-    hand_loss = common.numpy_xor_steps(params, 10)
+    hand_loss = small.numpy_xor_steps(params, 10)
     assert hand_loss == pytest.approx(nab_loss, rel=1e-5)
     updated = [p for layer in model.get_weights() if layer for p in (layer["W"], layer["b"])]
     for hand, nab in zip(params, updated, strict=True):  # W1, b1, W2, b2 after 10 updates
@@ -121,7 +122,7 @@ def test_hand_written_xor_loop_follows_nablanet_step_for_step():
 
 
 def test_tiny_xor_reports_every_library():
-    result = common.tiny_xor(steps=5, rounds=1)
+    result = small.tiny_xor(steps=5, rounds=1)
     expected = {"nablanet_train_step", "nablanet_fit", "numpy"} | (
         set() if "torch" in result["notes"] else {"torch"}
     )
@@ -130,7 +131,7 @@ def test_tiny_xor_reports_every_library():
 
 
 def test_inference_outputs_agree_with_the_hand_forward():
-    result = common.inference(threads=1, rounds=1, min_time=0.0, batches=(1, 3))
+    result = small.inference(threads=1, rounds=1, min_time=0.0, batches=(1, 3))
     for lib in ("nablanet", "numpy", "torch", "onnxruntime"):
         if lib in result["notes"]:
             continue  # optional library missing
