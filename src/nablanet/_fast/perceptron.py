@@ -135,7 +135,11 @@ def sgd_epoch(
         scalars[3],
         scalars[4],
     )
-    shrink = max(0.0, 1.0 - (1.0 - l1_ratio) * eta * alpha)  # rho, used when penalty >= L2
+    # scikit-learn keeps wscale, the norms and some products in the weights' dtype: for float32
+    # weights, real(...) rounds those values to float32 where it does (no-op for float64).
+    real = w.dtype.type
+    wscale_min = 1e-6 if w.itemsize == 4 else WSCALE_MIN  # its float32 threshold
+    shrink = float(real(max(0.0, 1.0 - (1.0 - l1_ratio) * eta * alpha)))  # rho (penalty >= L2)
     sumloss = 0.0
     objective = 0.0
     ahead = np.zeros(LOOK_AHEAD)  # dense input: w_raw . x for the rows order[first:first + 4]
@@ -159,25 +163,25 @@ def sgd_epoch(
             dot = 0.0
             for j in range(nnz):
                 dot += w[cols[c0 + j]] * data[start + j]
-        p = dot * wscale + intercept
+        p = float(real(dot * wscale)) + intercept
         z = p * y[i]
         loss = 0.0 - z if z <= 0.0 else 0.0
         sumloss += loss
         objective += loss
         if penalty != NO_PENALTY:
-            norm = math.sqrt(sq_norm)
+            norm = float(real(math.sqrt(sq_norm)))
             objective += alpha * ((1.0 - l1_ratio) * 0.5 * norm**2 + l1_ratio * l1_norm)
         update = eta * y[i] * weight[i] if z <= 0.0 else 0.0
         if penalty >= L2:  # w <- rho w, as a change of scale
-            wscale *= shrink
-            sq_norm *= shrink * shrink
-            l1_norm *= abs(shrink)
-            if wscale < WSCALE_MIN:
+            wscale = float(real(wscale * shrink))
+            sq_norm = float(real(sq_norm * float(real(shrink * shrink))))
+            l1_norm = float(real(l1_norm * shrink))
+            if wscale < wscale_min:
                 w *= wscale
                 wscale = 1.0
                 first = -LOOK_AHEAD
         if update != 0.0:  # w <- w + update * x
-            step = update / wscale
+            step = float(real(float(real(update)) / wscale))
             if dense and penalty == NO_PENALTY:  # the common case, without the lookups
                 for j in range(nnz):
                     w[j] += data[start + j] * step
@@ -189,8 +193,8 @@ def sgd_epoch(
                     w[c] += data[start + j] * step
                     sq_sum += w[c] * w[c]
                     abs_sum += abs(w[c])
-                sq_norm = sq_sum * (wscale * wscale)
-                l1_norm = abs_sum * wscale
+                sq_norm = float(real(sq_sum * float(real(wscale * wscale))))
+                l1_norm = float(real(abs_sum * wscale))
             if fit_intercept:
                 intercept += update * intercept_decay
             first = -LOOK_AHEAD

@@ -345,7 +345,8 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         q = np.zeros_like(w)  # L1 penalty already applied to each weight
         scalars = np.array([intercept[row], 1.0, w @ w, np.abs(w).sum(), 0.0, 0.0, 0.0])
         data, cols, indptr, dense = _rows(X)
-        step_weight = sample_weight * np.where(targets > 0, pos_weight, neg_weight)
+        class_weight = np.where(targets > 0, pos_weight, neg_weight).astype(X.dtype)
+        step_weight = sample_weight * class_weight  # (n,) in X's dtype
         order = np.arange(len(targets), dtype=np.intc)
         l1_ratio = {"l1": 1.0, "l2": 0.0}.get(self.penalty, float(self.l1_ratio))
         decay = 1.0 if dense else SPARSE_INTERCEPT_DECAY
