@@ -30,6 +30,10 @@ bit:
   :math:`\alpha((1 - r)\tfrac12\|w\|^2 + r\|w\|_1)` from the norms kept up to date by the
   updates (stale after an L1 truncation, as in scikit-learn).
 
+With float32 weights, ``wscale``, the norms, each step and each score are rounded to float32
+where scikit-learn keeps them in float32 (``real(...)`` in :func:`sgd_epoch`; a no-op for
+float64), and ``wscale`` is folded in below 1e-6, scikit-learn's float32 threshold.
+
 Rows come in CSR form (``data``, ``cols``, ``indptr``): row ``i`` is
 ``data[indptr[i]:indptr[i + 1]]`` at columns ``cols[c0:c0 + nnz]``, where ``c0 = indptr[i]``
 for sparse input and ``c0 = 0`` for dense input (whose ``cols`` is ``arange(n_features)``).
