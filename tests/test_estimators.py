@@ -257,6 +257,7 @@ def test_one_class_fits_and_predicts_it_like_sklearn():
     theirs = sk_nn.MLPClassifier((3,), max_iter=5, random_state=0).fit(X, ["b"] * 6)
     assert ours.predict(X).tolist() == ["b"] * 6 == theirs.predict(X).tolist()
     assert ours.classes_.tolist() == ["b"] and ours.n_outputs_ == 1
+    assert ours.loss == theirs.loss == "log_loss" and "loss" not in ours.get_params()
     np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-6)
     np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-6)
 
@@ -478,7 +479,7 @@ def test_coefs_setter_checks_shapes(iris):
 
 
 # -- model files ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("kind", ["words", "binary", "multilabel", "regression"])
+@pytest.mark.parametrize("kind", ["words", "binary", "multilabel", "regression", "poisson"])
 def test_estimator_to_model_file_and_back(iris, tmp_path, kind):
     from nablanet.estimators import from_model
 
@@ -488,9 +489,12 @@ def test_estimator_to_model_file_and_back(iris, tmp_path, kind):
         "binary": y == 1,
         "multilabel": np.c_[y == 1, y == 2].astype(int),
         "regression": X[:, 0] - X[:, 1],
+        "poisson": np.round(np.exp(X[:, 0])),
     }[kind]
-    cls = MLPRegressor if kind == "regression" else MLPClassifier
+    cls = MLPRegressor if kind in ("regression", "poisson") else MLPClassifier
     est = cls(hidden_layer_sizes=(7,), solver="sgd", alpha=0.01, max_iter=20, random_state=0)
+    if kind == "poisson":
+        est.set_params(loss="poisson")
     est.fit(X, target)
     back = from_model(est.save(tmp_path / "est.nbnet"))
     assert type(back) is cls and back.get_params() == est.get_params()

@@ -107,6 +107,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         **MLP_CONSTRAINTS,
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
+    #: scikit-learn's attribute (not a parameter): the classifier's loss is always the log-loss
+    loss: ClassVar[str] = "log_loss"
 
     def __init__(
         self,
