@@ -715,6 +715,8 @@ def test_sklearns_messages_for_classes_and_validation_sets(iris):
         MLPRegressor(early_stopping=True).fit(X[:3], y[:3])
     with pytest.raises(ValueError, match=r"Classes with too few members are: \['True'\]"):
         MLPClassifier(early_stopping=True).fit(X[:4], [0, 0, 0, 1])
+    with pytest.raises(ValueError, match="'True' is 'spam', 'False' is 'ham'"):
+        MLPClassifier(early_stopping=True).fit(X[:4], ["ham", "ham", "ham", "spam"])
 
 
 # -- class_weight (scikit-learn issue 9113) -----------------------------------------------------

@@ -153,9 +153,21 @@ def _split_validation(
     stratify = est._stratify(Y)
     arrays = [X, Y] if sw is None else [X, Y, sw]
     seed = random if isinstance(random, np.random.RandomState) else int(random.integers(2**31))
-    parts = train_test_split(
-        *arrays, random_state=seed, test_size=est.validation_fraction, stratify=stratify
-    )
+    try:
+        parts = train_test_split(
+            *arrays, random_state=seed, test_size=est.validation_fraction, stratify=stratify
+        )
+    except ValueError as exc:
+        if stratify is None or "least populated" not in str(exc):
+            raise
+        # scikit-learn's message names the 0/1 indicator it splits on; add the user's labels
+        labels = est.classes_.tolist()  # 1 or 2 classes: the indicator is of the last one
+        names = (
+            f"'True' is {labels[-1]!r}, 'False' is {labels[0]!r}"
+            if len(labels) == 2
+            else (f"'False' is {labels[0]!r}")
+        )
+        raise ValueError(f"{exc} (early stopping splits on a class indicator: {names})") from exc
     X_tr, X_val, Y_tr, Y_val = parts[:4]
     sw_tr, sw_val = (parts[4], parts[5]) if sw is not None else (None, None)
     if X_val.shape[0] < 2:
