@@ -252,9 +252,7 @@ def test_readme_table_is_written_between_the_markers():
                      "compile": {"one_time_seconds": 3.25}}],
     }  # fmt: skip
     short = table.format_readme(payload)
-    assert (
-        "| 1 | 128 | SGD-momentum | 2.00x | n/a | n/a | n/a | 0.50x (target 0.9) | n/a |" in short
-    )
+    assert "| 1 | 128 | SGD-momentum | 2.00x | n/a | n/a | n/a | 0.50 (target 0.9) | n/a |" in short
     assert "kernels' one-time cost, cold disk cache | 3.2 s" in short
     readme = f"# Title\n\nbefore\n{table.START}\nold table\n{table.END}\nafter\n"
     new = table.replace_between_markers(readme, short)
@@ -295,3 +293,13 @@ def test_steps_times_every_network_at_toy_repeats():
     times = _load("steps").main("smoke", rounds=1, batch=8, min_time=0.0)
     assert {"xor/numpy", "sgd-momentum/numpy", "adam/numpy", "gemm"} <= set(times)
     assert all(t["median"] > 0 for t in times.values())
+
+
+def test_memory_row_reports_the_fit_s_own_growth():
+    result = {"config": {"kind": "memory", "threads": 1},
+              "memory": {"maxrss_after_fit_mb": 300.0, "data_mb": 180.0,
+                         "fit_overhead_mb": 20.0}}  # fmt: skip
+    (row,) = table.build_rows([result])
+    assert row["ratio"]["median"] == 20.0 and row["met"] is True  # < 150 MiB
+    assert "process peak 300 MiB" in row["note"]
+    assert "+20 MiB" in table.format_full([row])
