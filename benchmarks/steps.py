@@ -46,9 +46,19 @@ def _stepper(model: nn.Sequential, X: np.ndarray, Y: np.ndarray, fast: bool) -> 
     return step
 
 
+def _updater(model: nn.Sequential, fast: bool) -> Callable[[], Any]:
+    """The optimizer's update alone (``apply_gradients``) over the model's 235,146 parameters."""
+
+    def update() -> None:
+        with _fast.use_fast(fast):
+            model.apply_gradients()
+
+    return update
+
+
 def contenders(batch: int = 128, kernels: bool = True) -> dict[str, Callable[[], Any]]:
-    """Every step to time, by name: ``xor``, ``sgd-momentum``, ``adam`` (``/numpy`` and, with
-    numba, ``/kernels``) and ``gemm``."""
+    """Every step to time, by name: ``xor``, ``sgd-momentum``, ``adam`` and the two optimizers'
+    updates alone (each ``/numpy`` and, with numba, ``/kernels``), and ``gemm``."""
     X = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=np.float32)
     Y = np.array([[0], [1], [1], [0]], dtype=np.float32)
     Xb = np.random.default_rng(0).normal(size=(batch, 784)).astype(np.float32)
@@ -67,6 +77,7 @@ def contenders(batch: int = 128, kernels: bool = True) -> dict[str, Callable[[],
                 optimizer=make(), seed=0,
             )  # fmt: skip
             fns[f"{name}/{mode}"] = _stepper(big, Xb, Yb, mode == "kernels")
+            fns[f"{name} update/{mode}"] = _updater(big, mode == "kernels")
     fns["gemm"] = gemm_epochs(Xb, batch)  # one batch: one step's eight products
     return fns
 
@@ -86,7 +97,8 @@ def main(
     print(f"# {label} {timing['clock']} time, {rounds} rounds, batch {batch}, {threads} thread(s),"
           f" load {timing['loadavg_before']:.1f}")  # fmt: skip
     for name, s in out.items():
-        share = gemm / statistics.median(timing["times"][name]) if "xor" not in name else None
+        whole_step = "xor" not in name and "update" not in name
+        share = gemm / statistics.median(timing["times"][name]) if whole_step else None
         extra = f"   GEMM share {share:.2f}" if share is not None else ""
         print(f"{name:<22} {s['median']:9.1f} us  ({s['min']:.1f}-{s['max']:.1f}){extra}")
     return out
