@@ -1,4 +1,4 @@
-"""The ``nablanet`` command: train, predict, evaluate, info, gradcheck, explain and export.
+"""The ``nablanet`` command: train, predict, evaluate, info, gradcheck, explain, export and playground.
 
 Run ``nablanet`` with no arguments to train a small network on a built-in data set and see its
 test accuracy; ``nablanet COMMAND --help`` shows each command's options and examples.
