@@ -567,6 +567,8 @@ def test_network_bad_input():
         plot.plot_network(_tiny_model(sizes=(3, 2, 1)), np.arange(12.0).reshape(4, 3) ** 2)
     with pytest.raises(ValueError, match="input_names must hold 2 names"):
         plot.plot_network(model, input_names=["a"])
+    with pytest.raises(TypeError, match="output_names must be a list of 2 names, got 5"):
+        plot.plot_network(model, output_names=5)
     with pytest.raises(ValueError, match="max_units"):
         plot.plot_network(model, max_units=1)
 

@@ -8,6 +8,7 @@ of the input plane (TensorFlow Playground's picture, computed by nablanet's own 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -189,7 +190,9 @@ def plot_network(
 def _labels(names: Any, n: int, option: str, default: list[str]) -> list[str]:
     if names is None:
         return default
-    if isinstance(names, str) or len(names) != n:
+    if isinstance(names, str) or not isinstance(names, Sequence | np.ndarray):
+        raise TypeError(f"{option} must be a list of {n} names, got {_short(names)}")
+    if len(names) != n:
         raise ValueError(f"{option} must hold {n} names, got {_short(names)}")
     return [str(name) for name in names]
 
