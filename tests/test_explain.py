@@ -300,6 +300,12 @@ def test_trace_bad_input():
         trace_steps(model, [[0.5, 1.0]], [1], steps=20000)
     with pytest.raises(ValueError, match="not built"):
         trace_steps(Sequential([Dense(2)]), [1.0], [0.0, 1.0])
+    with pytest.raises(TypeError, match="model must be a nablanet Sequential, got None"):
+        trace_steps(None, [1.0], [0.0])
+    with pytest.raises(TypeError, match="model must be a nablanet Sequential, got 'abc'"):
+        explain("abc", [1.0], [0.0])
+    with pytest.raises(TypeError, match="X must contain numbers"):
+        explain(model, ["a", "b"], [1])
 
 
 # -- the command line -------------------------------------------------------------------------------

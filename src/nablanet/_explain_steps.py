@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._validation import check_positive_int
+from ._validation import _short, check_positive_int
 from .layers import Dense
 
 if TYPE_CHECKING:
@@ -112,6 +112,16 @@ def _is_plain_sgd(optimizer: Any) -> bool:
     )
 
 
+def check_built(model: Any) -> None:
+    """Refuse anything but a built :class:`~nablanet.model.Sequential`, naming what came."""
+    from .model import Sequential
+
+    if not isinstance(model, Sequential):
+        raise TypeError(f"model must be a nablanet Sequential, got {_short(model)}")
+    if not getattr(model, "built", False):
+        raise ValueError("the model is not built yet: call fit(X, y) or build(n_features) first")
+
+
 def trace(model: Sequential, X: Any, y: Any, steps: int = 1) -> Trace:
     """Take ``steps`` steps of the model's optimizer on the batch ``(X, y)`` and record each.
 
@@ -133,8 +143,7 @@ def trace(model: Sequential, X: Any, y: Any, steps: int = 1) -> Trace:
     steps = check_positive_int("steps", steps)
     if steps > MAX_STEPS:
         raise ValueError(f"steps must be at most {MAX_STEPS}, got {steps}")
-    if not getattr(model, "built", False):
-        raise ValueError("the model is not built yet: call fit(X, y) or build(n_features) first")
+    check_built(model)
     twin = float64_copy(model)
     Xb, yb = _as_batch(X, y)
     Xp, Y = twin.prepare(Xb, yb)
@@ -160,7 +169,7 @@ def trace(model: Sequential, X: Any, y: Any, steps: int = 1) -> Trace:
     return record
 
 
-def update_lines(u: LayerUpdate, lr: float, plain_sgd: bool, K: int) -> list[str]:
+def update_lines(u: LayerUpdate, plain_sgd: bool, K: int) -> list[str]:
     """The printed update of one layer: old value, gradient, rule and new value, for W and b."""
     from ._explain_text import _line, _value
 
@@ -198,5 +207,5 @@ def render_trace(t: Trace) -> str:
     for step in t.steps:
         out += ["", f"--- step {step.step}: loss before the step = {step.loss!r} ---"]
         for u in reversed(step.layers):
-            out += update_lines(u, t.lr, t.plain_sgd, K)
+            out += update_lines(u, t.plain_sgd, K)
     return "\n".join(out)

@@ -251,5 +251,5 @@ def render(e: Explanation) -> str:
         u = e.update
         out += ["", f"=== Update: one step of {u.optimizer}, lr = {u.lr!r} ==="]
         for layer in reversed(u.steps[0].layers):
-            out += update_lines(layer, u.lr, u.plain_sgd, K)
+            out += update_lines(layer, u.plain_sgd, K)
     return "\n".join(out)

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._explain_steps import Trace, notation_map, trace
+from ._explain_steps import Trace, check_built, notation_map, trace
 from ._explain_text import equations_for, loss_equations, max_error, model_notes, render
 from ._validation import as_generator, check_positive_float, check_positive_int
 from .gradcheck import numerical_gradient
@@ -200,7 +200,7 @@ def float64_copy(model: Sequential) -> Sequential:
 
 def _as_batch(x: Any, y: Any) -> tuple[Array, Any]:
     """``x`` as rows; a single sample's ``y`` (label or target row) as a batch of one."""
-    X = np.asarray(x, dtype=np.float64) if not isinstance(x, np.ndarray) else x
+    X = np.asarray(x) if not isinstance(x, np.ndarray) else x  # prepare() checks its values
     if X.ndim == 1:
         X = X.reshape(1, -1)
         y_arr = np.asarray(y)
@@ -262,8 +262,7 @@ def explain(
     if max_fd is not None:
         max_fd = check_positive_int("max_fd", max_fd)
     rng = as_generator(seed)
-    if not getattr(model, "built", False):
-        raise ValueError("the model is not built yet: call fit(X, y) or build(n_features) first")
+    check_built(model)
     twin = float64_copy(model)
     groups = _groups(twin.layers)
     X, y = _as_batch(x, y)
