@@ -287,6 +287,28 @@ def test_replay_refuses_bad_epochs():
         seed001.replay(0)
 
 
+def test_tutorial_functions_refuse_bad_options():
+    """Each bad option is named with its value (before: an empty log, an uninitialised array,
+    NumPy's or zip()'s own message, or sample weights silently dropped)."""
+    from nablanet.tutorial import seed000 as s000
+    from nablanet.tutorial import seed004 as s004
+
+    X, y = s000.seed000_data(20)
+    with pytest.raises(ValueError, match="epochs must be an integer >= 1, got 0"):
+        s000.train_like_seed000(s000.seed000_model(), X, y, epochs=0)
+    with pytest.raises(ValueError, match="n_samples must be an integer >= 2, got -1"):
+        s000.seed000_data(-1)
+    with pytest.raises(ValueError, match=r"weights must hold 3 \(W, b\) pairs"):
+        s000.seed000_model(weights=[(np.zeros((2, 4)), np.zeros(4))])
+    with pytest.raises(ValueError, match="iterations must be an integer >= 1, got 0"):
+        s004.train_like_seed004(s004.seed004_model(), 0)
+    with pytest.raises(TypeError, match="use_bias must be True or False, got 'no'"):
+        SeedDense(2, use_bias="no")
+    for loss in (SeedCrossEntropy(), SummedHalfSquaredError()):
+        with pytest.raises(ValueError, match="does not take sample weights"):
+            loss.forward(np.full((2, 1), 0.5), np.ones((2, 1)), np.ones(2))
+
+
 # -- the examples run (quick mode) ------------------------------------------------------------
 def _example(name: str, capsys) -> str:
     """Run ``examples/<name> --quick --no-plot`` in this process (the plots and a fresh process

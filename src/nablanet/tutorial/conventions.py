@@ -67,6 +67,8 @@ class SeedDense(Dense):
         use_bias: bool = True,
         **kwargs: Any,
     ) -> None:
+        if not isinstance(use_bias, bool | np.bool_):
+            raise TypeError(f"use_bias must be True or False, got {use_bias!r}")
         if not use_bias and kwargs.get("bias") is not None:
             raise ValueError("use_bias=False fixes the bias at zero: do not pass bias=")
         if not use_bias and kwargs.get("bias_initializer", "zeros") != "zeros":
@@ -142,6 +144,15 @@ class SeedSigmoid(Sigmoid):
         return {"derivative_scale": self.derivative_scale, "clip": self.clip}
 
 
+def _no_weights(loss: Loss, sample_weight: Array | None) -> None:
+    """The seeds never weight samples; refuse weights rather than drop them silently."""
+    if sample_weight is not None:
+        raise ValueError(
+            f"{type(loss).__name__} (a seed's own loss) does not take sample weights, got "
+            f"sample_weight of shape {np.shape(sample_weight)}"
+        )
+
+
 class SeedCrossEntropy(Loss):
     r"""Seed 000's binary cross-entropy: summed over the samples, with its own derivative.
 
@@ -160,6 +171,7 @@ class SeedCrossEntropy(Loss):
         self.reduction = check_choice("reduction", reduction, ("sum", "mean"))
 
     def forward(self, y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> float:
+        _no_weights(self, sample_weight)
         eps = np.finfo(y_pred.dtype).eps
         self._a, self._y = y_pred, y_true
         total = -(
@@ -185,6 +197,7 @@ class SummedHalfSquaredError(HalfSquaredError):
     name: ClassVar[str] = "summed_half_squared_error"
 
     def forward(self, y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> float:
+        _no_weights(self, sample_weight)
         self._r = row_scale(1, None, y_pred.dtype)  # 1.0: no division by n
         self._diff = y_pred - y_true
         return self.scale * weighted_sum(self._diff, self._diff, self._r)

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import _short, check_positive_int
 from ..layers import ReLU
 from ..model import Sequential
 from ..optimizers import SGD
@@ -48,6 +49,7 @@ def seed000_data(n_samples: int = 1000, seed: int = 0) -> tuple[np.ndarray, np.n
     them): an outer circle of ``n // 2`` points and an inner one of radius 0.5, shuffled, plus
     Gaussian noise of scale 0.1. Returns ``X`` (n_samples, 2) and ``y`` (n_samples,) in {0, 1}.
     """
+    n_samples = check_positive_int("n_samples", n_samples, minimum=2)
     legacy = np.random.RandomState(seed)
     n_out = n_samples // 2
     n_in = n_samples - n_out
@@ -103,6 +105,8 @@ def seed000_model(
     weights : list of (W, b), optional
         Default :func:`seed000_weights`.
     """
+    if weights is not None and (not isinstance(weights, list | tuple) or len(weights) != 3):
+        raise ValueError(f"weights must hold 3 (W, b) pairs (sizes {SIZES}), got {_short(weights)}")
     layers: list[Any] = []
     for (W, b), act in zip(weights or seed000_weights(), ("relu", "relu", "sigmoid"), strict=True):
         layers.append(SeedDense(W.shape[1], bias_grad=bias_grad, weights=W, bias=b))
@@ -131,6 +135,7 @@ class Epoch:
 def train_like_seed000(model: Sequential, X: Any, y: Any, epochs: int = EPOCHS) -> list[Epoch]:
     """The seed's loop: each epoch, forward the whole batch, record loss and accuracy, back-
     propagate and take one step. Returns one :class:`Epoch` per epoch, as the seed prints."""
+    epochs = check_positive_int("epochs", epochs)
     Xc, Y = model.prepare(X, y)
     log = []
     for epoch in range(epochs):

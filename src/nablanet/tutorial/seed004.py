@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import check_positive_int
 from ..model import Sequential
 from ..optimizers import SGD
 from .conventions import SeedDense, SeedSigmoid, SummedHalfSquaredError
@@ -54,6 +55,7 @@ def seed004_model(lr: float = 1.0) -> Sequential:
 def train_like_seed004(model: Sequential, iterations: int = ITERATIONS) -> np.ndarray:
     """The seed's loop: forward, then one step; returns ``a2`` of the last forward pass, which
     the seed prints as its "New ouput" (shape (4, 1))."""
+    iterations = check_positive_int("iterations", iterations)
     Xa = np.asarray(X, dtype=float)
     Ya = np.asarray(Y, dtype=float).reshape(-1, 1)
     a2 = np.empty((4, 1))
