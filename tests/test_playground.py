@@ -348,6 +348,17 @@ def test_cli_refuses_a_bad_port(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--port must be from 0 to 65535, got 70000" in capsys.readouterr().err
 
 
+def test_cli_names_the_address_it_cannot_bind(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["playground", "--port", str(port)]) == 2
+    assert f"cannot serve the playground at 127.0.0.1:{port}" in capsys.readouterr().err
+
+
 # -- the page in headless Chromium -------------------------------------------------------------
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:

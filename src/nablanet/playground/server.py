@@ -222,4 +222,8 @@ def make_server(
 
     Call ``serve_forever()`` on it (in a thread, for tests) and ``shutdown()`` to stop.
     """
-    return PlaygroundServer((host, port), config)
+    try:
+        return PlaygroundServer((host, port), config)
+    except OSError as exc:  # an unknown host, a port in use or not allowed
+        reason = exc.strerror or str(exc)
+        raise OSError(f"cannot serve the playground at {host}:{port}: {reason}") from exc
