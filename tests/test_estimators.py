@@ -755,3 +755,6 @@ def test_class_weight_refusals(iris):
         MLPClassifier(class_weight={0: 1}).fit(X, np.c_[y == 1, y == 2].astype(int))
     with pytest.raises(ValueError, match="class_weight='balanced' needs the class counts"):
         MLPClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])
+    for bad in (-2.0, float("nan"), float("inf"), "1"):
+        with pytest.raises(ValueError, match=f"finite weight >= 0, got {bad!r} for class 1"):
+            MLPClassifier(class_weight={0: 1.0, 1: bad, 2: 1.0}).fit(X, y)

@@ -30,11 +30,13 @@ Beyond scikit-learn, for what it lacks:
 
 Where nablanet is stricter than scikit-learn: negative sample weights and (with
 ``loss="poisson"``) negative targets are refused with a clear message, and a mini-batch whose
-sample weights are all zero is skipped (scikit-learn's loss becomes NaN).
+sample weights are all zero is skipped (scikit-learn's loss becomes NaN); a class weight must be
+a finite number >= 0.
 """
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, ClassVar
 
 import numpy as np
@@ -222,6 +224,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 "partial_fit does not see; pass a dict of weights, e.g. from "
                 "sklearn.utils.class_weight.compute_class_weight"
             )
+        if isinstance(self.class_weight, dict):
+            for label, weight in self.class_weight.items():
+                if not isinstance(weight, numbers.Real) or not 0 <= weight < np.inf:
+                    raise ValueError(
+                        f"class_weight must map each class to a finite weight >= 0, got "
+                        f"{weight!r} for class {label!r}"
+                    )
         labels = self._labels(Y)
         weights = compute_sample_weight(self.class_weight, labels).astype(X.dtype)
         return weights if sw is None else sw * weights
