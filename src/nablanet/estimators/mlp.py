@@ -226,7 +226,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             )
         if isinstance(self.class_weight, dict):
             for label, weight in self.class_weight.items():
-                if not isinstance(weight, numbers.Real) or not 0 <= weight < np.inf:
+                if not isinstance(weight, numbers.Real) or not 0 <= float(weight) < np.inf:
                     raise ValueError(
                         f"class_weight must map each class to a finite weight >= 0, got "
                         f"{weight!r} for class {label!r}"
