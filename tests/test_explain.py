@@ -344,3 +344,8 @@ def test_cli_steps_and_refusals(capsys):
     assert "use it with --example seed001" in capsys.readouterr().err
     assert cli.main(["explain", "--example", "seed001", "--steps", "0"]) != 0
     assert "--steps must be an integer >= 1, got 0" in capsys.readouterr().err
+    for tutorial in ([], ["--tutorial"]):  # refused before any output, named as the option
+        assert cli.main(["explain", "--example", "seed001", "--steps", "20000", *tutorial]) == 2
+        captured = capsys.readouterr()
+        assert "--steps must be at most 10000, got 20000" in captured.err
+        assert captured.out == ""

@@ -393,7 +393,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from .explain import explain, seed001_example, trace
 
     if args.steps is not None:
+        from ._explain_steps import MAX_STEPS
+
         check_positive_int("--steps", args.steps)
+        if args.steps > MAX_STEPS:
+            raise ValueError(f"--steps must be at most {MAX_STEPS}, got {args.steps}")
     if args.tutorial:
         if args.example != "seed001":
             raise ValueError(
