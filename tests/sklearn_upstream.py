@@ -66,7 +66,7 @@ UPSTREAM: dict[str, Upstream] = {
 # be one a scikit-learn maintainer would accept (typically: the test reads or writes
 # scikit-learn's private internals, which a drop-in has no reason to reproduce).
 XFAIL: dict[str, dict[str, str]] = {
-    # ---- sklearn/neural_network/tests/test_mlp.py (owned by the MLP work) ----
+    # ---- sklearn/neural_network/tests/test_mlp.py ----
     "mlp": {
         "test_fit": (
             "builds a fitted model by hand, assigning scikit-learn's private state (_coef_grads, "
@@ -92,10 +92,7 @@ XFAIL: dict[str, dict[str, str]] = {
             "tests/test_estimators.py::test_invscaling_and_adaptive_learning_rates"
         ),
     },
-    # ---- sklearn/linear_model/tests/test_perceptron.py ----
-    # OWNED BY THE PERCEPTRON WORK (issue 11, Perceptron half): edit these entries freely.
-    # Keep one entry per test, each with its reason; remove an entry as soon as the test passes
-    # (strict xfail turns a passing entry into a failure).
+    # ---- sklearn/linear_model/tests/test_perceptron.py: every test passes ----
     "perceptron": {},
 }
 
