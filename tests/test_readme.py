@@ -32,3 +32,8 @@ def test_every_python_block_runs(tmp_path, monkeypatch):
     assert (ns["labels"] == ns["digits"].y_test).mean() > 0.9  # the reloaded digits model
     assert ns["search"].score(ns["X_test"], ns["y_test"]) > 0.95  # "about 0.98"
     assert (tmp_path / "model.nbnet").exists() and (tmp_path / "digits.onnx").exists()
+    assert ns["drop_in"].n_iter_ == 22  # "22 0.9393433500278241, as scikit-learn"
+    assert ns["drop_in"].score(ns["X_digits"], ns["y_digits"]) == pytest.approx(0.93934335)
+    assert (tmp_path / "network.png").exists()  # the plotting block's plot_network(path=)
+    # the playground block's unit, after its 300 steps ("session" is rebound by the ONNX block)
+    assert ns["unit"]["quantities"]["z"]["numbers"].endswith("= -6.677")
