@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .._explain_steps import UPDATE_REFS, seed001_layer
 from .._validation import check_positive_int
 from ..explain import SEED001_LAYERS
 from ..layers import Dense
@@ -115,7 +116,7 @@ def seed_step(model: Sequential, X: Array, T: Array, epoch: int = 1) -> tuple[St
     """
     denses = [layer for layer in model.layers if isinstance(layer, Dense)]
     lr = model.optimizer.lr
-    true_loss, _ = model.loss_and_grads(X, T)  # exact gradient of the summed loss, for contrast
+    model.loss_and_grads(X, T)  # fills grads: the exact gradient of the summed loss, for contrast
     true = [(d.grads["W"].copy(), d.grads["b"].copy()) for d in denses]
     outputs: list[Array] = []
     model.forward(X, trace=outputs)  # every layer's output for every sample
@@ -147,7 +148,6 @@ def seed_step(model: Sequential, X: Array, T: Array, epoch: int = 1) -> tuple[St
                 dense.params["W"].copy(), dense.params["b"].copy(),
             )
         )  # fmt: skip
-    del true_loss
     forward = [X[-1]] + [v[-1] for v in outputs]
     return step, forward
 
@@ -238,8 +238,8 @@ def render_step(step: Step, eta: float) -> str:
     out.append(_arr("loss per output =", np.array(step.loss), 24))
     out.append(_arr("summed dL/da =", step.dl_da, 24))
     for u in reversed(step.layers):
-        s = 3 if u.k == K else 1 if u.k == 1 else 2
-        w_ref, b_ref = {3: ("(4)", "(13)"), 2: ("(20)", "(28)"), 1: ("(36)", "(40)")}[s]
+        s = seed001_layer(u.k, K)
+        w_ref, b_ref = UPDATE_REFS[s]
         out.append(f"layer {u.k}{' (output)' if u.k == K else ''} = seed 001 layer {s}")
         for p, old, seed_g, true_g, new, ref in (
             (f"W{u.k}", u.W_old, u.dW_seed, u.dW_true, u.W_new, w_ref),
