@@ -247,6 +247,8 @@ def train_contenders(
 
 def train(config: dict[str, Any]) -> dict[str, Any]:
     """Every (batch, optimizer) of ``config``: its contenders timed in interleaved rounds."""
+    if config["threads"] > 1:
+        return _train_isolated(config)
     X, y, source = load_data(config["n_samples"], synthetic=bool(config.get("synthetic")))
     runs = []
     for batch in config["batches"]:
@@ -268,6 +270,23 @@ def train(config: dict[str, Any]) -> dict[str, Any]:
                          "notes": notes, "final_loss": losses, **timing})  # fmt: skip
             del epochs, timed
             gc.collect()
+    return {"source": source, "runs": runs}
+
+
+def _train_isolated(config: dict[str, Any]) -> dict[str, Any]:
+    """:func:`train` with more than one thread: each contender in its own process
+    (``_isolated.py`` says why), rounds interleaved across the processes."""
+    from _isolated import Workers
+
+    synthetic = bool(config.get("synthetic"))
+    _, _, source = load_data(config["n_samples"], synthetic=synthetic)
+    libs = tuple(config.get("libs", TRAIN_LIBS))
+    runs = []
+    with Workers(libs, config["threads"], config["n_samples"], synthetic) as workers:
+        for batch in config["batches"]:
+            for optimizer in config["optimizers"]:
+                timing = workers.time_rounds(batch, optimizer, config["rounds"])
+                runs.append({"batch": batch, "optimizer": optimizer, **timing})
     return {"source": source, "runs": runs}
 
 

@@ -303,3 +303,17 @@ def test_memory_row_reports_the_fit_s_own_growth():
     assert row["ratio"]["median"] == 20.0 and row["met"] is True  # < 150 MiB
     assert "process peak 300 MiB" in row["note"]
     assert "+20 MiB" in table.format_full([row])
+
+
+def test_two_thread_rows_run_each_contender_in_its_own_process():
+    config = {"n_samples": 48, "synthetic": True, "rounds": 2, "threads": 2, "batches": [16],
+              "optimizers": ["sgd", "adam"], "libs": ["fit", "gemm"]}  # fmt: skip
+    result = common.train(config)
+    assert [(r["batch"], r["optimizer"]) for r in result["runs"]] == [(16, "sgd"), (16, "adam")]
+    for run in result["runs"]:
+        assert run["isolated"] is True and run["clock"] == "wall" and run["rounds"] == 2
+        assert set(run["times"]) == {"fit", "gemm"}
+        assert all(len(t) == 2 and min(t) > 0 for t in run["times"].values())
+        assert run["samples"] == {"fit": 48, "gemm": 48} and run["final_loss"]["fit"] > 0
+    # the two processes trained their own models: adam's loss is not sgd's
+    assert result["runs"][0]["final_loss"]["fit"] != result["runs"][1]["final_loss"]["fit"]
