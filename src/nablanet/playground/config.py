@@ -13,6 +13,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .._validation import _short
+
 #: The 2-D data sets of :mod:`nablanet.datasets` (the plane can be drawn).
 DATASETS = ("xor", "circles", "moons", "blobs", "spirals")
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu", "identity")
@@ -34,11 +36,6 @@ class RequestError(ValueError):
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _int(name: str, value: Any, low: int, high: int) -> int:
