@@ -35,7 +35,16 @@ OPTIMIZERS = {
     "adam": lambda: nn.Adam(lr=0.01, beta_1=0.8, beta_2=0.95, epsilon=1e-6),
     "adamw": lambda: nn.Adam(lr=0.01, weight_decay=0.3),
     "rmsprop": lambda: nn.RMSProp(lr=0.01, rho=0.7, epsilon=1e-6),
+    "sklearn-adam": lambda: _scikit_adam(lr=0.01, beta_1=0.8, beta_2=0.95, epsilon=1e-6),
 }
+
+
+def _scikit_adam(**kwargs):
+    """The estimators' scikit-learn Adam rule (its package needs scikit-learn)."""
+    pytest.importorskip("sklearn")
+    from nablanet.estimators._optimizers import ScikitAdam
+
+    return ScikitAdam(**kwargs)
 
 
 def _updated(name: str, dtype, fast: bool, steps: int = 4) -> tuple[np.ndarray, dict]:
@@ -185,7 +194,8 @@ def test_training_with_and_without_kernels_ends_at_the_same_weights(hidden, opti
     np.testing.assert_allclose(losses[1], losses[0], **tol)
 
 
-def test_estimator_partial_fit_with_and_without_kernels_agree():
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_estimator_partial_fit_with_and_without_kernels_agree(solver):
     pytest.importorskip("sklearn")
     from sklearn.datasets import load_digits
 
@@ -195,7 +205,10 @@ def test_estimator_partial_fit_with_and_without_kernels_agree():
     X = X[:300] / 16.0
     coefs = []
     for fast in (False, True):
-        clf = MLPClassifier((32,), solver="sgd", momentum=0.9, batch_size=64, random_state=0)
+        clf = MLPClassifier(
+            (32,), solver=solver, momentum=0.9, batch_size=64, learning_rate_init=0.01,
+            random_state=0,
+        )  # fmt: skip
         with _fast.use_fast(fast):
             for _ in range(3):
                 clf.partial_fit(X, y[:300], classes=np.arange(10))

@@ -40,11 +40,13 @@ def take_rows(X: Array, idx: Array) -> Array:
 
 
 def fits(X: Array, idx: object) -> bool:
-    """True when :func:`take_rows` applies: ``X`` 2-D C-contiguous, ``idx`` a 1-D int array."""
+    """True when :func:`take_rows` applies: ``X`` a 2-D C-contiguous ndarray (not a sparse
+    matrix), ``idx`` a 1-D int array."""
     return (
         isinstance(idx, np.ndarray)
         and idx.ndim == 1
         and idx.dtype.kind == "i"
+        and isinstance(X, np.ndarray)
         and X.ndim == 2
         and X.flags.c_contiguous
     )

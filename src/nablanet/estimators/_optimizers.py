@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _fast
 from ..optimizers import SGD, Optimizer
 
 Array = np.ndarray
@@ -89,6 +90,11 @@ class ScikitAdam(Optimizer):
     def _update(self, p: Array, g: Array, state: dict[str, Array], tmp: Array) -> None:
         f = p.dtype.type
         m, v = state["m"], state["v"]
+        if _fast.enabled() and _fast.update.fits(p, g, m, v):  # the same rule in one pass
+            b1, b2 = self.beta_1, self.beta_2
+            scalars = (f(b1), f(1 - b1), f(b2), f(1 - b2), f(self.learning_rate), f(self.epsilon))
+            _fast.update.run("adam", p, g, (m, v), *scalars)
+            return
         m *= f(self.beta_1)
         m += g * f(1 - self.beta_1)  # m <- b1 m + (1 - b1) g
         np.multiply(g, g, out=tmp)

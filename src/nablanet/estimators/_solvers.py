@@ -24,6 +24,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.fixes import _get_additional_lbfgs_options_dict
 from sklearn.utils.optimize import _check_optimize_result
 
+from ..training.loop import take
 from ._params import MLPSettings, Random
 
 Array = np.ndarray
@@ -98,8 +99,8 @@ def fit_stochastic(
                 swb = None if sw is None else sw[rows]
                 if swb is not None and not swb.sum() > 0:
                     continue  # a batch of zero weight changes nothing (scikit-learn: NaN)
-                xb = dense_rows(X[rows])
-                loss = est._loss_and_grads(xb, Y[rows], swb)
+                xb = dense_rows(take(X, rows))  # a compiled gather with nablanet[fast]
+                loss = est._loss_and_grads(xb, take(Y, rows), swb)
                 model.apply_gradients()
                 accumulated += loss * xb.shape[0]
             est.n_iter_ += 1
