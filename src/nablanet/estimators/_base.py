@@ -2,7 +2,10 @@ r"""What MLPClassifier and MLPRegressor share: building the network and training
 
 The network is a :class:`nablanet.Sequential` (``model_``), and every batch goes through its
 engine (:meth:`Sequential.loss_and_grads`, :meth:`Sequential.apply_gradients`): the core
-layers, losses, L2 term, optimizers and divergence policy. Only the epoch loop is the
+layers, losses and L2 term, and scikit-learn's update rules as nablanet optimizers
+(:mod:`._optimizers`). Divergence follows scikit-learn, not :mod:`nablanet.training.divergence`:
+a non-finite loss is recorded and training goes on; non-finite final weights fail the fit. Only
+the epoch loop is the
 estimators' own (:mod:`._solvers`), because scikit-learn's rules for it differ from
 :meth:`Sequential.fit`'s (``tol``/``n_iter_no_change``, validation score, ``invscaling`` and
 ``adaptive`` learning rates); it follows ``sklearn/neural_network/_multilayer_perceptron.py``
