@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nablanet import cli
+from nablanet import _cli_io, cli
 from nablanet.model_io import read_model
 
 COLUMNS = ["width", "height", "depth", "species"]
@@ -262,7 +262,7 @@ def test_bad_layer_text_is_refused():
     with pytest.raises(ValueError, match="positive sizes joined by '-'"):
         cli._architecture(args, 64, 10)
     with pytest.raises(ValueError, match="2 names for 3 hidden layers"):
-        cli._activations("relu,tanh", 3)
+        _cli_io.parse_activations("relu,tanh", 3)
 
 
 def test_no_stray_temporary_files(work):

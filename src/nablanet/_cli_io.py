@@ -352,3 +352,29 @@ def write_history_csv(path: Path, history: Any) -> None:
         writer.writerow(["epoch", *keys])
         for i, epoch in enumerate(history.epoch):
             writer.writerow([epoch + 1, *(repr(history.history[k][i]) for k in keys)])
+
+
+def parse_sizes(text: str) -> list[int]:
+    """Layer sizes from ``--layers`` text such as ``64-32-10``."""
+    try:
+        sizes = [int(part) for part in text.split("-")]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise ValueError(
+            f"--layers must be positive sizes joined by '-', like 64-32-10; got {text!r}"
+        )
+    return sizes
+
+
+def parse_activations(text: str, n_hidden: int) -> list[str]:
+    """Hidden activations from ``--activation``: one name for all, or a comma list, one each."""
+    names = [name.strip() for name in text.split(",")]
+    if len(names) == 1:
+        return names * n_hidden
+    if len(names) != n_hidden:
+        raise ValueError(
+            f"--activation lists {len(names)} names for {n_hidden} hidden layers; "
+            "give one name, or one per hidden layer"
+        )
+    return names

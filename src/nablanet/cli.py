@@ -22,6 +22,16 @@ import numpy as np
 
 from . import _cli_io as io_
 from ._atomic import AtomicFiles, terminate_as_interrupt
+from ._cli_teach import (
+    EXPLAIN_EXAMPLES,
+    EXPLAIN_HELP,
+    GRADCHECK_EXAMPLES,
+    GRADCHECK_HELP,
+    add_explain_arguments,
+    add_gradcheck_arguments,
+    cmd_explain,
+    cmd_gradcheck,
+)
 from ._validation import check_fraction, check_positive_float, check_positive_int
 from .initializers import INITIALIZERS
 from .model_io import read_model
@@ -51,24 +61,12 @@ def _default_dataset() -> str:
     return "digits" if importlib.util.find_spec("sklearn") is not None else "moons"
 
 
-def _parse_sizes(text: str) -> list[int]:
-    try:
-        sizes = [int(part) for part in text.split("-")]
-    except ValueError:
-        sizes = []
-    if not sizes or min(sizes) < 1:
-        raise ValueError(
-            f"--layers must be positive sizes joined by '-', like 64-32-10; got {text!r}"
-        )
-    return sizes
-
-
 def _architecture(args: argparse.Namespace, n_features: int, n_out: int) -> list[int]:
     """Layer sizes from --layers: the first may be the input size, the last must be n_out."""
     if args.layers is None:
         hidden = [128] if n_features >= 256 else [64] if n_features > 8 else [16, 16]
         return [n_features, *hidden, n_out]
-    sizes = _parse_sizes(args.layers)
+    sizes = io_.parse_sizes(args.layers)
     if len(sizes) >= 2 and sizes[0] == n_features:
         sizes = sizes[1:]
     if sizes[-1] != n_out:
@@ -77,18 +75,6 @@ def _architecture(args: argparse.Namespace, n_features: int, n_out: int) -> list
             f"--output {args.output} need {n_out}; end it with -{n_out}"
         )
     return [n_features, *sizes]
-
-
-def _activations(text: str, n_hidden: int) -> list[str]:
-    names = [name.strip() for name in text.split(",")]
-    if len(names) == 1:
-        return names * n_hidden
-    if len(names) != n_hidden:
-        raise ValueError(
-            f"--activation lists {len(names)} names for {n_hidden} hidden layers; "
-            "give one name, or one per hidden layer"
-        )
-    return names
 
 
 def _build_model(args: argparse.Namespace, data: io_.TrainData) -> tuple[Any, list[int]]:
@@ -109,7 +95,7 @@ def _build_model(args: argparse.Namespace, data: io_.TrainData) -> tuple[Any, li
     else:
         n_out = len(data.classes)
     sizes = _architecture(args, data.X_train.shape[1], n_out)
-    acts = [*_activations(args.activation, len(sizes) - 2), output]
+    acts = [*io_.parse_activations(args.activation, len(sizes) - 2), output]
     default_loss = {"softmax": "categorical_cross_entropy", "sigmoid": "binary_cross_entropy"}
     loss = args.loss or default_loss.get(output, "mse")
     model = Sequential.from_sizes(
@@ -361,84 +347,6 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- gradcheck / explain ------------------------------------------------------------------
-def cmd_gradcheck(args: argparse.Namespace) -> int:
-    from .gradcheck import check_gradcheck_memory, gradcheck
-    from .model import Sequential
-
-    check_positive_int("--samples", args.samples)
-    check_positive_int("--max-checks", args.max_checks)
-    check_positive_float("--tol", args.tol)
-    if args.model is not None:
-        model = read_model(args.model).model
-    else:
-        sizes = _parse_sizes(args.layers)
-        if len(sizes) < 2:
-            raise ValueError(
-                f"--layers needs the input and output sizes at least, got {args.layers!r}"
-            )
-        acts = [*_activations(args.activation, len(sizes) - 2), args.output]
-        model = Sequential.from_sizes(sizes, acts, loss=args.loss, seed=args.seed)
-    check_gradcheck_memory(model, args.samples, "--samples")  # before the batch is drawn
-    X, y = io_.random_batch(model, args.samples, args.seed)
-    report = gradcheck(model, X, y, max_checks=args.max_checks, seed=args.seed)
-    print(f"gradcheck: {args.samples} random samples, float64, central differences")
-    print(report)
-    verdict = "PASSED" if report.passed(args.tol) else "FAILED"
-    print(f"{verdict}: max relative error {report.max_error:.2e} (tolerance {args.tol:g})")
-    return 0 if verdict == "PASSED" else 1
-
-
-def cmd_explain(args: argparse.Namespace) -> int:
-    from .explain import explain, seed001_example, trace
-
-    if args.steps is not None:
-        from ._explain_steps import MAX_STEPS
-
-        check_positive_int("--steps", args.steps)
-        if args.steps > MAX_STEPS:
-            raise ValueError(f"--steps must be at most {MAX_STEPS}, got {args.steps}")
-    if args.tutorial:
-        if args.example != "seed001":
-            raise ValueError(
-                "--tutorial replays a seed's own training: use it with --example seed001"
-            )
-        from .tutorial.seed001 import EPOCHS, render_replay, replay
-
-        print(render_replay(replay(args.steps or EPOCHS)))
-        return 0
-    if args.example is not None:
-        if args.model is not None:
-            raise ValueError("give either MODEL or --example, not both")
-        model, x, y = seed001_example()
-        if args.steps is not None:
-            from .tutorial.seed001 import X, Y, seed001_targets
-
-            x, y = np.asarray(X, dtype=float), seed001_targets(Y)
-            print("seed 001's 2-2-2 network from Output.4, its 10 training points and targets, "
-                  "nablanet's true gradient of the mean loss (--tutorial: the seed's own step)")  # fmt: skip
-        else:
-            print("seed 001's 2-2-2 network (Output.4 weights), first sample x = [1.2, 1.6], "
-                  "class 0 -> target [0.05, 0.95]")  # fmt: skip
-    else:
-        if args.model is None or args.input is None or args.target is None:
-            raise ValueError("explain needs MODEL --input X --target Y, or --example seed001")
-        saved = read_model(args.model)
-        model = saved.model
-        x = io_.parse_numbers(args.input, "--input")
-        if len(x) != model.input_dim:
-            raise ValueError(f"--input has {len(x)} values but the model expects {model.input_dim}")
-        if saved.preprocessing is not None:
-            x = saved.transform(x.reshape(1, -1))[0]
-            print(f"input standardized with the stored Standardizer: {x.tolist()}")
-        y = io_.parse_target(args.target, model)
-    if args.steps is not None:
-        print(trace(model, x, y, steps=args.steps))
-    else:
-        print(explain(model, x, y, max_fd=args.max_fd))
-    return 0
-
-
 # -- parser -------------------------------------------------------------------------------
 def _sub(subs: Any, name: str, help_: str, epilog: str) -> argparse.ArgumentParser:
     return subs.add_parser(
@@ -531,36 +439,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", action="store_true", help="print every bias and weight")
     p.set_defaults(func=cmd_info)
 
-    p = _sub(subs, "gradcheck", "compare backprop with finite differences (exit 1 on failure)",
-             "  nablanet gradcheck --layers 2-4-3-1 --activation relu,tanh --output sigmoid "
-             "--loss binary_cross_entropy\n  nablanet gradcheck model.nbnet\n")  # fmt: skip
-    p.add_argument("model", metavar="MODEL", nargs="?")
-    p.add_argument("--layers", default="4-8-3", metavar="SIZES", help="inputs-hidden...-outputs")
-    p.add_argument("--activation", default="tanh")
-    p.add_argument("--output", default="softmax")
-    p.add_argument("--loss", default="categorical_cross_entropy")
-    p.add_argument("--samples", type=int, default=8)
-    p.add_argument("--max-checks", type=int, default=200, help="entries checked per array")
-    p.add_argument("--tol", type=float, default=1e-6)
-    p.add_argument("--seed", type=int, default=0)
+    p = _sub(subs, "gradcheck", GRADCHECK_HELP, GRADCHECK_EXAMPLES)
+    add_gradcheck_arguments(p)
     p.set_defaults(func=cmd_gradcheck)
 
-    p = _sub(subs, "explain", "print backprop and the update, layer by layer, for one sample",
-             "  nablanet explain --example seed001\n"
-             "  nablanet explain --example seed001 --steps 3\n"
-             "  nablanet explain --example seed001 --tutorial   (Output.4 -> Output.5)\n"
-             "  nablanet explain model.nbnet --input 1.2,1.6 --target 0 --steps 5\n")  # fmt: skip
-    p.add_argument("model", metavar="MODEL", nargs="?")
-    p.add_argument("--example", choices=["seed001"], help="seed 001's worked 2-2-2 network")
-    p.add_argument("--input", metavar="X", help="comma-separated raw feature values")
-    p.add_argument("--target", metavar="Y", help="class label, or comma-separated targets")
-    p.add_argument("--max-fd", type=int, default=64, help="finite differences per array")
-    p.add_argument("--steps", type=int, metavar="N",
-                   help="trace N optimizer steps: per step the loss, gradients and updates "
-                   "(with --tutorial: the seed's epochs, default its 100)")  # fmt: skip
-    p.add_argument("--tutorial", action="store_true",
-                   help="with --example seed001: replay the seed's own training step (Output.4 "
-                   "-> Output.5), its gradient printed beside the true one")  # fmt: skip
+    p = _sub(subs, "explain", EXPLAIN_HELP, EXPLAIN_EXAMPLES)
+    add_explain_arguments(p)
     p.set_defaults(func=cmd_explain)
 
     p = _sub(subs, "export", "convert a model file to ONNX (needs nablanet[onnx])", EXPORT_EXAMPLES)
