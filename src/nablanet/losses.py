@@ -15,17 +15,39 @@ name                                   value (``n`` samples, ``k`` outputs)     
 ``half_squared_error``                 :math:`\frac{1}{n}\sum_i\sum_j \tfrac12(a_{ij} - y_{ij})^2` seeds 001, 003
 ``binary_cross_entropy``               :math:`-\frac{1}{nk}\sum y\log a + (1-y)\log(1-a)`        seed 000
 ``categorical_cross_entropy``          :math:`-\frac{1}{n}\sum_i\sum_j y_{ij}\log a_{ij}`
+``half_poisson_deviance``              :math:`\frac{1}{n}\sum_i\sum_j y\log\frac{y}{a} - y + a`  scikit-learn
 ``sigmoid_binary_cross_entropy``       BCE of :math:`\sigma(z)` from logits ``z``, stable
 ``softmax_cross_entropy``              CE of :math:`\mathrm{softmax}(z)` from logits ``z``, stable
+``exp_half_poisson_deviance``          Poisson deviance of :math:`e^z` from log-means ``z``      scikit-learn
 =====================================  ======================================================  ==========
+
+**The link.** Every loss names, in :attr:`Loss.link`, the function it applies to the last
+layer's output ``z`` before comparing with the targets (in GLM terms the *inverse* link: the
+Poisson log link :math:`\log\mu = z` is ``"exp"`` here, as scikit-learn's ``out_activation_``).
+:meth:`nablanet.Sequential.predict_proba` returns ``link(z)`` (:func:`apply_link`), and so do the
+metrics, ONNX export, the estimators and the playground:
+
+========  ======================================  ===========================================
+link      losses                                  ``predict_proba`` returns
+========  ======================================  ===========================================
+identity  the squared errors, ``binary_`` and     the last layer's output ``a`` (after its
+          ``categorical_cross_entropy``,          Sigmoid, Softmax or Exp, if any)
+          ``half_poisson_deviance``
+sigmoid   ``sigmoid_binary_cross_entropy``        :math:`\sigma(z)`, probabilities in (0, 1)
+softmax   ``softmax_cross_entropy``               :math:`\mathrm{softmax}(z)`, rows summing to 1
+exp       ``exp_half_poisson_deviance``           :math:`e^z`, the Poisson mean
+========  ======================================  ===========================================
+
+``Loss.from_logits`` is derived: True exactly when the link is not ``"identity"``.
 
 With ``sample_weight``, read :math:`\frac1n\sum_i` as :math:`\sum_i s_i / \sum_i s_i`. The two binary
 cross-entropies take ``outputs="sum"`` to add the ``k`` outputs of a sample instead of averaging
 them (scikit-learn's multilabel log-loss).
 
 No loss takes an activation: the fused forms are separate classes, and
-:class:`nablanet.Sequential` uses them when a Sigmoid/Softmax output meets BCE/CE
-(:meth:`Loss.fused_with`).
+:class:`nablanet.Sequential` trains through them when a Sigmoid/Softmax/Exp output meets
+BCE/CE/the Poisson deviance (:meth:`Loss.fused_with`); the loss the user chose keeps its
+``"identity"`` link, since the layer already applied the function.
 """
 
 from __future__ import annotations
@@ -36,7 +58,7 @@ import numpy as np
 
 from . import _fast
 from ._validation import check_choice
-from .functional import sigmoid, softplus
+from .functional import sigmoid, softmax, softplus
 
 Array = np.ndarray
 #: The factor each row's loss is multiplied by: ``1/n`` (a float) or ``s_i / sum(s)`` (n, 1).
@@ -68,12 +90,60 @@ def weighted_sum(a: Array, b: Array | None, r: RowScale) -> float:
     return float(np.vdot(a * r, b))
 
 
+#: The links a loss can name: what it applies to the last layer's output before comparing.
+LINKS = ("identity", "sigmoid", "softmax", "exp")
+
+
+def apply_link(link: str, z: Array) -> Array:
+    r"""``link(z)`` for an output ``z`` of shape (n_samples, n_outputs): the prediction the loss
+    compares with the targets.
+
+    ``"identity"``: ``z`` itself (not a copy); ``"sigmoid"``: :math:`\sigma(z)`;
+    ``"softmax"``: :math:`\mathrm{softmax}(z)` along each row; ``"exp"``: :math:`e^z`.
+    """
+    if link == "identity":
+        return z
+    if link == "sigmoid":
+        return sigmoid(z)
+    if link == "softmax":
+        return softmax(z, axis=1)
+    if link == "exp":
+        return np.exp(z)
+    raise ValueError(f"link must be one of {list(LINKS)}, got {link!r}")
+
+
 class Loss:
-    """Base class. Subclasses set ``name`` and implement ``forward`` and ``backward``."""
+    """Base class. Subclasses set ``name`` (and ``link`` unless it is ``"identity"``) and
+    implement ``forward`` and ``backward``.
+
+    A loss of your own that takes logits names its link, e.g. ``link = "sigmoid"``. A class
+    that sets only the older ``from_logits = True`` is refused when it is defined (a
+    ``TypeError``): ``from_logits`` cannot tell a sigmoid from a softmax or an exp, and guessing
+    gave wrong predictions.
+    """
 
     name: ClassVar[str] = ""
-    #: True for losses that take logits (the fused forms).
+    #: The function applied to the last layer's output ``z`` before comparing with the targets,
+    #: one of :data:`LINKS`; ``predict_proba`` returns ``apply_link(link, z)``.
+    link: ClassVar[str] = "identity"
+    #: Derived from ``link``: True exactly when ``link != "identity"`` (the loss takes logits).
     from_logits: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Check ``link`` and derive ``from_logits`` from it."""
+        super().__init_subclass__(**kwargs)
+        if cls.link not in LINKS:
+            raise TypeError(f"{cls.__name__}.link must be one of {list(LINKS)}, got {cls.link!r}")
+        takes_logits = cls.link != "identity"
+        own = cls.__dict__.get("from_logits", takes_logits)
+        if bool(own) != takes_logits:
+            raise TypeError(
+                f"{cls.__name__} sets from_logits={own!r} but its link is {cls.link!r}; "
+                "from_logits is derived from link: set link to the function the loss applies "
+                "to the network's output ('sigmoid', 'softmax' or 'exp' for a loss from logits, "
+                "'identity' otherwise) and drop from_logits"
+            )
+        cls.from_logits = takes_logits
 
     def forward(self, y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> float:
         """Return the (weighted) mean loss over the batch; cache what ``backward`` needs."""
@@ -103,6 +173,22 @@ class Loss:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
         return f"{type(self).__name__}({args})"
+
+
+def check_link(loss: Loss) -> str:
+    """``loss.link``, after checking that the instance did not change ``link`` or
+    ``from_logits`` into something inconsistent (class attributes are checked when the class is
+    defined). Raises ``TypeError`` naming both values."""
+    link = loss.link
+    if link not in LINKS:
+        raise TypeError(f"{type(loss).__name__}.link must be one of {list(LINKS)}, got {link!r}")
+    if bool(loss.from_logits) != (link != "identity"):
+        raise TypeError(
+            f"{type(loss).__name__} has from_logits={loss.from_logits!r} but link={link!r}; "
+            "from_logits is derived from link: set link ('sigmoid', 'softmax' or 'exp' for a "
+            "loss from logits, 'identity' otherwise) instead"
+        )
+    return link
 
 
 class _Squared(Loss):
@@ -236,7 +322,7 @@ class SigmoidBinaryCrossEntropy(_PerOutput):
     """
 
     name = "sigmoid_binary_cross_entropy"
-    from_logits = True
+    link = "sigmoid"
 
     def forward(self, y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> float:
         self._z, self._y = y_pred, y_true
@@ -257,7 +343,7 @@ class SoftmaxCrossEntropy(Loss):
     """
 
     name = "softmax_cross_entropy"
-    from_logits = True
+    link = "softmax"
 
     def forward(self, y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> float:
         if _fast.enabled() and sample_weight is None and y_true.dtype == y_pred.dtype:
@@ -357,7 +443,7 @@ class ExpHalfPoissonDeviance(Loss):
     """
 
     name = "exp_half_poisson_deviance"
-    from_logits = True
+    link = "exp"
 
     def forward(self, y_pred: Array, y_true: Array, sample_weight: Array | None = None) -> float:
         self._mu, self._y = np.exp(y_pred), y_true

@@ -1,5 +1,5 @@
 """Metrics: plain functions of targets and predictions, plus the per-batch forms the training loop
-uses (which work on the network's raw output, probabilities or logits).
+uses (which take the training loss's input, probabilities or logits, and its link).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import check_choice
+from .losses import apply_link
 
 Array = np.ndarray
 
@@ -43,30 +44,33 @@ def confusion_matrix(y_true: Any, y_pred: Any, labels: Any = None) -> np.ndarray
     return out
 
 
-# -- batch metrics: (raw network output, prepared targets, from_logits) -> sum over the batch ----
+# -- batch metrics: (raw network output, prepared targets, link) -> sum over the batch ---------
 # They return sums so that the loop can add batches and divide once by the number of samples.
+# ``out`` is what the training loss takes (the logits of a fused output), ``link`` that loss's
+# link (:data:`nablanet.losses.LINKS`): each metric scores ``apply_link(link, out)``, the
+# prediction ``predict_proba`` returns.
 
 
-def _correct_multiclass(out: Array, y: Array, from_logits: bool) -> float:
+def _correct_multiclass(out: Array, y: Array, link: str) -> float:
+    # softmax and the other links keep each row's order: the argmax of the logits is the class
     return float(np.count_nonzero(out.argmax(axis=1) == y.argmax(axis=1)))
 
 
-def _correct_binary(out: Array, y: Array, from_logits: bool) -> float:
-    threshold = 0.0 if from_logits else 0.5
-    hits = (out > threshold) == (y > 0.5)
+def _correct_binary(out: Array, y: Array, link: str) -> float:
+    hits = (apply_link(link, out) > 0.5) == (y > 0.5)  # predict's rule: probability > 0.5
     return float(np.count_nonzero(hits)) / out.shape[1]
 
 
-def _abs_error(out: Array, y: Array, from_logits: bool) -> float:
-    return float(np.abs(out - y).sum()) / out.shape[1]
+def _abs_error(out: Array, y: Array, link: str) -> float:
+    return float(np.abs(apply_link(link, out) - y).sum()) / out.shape[1]
 
 
-def _sq_error(out: Array, y: Array, from_logits: bool) -> float:
-    d = out - y
+def _sq_error(out: Array, y: Array, link: str) -> float:
+    d = apply_link(link, out) - y
     return float(np.vdot(d, d)) / out.shape[1]
 
 
-BatchMetric = Callable[[Array, Array, bool], float]
+BatchMetric = Callable[[Array, Array, str], float]
 METRIC_NAMES = ("accuracy", "mae", "mse")
 
 

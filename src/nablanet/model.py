@@ -41,16 +41,24 @@ from ._validation import (
     check_positive_int,
 )
 from .describe import info_text, summary_text
-from .functional import all_finite, sigmoid, softmax
-from .layers import Dense, Layer, Sigmoid, Softmax, layer_from_config
+from .functional import all_finite
+from .layers import Dense, Layer, layer_from_config
 from .layers.packing import pack_parameters
-from .losses import Loss, get_loss
+from .losses import Loss, apply_link, check_link, get_loss
 from .metrics import METRIC_NAMES
 from .optimizers import Optimizer, get_optimizer, optimizer_from_config
 from .targets import CATEGORICAL_LOSSES, CLASSIFICATION_LOSSES, infer_task, prepare_targets
 
 Array = np.ndarray
 Weights = list[dict[str, Array]]
+
+
+#: output layer -> the loss without a link that trains through the same fused form
+_PLAIN_LOSS = {
+    "Sigmoid": "binary_cross_entropy",
+    "Softmax": "categorical_cross_entropy",
+    "Exp": "half_poisson_deviance",
+}
 
 
 def _emit(text: str, print_fn: Any) -> str:
@@ -70,6 +78,8 @@ class Sequential:
         A name from :mod:`nablanet.losses` (``"mse"``, ``"binary_cross_entropy"``, ...). When the last
         layer is Sigmoid (Softmax) and the loss is binary (categorical) cross-entropy, training uses
         the fused, numerically stable form from logits; ``predict_proba`` still applies the layer.
+        A loss from logits names its link (``loss.link``: ``"sigmoid"``, ``"softmax"``,
+        ``"exp"``), which ``predict_proba`` applies to the last layer's output.
     optimizer : str or Optimizer
         ``"sgd"``, ``"adam"``, ``"adamw"``, ``"rmsprop"`` or an instance.
     lr : float, optional
@@ -232,13 +242,14 @@ class Sequential:
     def _bind(self) -> None:
         """Choose the training path (fused output + loss or not) and bind the optimizer."""
         last = self.layers[-1]
-        if self.loss.from_logits and isinstance(last, (Sigmoid, Softmax)):
+        link = check_link(self.loss)
+        squash = type(last).__name__
+        if link != "identity" and squash in _PLAIN_LOSS:
+            after = f"a second {link}" if squash.lower() == link else f"{link} after {squash}"
             warnings.warn(
-                f"the loss {self.loss.name!r} takes logits, but the last layer is "
-                f"{type(last).__name__}: its output would go through a second "
-                f"{type(last).__name__.lower()}. Drop the last layer, or use "
-                f"{'binary' if isinstance(last, Sigmoid) else 'categorical'}_cross_entropy "
-                "(trained through the same fused, stable form).",
+                f"the loss {self.loss.name!r} takes logits (link {link!r}), but the last layer "
+                f"is {squash}: its output would go through {after}. Drop the last layer, or "
+                f"use {_PLAIN_LOSS[squash]} (trained through the same fused, stable form).",
                 UserWarning,
                 stacklevel=3,
             )
@@ -509,10 +520,13 @@ class Sequential:
         return fit(self, X, y, epochs=epochs, batch_size=batch_size, **kwargs)
 
     def predict_proba(self, X: Any, batch_size: int = 8192) -> Array:
-        """Network output for ``X``: probabilities for classifiers, values for regression.
+        r"""Network output for ``X`` through the loss's link: probabilities for classifiers,
+        values (the Poisson mean for the Poisson deviances) for regression.
 
-        With a loss that takes logits (``"sigmoid_binary_cross_entropy"``,
-        ``"softmax_cross_entropy"``) the network's output is passed through the sigmoid or softmax.
+        ``apply_link(loss.link, z)`` of the last layer's output ``z``: ``z`` itself for the
+        ``"identity"`` link, :math:`\sigma(z)` for ``"sigmoid_binary_cross_entropy"``,
+        :math:`\mathrm{softmax}(z)` for ``"softmax_cross_entropy"`` and :math:`e^z` for
+        ``"exp_half_poisson_deviance"`` (table in :mod:`nablanet.losses`).
 
         Returns
         -------
@@ -527,11 +541,9 @@ class Sequential:
         else:
             parts = [self.forward(Xc[i : i + batch_size]) for i in range(0, len(Xc), batch_size)]
             out = np.concatenate(parts)
-        if self.loss.from_logits:
-            # a loss that takes logits (e.g. "bce_with_logits" after a linear output): the
-            # network's output is z, and the probabilities are sigmoid(z) or softmax(z)
-            return softmax(out) if self.loss.name in CATEGORICAL_LOSSES else sigmoid(out)
-        return out
+        # the loss's link: sigmoid(z), softmax(z) or exp(z) for a loss from logits (e.g.
+        # "bce_with_logits" after a linear output); the output itself otherwise
+        return apply_link(self.loss.link, out)
 
     def predict(self, X: Any, batch_size: int = 8192) -> Array:
         """Class labels for classifiers (``classes_`` if set, else 0..K-1); outputs for regression.
@@ -645,6 +657,8 @@ class Sequential:
         if dtype is not None:
             config["dtype"] = str(check_dtype(dtype))
         twin = Sequential.from_config(config)
+        if self.classes_ is not None:  # the array, not its JSON list: 2**63 + 1 stays uint64
+            twin.classes_ = self.classes_.copy()
         if getattr(self, "built", False):
             twin.set_weights(self.get_weights())
         return twin

@@ -8,18 +8,26 @@ nablanet                    ONNX
 Standardizer (optional)     ``Sub(X, mean)``, ``Div(., scale)``
 ``Dense``                   ``Gemm(a, W, b)`` with ``W`` of shape (n_in, n_out), as stored
 ``Sigmoid``, ``Tanh``,      ``Sigmoid``, ``Tanh``, ``Relu``, ``LeakyRelu(alpha)``,
-``ReLU``, ``LeakyReLU``,    ``Softmax(axis=1)``; ``Identity`` and ``Dropout`` (inference)
-``Softmax``                 add no node
+``ReLU``, ``LeakyReLU``,    ``Softmax(axis=1)``, ``Exp``; ``Identity`` and ``Dropout``
+``Softmax``, ``Exp``        (inference) add no node
+the loss's link             ``Sigmoid``, ``Softmax(axis=1)`` or ``Exp`` after the last layer
+                            (``loss.link``; none for ``"identity"``)
 ==========================  ================================================================
 
 Input ``"X"``: float32 of shape (N, n_features). Outputs, as skl2onnx writes them for
-scikit-learn models with ``zipmap=False``:
+scikit-learn models with ``zipmap=False``, from ``p``, the last layer's output through the
+link (what :meth:`~nablanet.Sequential.predict_proba` returns):
 
-- classifiers: ``"label"`` of shape (N,) (int64 class labels, or strings / doubles when the
-  classes are), and ``"probabilities"``, float32 of shape (N, n_classes); a binary model's single
-  sigmoid output ``p`` becomes the two columns ``[1 - p, p]``. Multilabel: ``"label"`` is the
-  int64 indicator matrix ``p > 0.5`` of shape (N, n_labels);
+- classifiers: ``"label"`` of shape (N,), the class labels stored exactly (below), and
+  ``"probabilities"``, float32 of shape (N, n_classes); a binary model's single output ``p``
+  becomes the two columns ``[1 - p, p]``. Multilabel: ``"label"`` is the int64 indicator
+  matrix ``p > 0.5`` of shape (N, n_labels);
 - regressors: ``"variable"``, float32 of shape (N, n_outputs).
+
+The labels are an initializer indexed by ``Gather``: int64 for integer (and whole-number float)
+classes, uint64 when a uint64 class exceeds the int64 range (e.g. ``2**63 + 1``), double for
+other floats (and whole numbers beyond 2**63), strings otherwise (Python ints beyond both
+ranges too, written in decimal), so every class comes out as ``predict`` gives it.
 
 ``onnx`` is an optional dependency (``pip install nablanet[onnx]``); ``onnxruntime`` runs the
 result.
@@ -45,6 +53,8 @@ import numpy as np
 from ._atomic import atomic_write
 from ._validation import check_positive_int
 from .layers import Dense, Dropout, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .layers.activations import Exp
+from .losses import check_link
 
 if TYPE_CHECKING:
     from .model import Sequential
@@ -94,7 +104,7 @@ class _Graph:
 
 def _layers(graph: _Graph, model: Sequential, x: str) -> str:
     """Append the network's nodes after tensor ``x``; return the output tensor's name."""
-    simple: dict[type[Layer], str] = {Sigmoid: "Sigmoid", Tanh: "Tanh", ReLU: "Relu"}
+    simple: dict[type[Layer], str] = {Sigmoid: "Sigmoid", Tanh: "Tanh", ReLU: "Relu", Exp: "Exp"}
     for i, layer in enumerate(model.layers):
         if isinstance(layer, Dense):
             W = graph.const(f"W{i}", layer.params["W"].astype(np.float32))
@@ -109,8 +119,20 @@ def _layers(graph: _Graph, model: Sequential, x: str) -> str:
         elif not isinstance(layer, Identity | Dropout):
             raise TypeError(
                 f"cannot export layer {i} ({type(layer).__name__}) to ONNX; supported: Dense, "
-                "Dropout and the activations Identity, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax"
+                "Dropout and the activations Identity, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Exp"
             )
+    return x
+
+
+def _link(graph: _Graph, model: Sequential, x: str) -> str:
+    """Append the loss's link after tensor ``x`` (nothing for ``"identity"``)."""
+    link = check_link(model.loss)
+    if link == "sigmoid":
+        return graph.node("Sigmoid", [x])
+    if link == "softmax":
+        return graph.node("Softmax", [x], axis=1)
+    if link == "exp":
+        return graph.node("Exp", [x])
     return x
 
 
@@ -119,9 +141,17 @@ def _class_values(classes: Any) -> tuple[np.ndarray, int]:
     from onnx import TensorProto
 
     arr = np.asarray(classes)
-    if arr.dtype.kind in "biu" or (arr.dtype.kind == "f" and np.all(arr == np.round(arr))):
+    int64 = np.iinfo(np.int64)
+    if arr.dtype.kind == "u" and arr.size and arr.max() > int64.max:
+        return arr.astype(np.uint64), TensorProto.UINT64  # 2**63 and above: int64 would wrap
+    if arr.dtype.kind in "biu":
         return arr.astype(np.int64), TensorProto.INT64
     if arr.dtype.kind == "f":
+        # whole numbers as int64 (skl2onnx's labels), but only where the conversion is exact:
+        # float64(2**63) and beyond would come out as INT64_MIN
+        whole = np.all(arr == np.round(arr)) and np.all(np.abs(arr) < 2.0**63)
+        if whole:
+            return arr.astype(np.int64), TensorProto.INT64
         return arr.astype(np.float64), TensorProto.DOUBLE
     return arr.astype(str).astype(object), TensorProto.STRING
 
@@ -215,7 +245,7 @@ def to_onnx(
         scale = np.asarray(preprocessing.scale_, dtype=np.float32)
         x = graph.node("Sub", [x, graph.const("mean", mean)])
         x = graph.node("Div", [x, graph.const("scale", scale)])
-    out = _layers(graph, model, x)
+    out = _link(graph, model, _layers(graph, model, x))
     outputs = _outputs(graph, model, out, _task(model))
     inputs = [
         onnx.helper.make_tensor_value_info("X", onnx.TensorProto.FLOAT, ["N", model.input_dim])

@@ -40,6 +40,7 @@ from ..losses import (
     HalfPoissonDeviance,
     HalfSquaredError,
     Loss,
+    apply_link,
 )
 from ..model import Sequential
 from ..optimizers import SGD, Adam, Optimizer, RMSProp, get_optimizer, optimizer_from_config
@@ -343,7 +344,8 @@ class BaseMLP(BaseEstimator):
 
     # -- inference ------------------------------------------------------------------------
     def _forward(self, X: Any, logits: bool = False) -> Array:
-        """Network output (or logits) for validated ``X``, computed in chunks of rows."""
+        """Network output through the loss's link (or the logits) for validated ``X``, computed
+        in chunks of rows."""
         dtype = self.model_.dtype
         parts = [
             self.model_.forward(
@@ -352,7 +354,8 @@ class BaseMLP(BaseEstimator):
             )
             for start in range(0, X.shape[0], PREDICT_CHUNK)
         ]
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+        out = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return out if logits else apply_link(self.model_.loss.link, out)
 
     def _check_X(self, X: Any) -> Any:
         check_is_fitted(self, "model_")

@@ -48,6 +48,8 @@ OUTPUT_NAMES: dict[type[Layer], str] = {
     Identity: "identity",
     Exp: "exp",
 }
+#: a loss's link (other than identity) -> scikit-learn's name of that output activation
+LINK_NAMES = {"sigmoid": "logistic", "softmax": "softmax", "exp": "exp"}
 
 
 # -- parameters as JSON -----------------------------------------------------------------------
@@ -167,7 +169,8 @@ def _adopt(est: Any, model: Sequential, task: str, fitted: dict[str, Any]) -> No
     est.n_features_in_ = int(model.input_dim or 0)
     est.n_outputs_ = model.n_outputs
     est.n_layers_ = sum(isinstance(layer, Dense) for layer in model.layers) + 1
-    est.out_activation_ = OUTPUT_NAMES[type(model.layers[-1])]
+    # a loss from logits names the output function; otherwise the last layer applies it
+    est.out_activation_ = LINK_NAMES.get(model.loss.link) or OUTPUT_NAMES[type(model.layers[-1])]
     if task != "regression":
         if task == "multilabel":
             binarizer = LabelBinarizer().fit(np.eye(model.n_outputs, dtype=int))

@@ -37,6 +37,15 @@ def _floats(values: Any, digits: int | None = None) -> Any:
     return out.tolist()
 
 
+def _output_function(model: Sequential) -> str:
+    """What turns the last Dense layer's ``z`` into the output: the loss's link if it has one
+    (``"sigmoid"``, ``"softmax"``, ``"exp"``), else the last layer (e.g. ``"sigmoid"``)."""
+    if model.loss.link != "identity":
+        return model.loss.link
+    last = model.layers[-1]
+    return "identity" if isinstance(last, Dense) else type(last).__name__.lower()
+
+
 def square_extent(X: Array, margin: float = 0.15) -> tuple[float, float, float, float]:
     """``(x_min, x_max, y_min, y_max)``: a square around the points of ``X`` (shape (n, 2)),
     widened by ``margin`` of its side on each edge, so no point sits on the border."""
@@ -217,7 +226,7 @@ class Session:
             "config": self.config.to_json(),
             "sizes": [int(self.X.shape[1])] + [layer.units for layer in dense],
             "activations": [self.config.activation] * len(self.config.hidden)
-            + ["sigmoid" if self.n_classes == 2 else "softmax"],
+            + [_output_function(self.model)],
             "loss": self.model.loss.name,
             "n_classes": self.n_classes,
             "batch_size": self.batch_size,

@@ -112,7 +112,7 @@ def fit(
         cb.set_model(model)
     metric_fns = _metric_fns(model)
     guard = DivergenceGuard(model)
-    from_logits = model.training_loss.from_logits
+    link = model.training_loss.link  # what the metrics apply to ``out``
     total_weight = float(n if sw is None else sw.sum())
     model.stop_training, model.stop_reason, model.fit_epochs = False, None, epochs
     for cb in cbs:
@@ -139,7 +139,7 @@ def fit(
             # the epoch loss is the mean over samples: each batch counts by its (weighted) size
             total_loss += loss * (len(xb) if swb is None else float(swb.sum()))
             for name, fn in metric_fns.items():
-                sums[name] += fn(out, yb, from_logits)
+                sums[name] += fn(out, yb, link)
             for cb in cbs:
                 cb.on_batch_end(step, {"loss": loss})
         if guard.diverged:
@@ -234,7 +234,7 @@ def _evaluate_batches(
 ) -> dict[str, float]:
     """Loss (training form, weighted, with the L2 penalty) and metrics of prepared data."""
     total, sums = 0.0, dict.fromkeys(metric_fns, 0.0)
-    from_logits = model.training_loss.from_logits
+    link = model.training_loss.link  # what the metrics apply to ``out``
     for i in range(0, len(Xc), batch_size):
         xb, yb = Xc[i : i + batch_size], Y[i : i + batch_size]
         swb = None if sw is None else sw[i : i + batch_size]
@@ -242,7 +242,7 @@ def _evaluate_batches(
         batch_weight = len(xb) if swb is None else float(swb.sum())
         total += model.training_loss.forward(out, yb, swb) * batch_weight
         for name, fn in metric_fns.items():
-            sums[name] += fn(out, yb, from_logits)
+            sums[name] += fn(out, yb, link)
     weight = len(Xc) if sw is None else float(sw.sum())
     loss = total / weight if weight > 0 else 0.0
     return {"loss": loss + model.penalty(), **{k: v / len(Xc) for k, v in sums.items()}}
