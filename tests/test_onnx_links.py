@@ -212,3 +212,34 @@ def test_estimator_with_uint64_labels_exports_them_exactly():
     assert label.dtype == np.uint64
     assert label.tolist() == clf.predict(X).tolist()
     assert 2**63 + 1 in label.tolist()
+
+
+@pytest.mark.parametrize("loss", ["softmax_cross_entropy", "bce_with_logits"])
+def test_cli_train_then_export_keeps_the_link(tmp_path, capsys, loss):
+    # The commands: `nablanet train --data d.csv --output identity --loss L --out
+    # m.nbnet && nablanet export m.nbnet m.onnx`. The graph gave the logits as probabilities
+    # ([-0.252, -0.013] for [0.441, 0.559]); with bce_with_logits it thresholded z at 0.5.
+    from nablanet import cli
+    from nablanet.model_io import read_model
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(loc=3.0, scale=2.0, size=(200, 3))
+    y = (X[:, 0] + X[:, 1] > 6.0).astype(int)
+    data = tmp_path / "d.csv"
+    np.savetxt(data, np.column_stack([X, y]), delimiter=",", fmt=["%.6f"] * 3 + ["%d"])
+    model, onnx_file = tmp_path / "m.nbnet", tmp_path / "m.onnx"
+    # two outputs, one per class, as `train --output identity` builds them (with
+    # bce_with_logits: two one-vs-rest sigmoids, the larger one predicted)
+    argv = ["train", "--data", str(data), "--layers", "3-6-2", "--output", "identity"]
+    argv += ["--loss", loss, "--epochs", "5", "--out", str(model)]
+    assert cli.main(argv) == 0
+    assert cli.main(["export", str(model), str(onnx_file)]) == 0
+    capsys.readouterr()
+    saved = read_model(model)
+    result = run(onnx.load(onnx_file), X)  # raw features: the Standardizer is in the graph
+    proba = saved.predict_proba(X)  # a float32 model: float32 on both sides
+    assert saved.model.resolved_task() == "multiclass"
+    np.testing.assert_allclose(result["probabilities"], proba, rtol=RTOL, atol=ATOL)
+    clear = clear_of_ties(proba.astype(np.float64), "multiclass")
+    assert clear.mean() > 0.9
+    assert result["label"][clear].tolist() == saved.predict(X)[clear].tolist()
