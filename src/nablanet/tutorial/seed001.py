@@ -29,11 +29,11 @@ import numpy as np
 
 from .._explain_steps import UPDATE_REFS, seed001_layer
 from .._validation import check_positive_int
-from ..explain import SEED001_LAYERS
 from ..layers import Dense
 from ..model import Sequential
 from ..optimizers import SGD
 from .conventions import SeedDense, SeedSigmoid, SummedHalfSquaredError
+from .examples import SEED001_LAYERS
 
 Array = np.ndarray
 
