@@ -92,7 +92,7 @@ class LayerTrace:
 
 @dataclass
 class Explanation:
-    """A full forward and backward pass, as returned by :func:`explain`; ``str()`` prints it.
+    """A full forward and backward pass, as returned by :func:`~nablanet.explain.explain`; ``str()`` prints it.
 
     Attributes
     ----------
@@ -157,7 +157,7 @@ class Step:
 
 @dataclass
 class Trace:
-    """``N`` optimizer steps, as :func:`trace` returns them; ``str()`` prints them."""
+    """``N`` optimizer steps, as :func:`~nablanet.explain.trace` returns them; ``str()`` prints them."""
 
     optimizer: str
     lr: float
