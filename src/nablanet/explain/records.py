@@ -92,7 +92,8 @@ class LayerTrace:
 
 @dataclass
 class Explanation:
-    """A full forward and backward pass, as returned by :func:`~nablanet.explain.explain`; ``str()`` prints it.
+    """A full forward and backward pass, as :func:`~nablanet.explain.explain` returns it;
+    ``str()`` prints it.
 
     Attributes
     ----------
@@ -157,7 +158,8 @@ class Step:
 
 @dataclass
 class Trace:
-    """``N`` optimizer steps, as :func:`~nablanet.explain.trace` returns them; ``str()`` prints them."""
+    """``N`` optimizer steps, as :func:`~nablanet.explain.trace` returns them; ``str()`` prints
+    them."""
 
     optimizer: str
     lr: float
