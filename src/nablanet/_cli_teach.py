@@ -85,10 +85,11 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from .explain import explain, seed001_example, trace
+    from .explain import explain, trace
+    from .tutorial.examples import seed001_example
 
     if args.steps is not None:
-        from ._explain_steps import MAX_STEPS
+        from .explain.steps import MAX_STEPS
 
         check_positive_int("--steps", args.steps)
         if args.steps > MAX_STEPS:

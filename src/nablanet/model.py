@@ -663,7 +663,7 @@ class Sequential:
             twin.set_weights(self.get_weights())
         return twin
 
-    # -- persistence and teaching (bodies in model_io.py and explain.py) ------------------
+    # -- persistence and teaching (bodies in model_io.py and explain/) --------------------
     def save(self, path: Any, **extras: Any) -> Any:
         """Write the model to one file (no pickle); see :func:`nablanet.model_io.save`.
 

@@ -7,6 +7,8 @@
 - :mod:`nablanet.tutorial.seed001`: seed 001's network and its own update step (the last
   sample's activations for every gradient), replayed from Output.4 to Output.5, beside the
   true gradient;
+- :mod:`nablanet.tutorial.examples`: seed 001's 2-2-2 network with Output.4's weights and its
+  first sample, as ``nablanet explain --example seed001`` shows it (plain layers);
 - :mod:`nablanet.tutorial.seed004`: seeds 003/004's biasless 3-4-1 network and seed 004's loop
   (its ``weight + lr * a.T @ ((y - a) ...)`` is gradient descent on the summed loss).
 

@@ -27,13 +27,14 @@ from typing import Any
 
 import numpy as np
 
-from .._explain_steps import UPDATE_REFS, seed001_layer
 from .._validation import check_positive_int
-from ..explain import SEED001_LAYERS
+from ..explain.notation import UPDATE_REFS, seed001_layer
+from ..explain.text import format_array
 from ..layers import Dense
 from ..model import Sequential
 from ..optimizers import SGD
 from .conventions import SeedDense, SeedSigmoid, SummedHalfSquaredError
+from .examples import SEED001_LAYERS
 
 Array = np.ndarray
 
@@ -224,10 +225,8 @@ DEPARTURES = (
 
 
 def _arr(label: str, value: Array, width: int) -> str:
-    from .._explain_text import _fmt
-
     head = f"{label:>{width}} "
-    return head + _fmt(np.atleast_1d(value), len(head))
+    return head + format_array(np.atleast_1d(value), len(head))
 
 
 def render_step(step: Step, eta: float) -> str:

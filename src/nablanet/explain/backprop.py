@@ -19,132 +19,33 @@ together with its central finite difference, and prints the trace with the equat
 line implements. Softmax/sigmoid outputs are explained unfused (``dL/da`` through the loss,
 then the activation's derivative) so that every delta shows; dropout is off, as at inference.
 The record ends with the update one step of the model's optimizer makes from those gradients
-(:func:`trace` takes ``N`` steps: :mod:`nablanet._explain_steps`), and a map from seed 001's
-layer numbers (its output is layer 3) to nablanet's.
+(:func:`~nablanet.explain.steps.trace` takes ``N`` steps), and a map from seed 001's layer
+numbers (its output is layer 3) to nablanet's (:mod:`nablanet.explain.notation`).
 """
 
 from __future__ import annotations
 
-import copy
 import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._explain_steps import Trace, check_built, notation_map, trace
-from ._explain_text import equations_for, loss_equations, max_error, model_notes, render
-from ._validation import as_generator, check_positive_float, check_positive_int
-from .gradcheck import numerical_gradient
-from .layers import Activation, Dense, Dropout, Layer
+from .._validation import as_generator, check_positive_float, check_positive_int
+from ..gradcheck import numerical_gradient
+from ..layers import Activation, Dense, Dropout, Layer
+from .inputs import as_batch, check_built, float64_copy
+from .notation import layer_refs, notation_map
+from .records import Explanation, LayerTrace
+from .steps import trace
+from .text import layer_equations, loss_equations, model_notes
 
 if TYPE_CHECKING:
-    from .model import Sequential
+    from ..model import Sequential
 
 Array = np.ndarray
-MAX_SAMPLES = 32
 
 
-@dataclass
-class LayerTrace:
-    """Layer ``k`` (a Dense layer and its activation) of an :class:`Explanation`.
-
-    Every array has the shape noted, for ``n`` samples, ``n_in`` inputs and ``n_out`` units;
-    the ``*_fd`` arrays hold central finite differences (NaN where not checked).
-
-    Attributes
-    ----------
-    k : int
-        1 for the first Dense layer.
-    activation : str
-        Class name of the activation (``"Identity"`` when the Dense layer has none).
-    a_prev : ndarray of shape (n, n_in)
-        ``a_{k-1}`` (the input ``x`` for ``k = 1``).
-    W : ndarray of shape (n_in, n_out)
-        ``W[:, j]`` holds neuron ``j``'s weights.
-    b : ndarray of shape (n_out,)
-    z, a, dL_da, delta, dL_da_fd, delta_fd : ndarray of shape (n, n_out)
-    dW, dW_fd : ndarray of shape (n_in, n_out)
-    db, db_fd : ndarray of shape (n_out,)
-    equations : dict of str to str
-        The equation behind ``z``, ``a``, ``dL_da``, ``delta``, ``dW`` and ``db``.
-    refs : dict of str to str
-        Matching equation numbers in seed 001, where it has them.
-    notes : list of str
-    """
-
-    k: int
-    activation: str
-    a_prev: Array
-    W: Array
-    b: Array
-    z: Array
-    a: Array
-    dL_da: Array
-    delta: Array
-    dW: Array
-    db: Array
-    dL_da_fd: Array
-    delta_fd: Array
-    dW_fd: Array
-    db_fd: Array
-    equations: dict[str, str]
-    refs: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-
-    def errors(self) -> dict[str, float]:
-        """Max relative error of each gradient against its finite difference (checked entries)."""
-        pairs = {
-            "dL_da": (self.dL_da, self.dL_da_fd),
-            "delta": (self.delta, self.delta_fd),
-            "dW": (self.dW, self.dW_fd),
-            "db": (self.db, self.db_fd),
-        }
-        return {name: max_error(bp, fd) for name, (bp, fd) in pairs.items()}
-
-
-@dataclass
-class Explanation:
-    """A full forward and backward pass, as returned by :func:`explain`; ``str()`` prints it.
-
-    Attributes
-    ----------
-    x : ndarray of shape (n, n_features)
-    y : ndarray of shape (n, n_outputs)
-        The targets as the loss compares them (one-hot rows for class labels).
-    loss_name : str
-    loss : float
-        ``L`` (plus the L2 penalty when a layer has one).
-    layers : list of LayerTrace
-        ``layers[k - 1]`` is layer ``k``.
-    notes : list of str
-    update : Trace or None
-        One step of the model's optimizer from these gradients: learning rate, old weights,
-        gradient and new weights of every layer (``update.steps[0]``).
-    notation : list of str
-        How seed 001's layer numbers and symbols map onto these layers.
-    """
-
-    x: Array
-    y: Array
-    loss_name: str
-    loss: float
-    loss_equations: tuple[str, str]
-    layers: list[LayerTrace]
-    notes: list[str] = field(default_factory=list)
-    update: Trace | None = None
-    notation: list[str] = field(default_factory=list)
-
-    @property
-    def max_error(self) -> float:
-        """Largest relative error between a back-propagated and a numerical gradient."""
-        return max((max(t.errors().values()) for t in self.layers), default=0.0)
-
-    def __str__(self) -> str:
-        return render(self)
-
-
-# -- computation --------------------------------------------------------------------------
 @dataclass
 class _Group:
     """A Dense layer with the activation (and any dropout) after it, by layer index."""
@@ -180,37 +81,6 @@ def _groups(layers: list[Layer]) -> list[_Group]:
                 f"({type(layer).__name__}) does not fit that pattern"
             )
     return groups
-
-
-def float64_copy(model: Sequential) -> Sequential:
-    """A float64 copy of ``model`` (same weights and task) that explain can change freely.
-
-    Rebuilt from its config; a model whose config names classes nablanet cannot rebuild (the
-    tutorial losses of :mod:`nablanet.tutorial`) is deep-copied instead, which needs float64.
-    """
-    try:
-        twin = model.clone(dtype="float64")
-    except ValueError:
-        if np.dtype(model.dtype) != np.float64:
-            raise
-        twin = copy.deepcopy(model)
-    twin.task = model.task
-    return twin
-
-
-def _as_batch(x: Any, y: Any) -> tuple[Array, Any]:
-    """``x`` as rows; a single sample's ``y`` (label or target row) as a batch of one."""
-    X = np.asarray(x) if not isinstance(x, np.ndarray) else x  # prepare() checks its values
-    if X.ndim == 1:
-        X = X.reshape(1, -1)
-        y_arr = np.asarray(y)
-        y = y_arr.reshape(1) if y_arr.ndim == 0 or y_arr.size == 1 else y_arr.reshape(1, -1)
-    if X.ndim == 2 and len(X) > MAX_SAMPLES:
-        raise ValueError(
-            f"explain is for one sample or a tiny batch (at most {MAX_SAMPLES} rows), "
-            f"got {len(X)} rows"
-        )
-    return X, y
 
 
 def _output_fd(f: Any, a: Array, h: float, index: Any) -> Array:
@@ -265,7 +135,7 @@ def explain(
     check_built(model)
     twin = float64_copy(model)
     groups = _groups(twin.layers)
-    X, y = _as_batch(x, y)
+    X, y = as_batch(x, y)
     X, Y = twin.prepare(X, y)
     denses = [layer for layer in twin.layers if isinstance(layer, Dense)]  # one per group
     for dense in denses:
@@ -318,9 +188,8 @@ def explain(
         act = twin.layers[group.activation] if group.activation is not None else None
         name = type(act).__name__ if act is not None else "Identity"
         bias_grad = getattr(dense, "bias_grad", "sum")
-        equations, refs = equations_for(
-            k + 1, len(groups), name, dense.l2, twin.loss.name, bias_grad
-        )
+        equations = layer_equations(k + 1, len(groups), name, dense.l2, twin.loss.name, bias_grad)
+        refs = layer_refs(k + 1, len(groups), name, twin.loss.name)
         notes = [
             f"Dropout(rate={getattr(twin.layers[i], 'rate', '?')}) after this layer is off, as "
             "at inference (training would zero each unit with that probability and scale the rest)"
@@ -353,52 +222,3 @@ def explain(
         traces, model_notes(twin.loss, last_activation, K),
         trace(model, x, y, steps=1), notation_map(K),
     )  # fmt: skip
-
-
-# -- seed 001's worked network --------------------------------------------------------------
-#: Seed 001's Output.4: per neuron (bias, weights); W[:, j] is neuron j's weights.
-SEED001_LAYERS = [
-    [
-        (0.17152165622510307, [0.6852769816973125, 0.8338968626360765]),
-        (0.3069662196722378, [0.8936130796833973, 0.7215438617683047]),
-    ],
-    [
-        (0.18993895420479678, [0.5542275911247871, 0.3521319540266141]),
-        (0.18189240266007867, [0.7856017618643588, 0.9654832224119693]),
-    ],
-]
-#: The seed's first training sample and its target row, probabilities_of_target(0).
-SEED001_X = [1.2, 1.6]
-SEED001_Y = [0.05, 0.95]
-
-
-def seed001_example() -> tuple[Sequential, Array, Array]:
-    """Seed 001's 2-2-2 sigmoid network with its printed initial weights, and its first sample.
-
-    Returns
-    -------
-    model : Sequential
-        Sigmoid hidden and output layers, half squared error (the seed's loss: squared error
-        divided by 2), SGD with the seed's ``eta = 0.05``, float64.
-    x : ndarray of shape (2,)
-        ``[1.2, 1.6]``.
-    y : ndarray of shape (2,)
-        ``[0.05, 0.95]``, the seed's ``probabilities_of_target(0)``.
-    """
-    from .model import Sequential
-    from .optimizers import SGD
-
-    weights = [
-        (np.array([w for _, w in layer]).T, np.array([b for b, _ in layer]))
-        for layer in SEED001_LAYERS
-    ]
-    model = Sequential.from_sizes(
-        [2, 2, 2],
-        activation="sigmoid",
-        output="sigmoid",
-        weights=weights,
-        loss="half_squared_error",
-        optimizer=SGD(lr=0.05),
-        dtype="float64",
-    )
-    return model, np.array(SEED001_X), np.array(SEED001_Y)

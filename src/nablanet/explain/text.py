@@ -1,5 +1,9 @@
-"""Text for :mod:`nablanet.explain`: the equation behind each quantity, in seed 001's
-notation, and the printed trace."""
+"""Text for :mod:`nablanet.explain`: the equation behind each quantity, and the printed
+:class:`~nablanet.explain.records.Explanation` and :class:`~nablanet.explain.records.Trace`.
+
+Each printed line cites the tutorial equation it implements (:mod:`nablanet.explain.notation`);
+arrays print with every digit when small, as seed 001 prints them (:func:`format_array`).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .gradcheck import relative_error
-from .layers import Layer
-from .losses import Loss, get_loss
+from ..layers import Layer
+from ..losses import Loss, get_loss
+from .notation import NOTES, loss_refs
 
 if TYPE_CHECKING:
-    from .explain import Explanation
+    from .records import Explanation, LayerUpdate, Trace
 
 Array = np.ndarray
 
@@ -64,31 +68,17 @@ LOSSES = {
 }
 
 
-def max_error(bp: Array, fd: Array) -> float:
-    """Largest relative error between ``bp`` and the checked (non-NaN) entries of ``fd``.
-
-    As in :func:`nablanet.gradcheck.gradcheck`, the denominator is at least a thousandth of
-    the array's largest gradient, so that round-off on entries that are almost zero does not
-    read as a large relative error.
-    """
-    mask = ~np.isnan(fd)
-    if not mask.any():
-        return 0.0
-    floor = max(1e-8, 1e-3 * float(np.abs(bp).max()))
-    return float(relative_error(bp[mask], fd[mask], floor).max())
-
-
 def loss_equations(name: str, K: int) -> tuple[str, str]:
     """``(L = ..., dL/da_K = ...)`` for the loss ``name`` and output layer ``K``."""
     L, dL = LOSSES.get(name, (f"L = {name}({{a}}, y)", "dL/d{a} = the loss's derivative"))
     return L.format(a=f"a{K}"), dL.format(a=f"a{K}")
 
 
-def equations_for(
+def layer_equations(
     k: int, K: int, act: str, l2: float, loss: str, bias_grad: str = "sum"
-) -> tuple[dict[str, str], dict[str, str]]:
-    """The equations of layer ``k`` of ``K`` (activation class ``act``), and the numbers of the
-    matching equations in seed 001 (output layer: 5-19, hidden: 20-35, first: 36-46)."""
+) -> dict[str, str]:
+    """The equations of layer ``k`` of ``K`` (activation class ``act``), by quantity: ``z``,
+    ``a``, ``dL_da``, ``delta``, ``dW`` and ``db``."""
     out = k == K
     eq = {"z": f"z{k} = a{k - 1} @ W{k} + b{k}" + ("   (a0 = x)" if k == 1 else "")}
     eq["a"] = FORWARD.get(act, f"a{k} = {act.lower()}(z{k})").format(k=k)
@@ -103,68 +93,12 @@ def equations_for(
     eq["db"] = f"dL/db{k} = sum(delta{k}, axis=0)"
     if bias_grad == "mean":  # nablanet.tutorial.SeedDense(bias_grad="mean"): seed 000's db
         eq["db"] = f"dL/db{k} = mean(delta{k}, axis=0)   (seed 000's db: 1/n of the gradient)"
-    refs = layer_refs(k, K, act, loss)
-    return eq, refs
-
-
-SQUARED = ("mse", "sum_squared_error", "half_squared_error")
-BINARY = ("binary_cross_entropy", "sigmoid_binary_cross_entropy")
-
-
-def loss_refs(loss: str) -> tuple[str | None, str | None]:
-    """Where the tutorials write ``L`` and ``dL/da`` for ``loss``: seed 001's (6), (7) for the
-    squared errors, seed 000's ``cross_entropy`` for the binary cross-entropies, else none."""
-    if loss in SQUARED:
-        halved = ", halved as in its ATTENTION box" if loss == "half_squared_error" else ""
-        per_output = ", averaged over outputs too" if loss == "mse" else ""
-        return f"seed 001 (6){halved}{per_output}", "seed 001 (7)" + (", halved" if halved else "")
-    if loss in BINARY:
-        return (
-            "seed 000 cross_entropy, a mean here, a sum there",
-            "seed 000 d_cross_entropy, / n here",
-        )
-    return None, None
-
-
-def layer_refs(k: int, K: int, act: str, loss: str) -> dict[str, str]:
-    """Seed equation numbers for layer ``k`` of ``K``, following its real activation and loss:
-    seed 001's output layer is its layer 3 (eqs. 5-19), hidden 20-35, first 36-46; its sigmoid
-    equations (1), (3), (8), (24) are cited only for a Sigmoid, its squared-error (7), (17)
-    only for a squared-error loss."""
-    sig = act == "Sigmoid"
-    refs: dict[str, str] = {}
-    if k == K:
-        refs["z"] = "seed 001 (9), (10)"
-        dl_da = loss_refs(loss)[1]
-        if dl_da:
-            refs["dL_da"] = dl_da
-        if sig:
-            refs["delta"] = "seed 001 (3), (8)" + (", (17)" if loss in SQUARED else "")
-        refs |= {"dW": "seed 001 (11), (18)", "db": "seed 001 (15), (19)"}
-    else:
-        refs["z"] = "seed 001 (9), (25)"
-        refs["dL_da"] = f"seed 001 (23): dz{k + 1}/da{k} = W{k + 1}"
-        if sig:
-            refs["delta"] = "seed 001 (24), (33)" + (", (44)" if k == 1 else "")
-        first = k == 1
-        refs["dW"] = "seed 001 (26), (34)" + (", (39), (45)" if first else "")
-        refs["db"] = "seed 001 (31), (35)" + (", (46)" if first else "")
-    if sig:
-        refs["a"] = "seed 001 (1)"
-    if "delta" not in refs:
-        refs["delta"] = "seed 000's dz = da * f'(z)"
-    return refs
+    return eq
 
 
 def model_notes(loss: str | Loss, output: Layer | None, K: int) -> list[str]:
     """Notes printed under the trace's header (``loss``: a name or the model's Loss)."""
-    notes = [
-        "W_k[:, j] holds neuron j's weights and b_k[j] its bias (seed 001 lists them neuron by "
-        "neuron); rows are samples.",
-        "Seed 001 writes a hidden layer's delta as a product along one path (delta^2 . delta^3, "
-        "eqs. 33-35); here delta_k = dL/dz_k is the whole product, summed over every neuron of "
-        "the next layer (the seed's Figure 2 remark).",
-    ]
+    notes = list(NOTES)
     loss = get_loss(loss)
     if output is not None and loss.fused_with(type(output).__name__) is not None:
         notes.append(
@@ -175,7 +109,7 @@ def model_notes(loss: str | Loss, output: Layer | None, K: int) -> list[str]:
 
 
 # -- printing -----------------------------------------------------------------------------
-def _fmt(arr: Array, indent: int) -> str:
+def format_array(arr: Array, indent: int) -> str:
     """Every digit (Python's repr) for small arrays, as seed 001 prints; 6 digits for big ones."""
     fmt: Any = {"float_kind": (lambda v: repr(float(v))) if arr.size <= 16 else "{:.6g}".format}
     with np.printoptions(threshold=64, edgeitems=3, linewidth=100):
@@ -185,12 +119,13 @@ def _fmt(arr: Array, indent: int) -> str:
 def _value(label: str, arr: Array, at: int) -> str:
     """``label`` right-aligned so that its ``=`` sits in column ``at``, then the array."""
     head = f"{label:>{at + 1}} "
-    return head + _fmt(arr, len(head))
+    return head + format_array(arr, len(head))
 
 
-def _fd_line(bp: Array, fd: Array, at: int) -> str:
+def _fd_line(fd: Array, err: float, at: int) -> str:
+    """The finite differences ``fd`` (or how many entries were checked) and ``err``, the max
+    relative error of the back-propagated gradient against them."""
     mask = ~np.isnan(fd)
-    err = max_error(bp, fd)
     if mask.all():
         return f"{_value('f.d. =', fd, at)}   (max rel. error {err:.1e})"
     checked = f"f.d. at {int(mask.sum())} of {fd.size} random entries"
@@ -207,6 +142,8 @@ def _eq_column(equation: str) -> int:
 
 
 def render(e: Explanation) -> str:
+    """The explanation ``e`` as printed: header and notes, the notation map, the forward pass,
+    the backward pass beside its finite differences, then the update."""
     n, K = len(e.x), len(e.layers)
     out = ["nablanet explain: one forward and one backward pass, in float64"]
     out.append(f"{n} sample(s), {e.x.shape[1]} feature(s); loss {e.loss_name}")
@@ -233,6 +170,7 @@ def render(e: Explanation) -> str:
     out += ["", "=== Backward ==="]
     for t in reversed(e.layers):
         out.append(f"layer {t.k}" + (" (output)" if t.k == K else ""))
+        errors = t.errors()
         for key, bp, fd in (
             ("dL_da", t.dL_da, t.dL_da_fd),
             ("delta", t.delta, t.delta_fd),
@@ -242,14 +180,52 @@ def render(e: Explanation) -> str:
             at = _eq_column(t.equations[key])
             out.append(_line(t.equations[key], t.refs.get(key)))
             out.append(_value("=", bp, at))
-            out.append(_fd_line(bp, fd, at))
+            out.append(_fd_line(fd, errors[key], at))
     out.append("")
     out.append(f"max relative error, back-propagation vs finite differences: {e.max_error:.1e}")
     if e.update is not None and e.update.steps:
-        from ._explain_steps import update_lines
-
         u = e.update
         out += ["", f"=== Update: one step of {u.optimizer}, lr = {u.lr!r} ==="]
         for layer in reversed(u.steps[0].layers):
             out += update_lines(layer, u.plain_sgd, K)
+    return "\n".join(out)
+
+
+def update_lines(u: LayerUpdate, plain_sgd: bool, K: int) -> list[str]:
+    """The printed update of one layer: old value, gradient, rule and new value, for W and b."""
+    k = u.k
+    out = [f"layer {k}" + (" (output)" if k == K else "")]
+    for name, old, grad, new, ref in (
+        ("W", u.W_old, u.dW, u.W_new, u.refs[0]),
+        ("b", u.b_old, u.db, u.b_new, u.refs[1]),
+    ):
+        p = f"{name}{k}"
+        if plain_sgd:
+            rule = f"{p} <- {p} - lr * dL/d{p}"
+        else:
+            rule = f"{p} <- {p} + step   (the optimizer's rule; plain SGD: {p} - lr * dL/d{p})"
+        at = len(f"dL/d{p}") + 2
+        out.append(_value(f"{p} =", old, at))
+        out.append(_value(f"dL/d{p} =", grad, at))
+        out.append(_line(rule, f"seed 001 {ref}" if ref else None))
+        if not plain_sgd:
+            out.append(_value("step =", new - old, at))
+        out.append(_value(f"new {p} =", new, at))
+    return out
+
+
+def render_trace(t: Trace) -> str:
+    """Every step of ``t``: the loss before it, then each layer's update, output layer first."""
+    K = len(t.steps[0].layers) if t.steps else 0
+    rule = "W <- W - lr * dL/dW" if t.plain_sgd else "its own rule (the step taken is printed)"
+    out = [
+        f"nablanet trace: {len(t.steps)} step(s) of {t.optimizer} on {t.n_samples} sample(s), "
+        f"loss {t.loss_name}, lr = {t.lr!r}, in float64; update {rule}",
+    ]
+    if not t.plain_sgd:
+        out.append("(the optimizer's state, e.g. momentum, starts from zero at step 1)")
+    for step in t.steps:
+        out += ["", f"--- step {step.step}: loss before the step = {step.loss!r} ---"]
+        for u in reversed(step.layers):
+            out += update_lines(u, t.plain_sgd, K)
     return "\n".join(out)
