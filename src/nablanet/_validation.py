@@ -145,12 +145,15 @@ def check_positive_float(name: str, value: Any, *, allow_zero: bool = False) -> 
     """Return ``value`` as a float, or raise if it is not a finite number > 0 (>= 0)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {_short(value)}")
-    value = float(value)
-    ok = value >= 0 if allow_zero else value > 0
-    if not (np.isfinite(value) and ok):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
-    return value
+    bound = ">= 0" if allow_zero else "> 0"
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond the float range
+        raise ValueError(f"{name} must be a finite number {bound}, got {_short(value)}") from None
+    ok = number >= 0 if allow_zero else number > 0
+    if not (np.isfinite(number) and ok):
+        raise ValueError(f"{name} must be a finite number {bound}, got {number!r}")
+    return number
 
 
 def check_fraction(

@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import _fast
-from .._validation import as_generator, check_array, check_fraction, check_positive_int
+from .._validation import (
+    _short,
+    as_generator,
+    check_array,
+    check_fraction,
+    check_positive_float,
+    check_positive_int,
+)
 from ..layers import Dropout
 from ..metrics import batch_metric
 from .callbacks import Callback, History, ProgressBar
@@ -199,6 +206,8 @@ def sample_weights(
         if (weights < 0).any():
             raise ValueError(f"sample_weight must be >= 0, got {float(weights.min())!r}")
     if class_weight is None:
+        if weights is not None:
+            _check_total(weights, "sample_weight")
         return weights
     task = model.task
     if task not in ("binary", "multiclass"):
@@ -214,14 +223,52 @@ def sample_weights(
         labels = list(model.classes_) if model.classes_ is not None else list(range(n_classes))
         unknown = [key for key in class_weight if key not in labels]
         if unknown:
-            raise ValueError(f"class_weight names classes {unknown} not among the labels {labels}")
-        per_class = np.array([float(class_weight.get(label, 1.0)) for label in labels])
-        if not np.isfinite(per_class).all() or (per_class < 0).any():
-            raise ValueError(f"class_weight values must be finite and >= 0, got {class_weight!r}")
+            raise ValueError(
+                f"class_weight names classes {_short(unknown)} not among the labels "
+                f"{_short(labels)}"
+            )
+        per_class = np.array(
+            [
+                check_positive_float(
+                    f"class_weight[{_short(label)}]", class_weight.get(label, 1.0), allow_zero=True
+                )
+                for label in labels
+            ]
+        )
+        for label, value in zip(labels, per_class, strict=True):
+            if value > np.finfo(model.dtype).max:
+                raise ValueError(
+                    f"class_weight[{_short(label)}] is {float(value)!r}, more than "
+                    f"{model.dtype} holds ({np.finfo(model.dtype).max:.3g})"
+                )
     else:
-        raise ValueError(f"class_weight must be a dict, 'balanced' or None, got {class_weight!r}")
+        raise ValueError(
+            f"class_weight must be a dict, 'balanced' or None, got {_short(class_weight)}"
+        )
     by_class = per_class[index].astype(model.dtype)
-    return by_class if weights is None else weights * by_class
+    combined = by_class if weights is None else weights * by_class
+    what = f"class_weight {_short(class_weight)}"
+    if weights is not None:
+        what = f"sample_weight times {what}"
+    _check_total(combined, what)
+    return combined
+
+
+def _check_total(weights: Array, what: str) -> None:
+    """Refuse weights whose sum (in their dtype, as the loss adds them) is 0 or overflows: the
+    weighted mean loss :math:`\sum_i s_i \ell_i / \sum_i s_i` would be undefined."""
+    with np.errstate(over="ignore"):
+        total = float(weights.sum())
+    if total == 0:
+        raise ValueError(
+            f"{what} gives every one of the {len(weights)} samples weight 0; the weighted mean "
+            "loss (divided by the sum of the weights) is undefined: give some a weight > 0"
+        )
+    if not math.isfinite(total):
+        raise ValueError(
+            f"{what}: the weights of the {len(weights)} samples sum to {total} in "
+            f"{weights.dtype}; scale them down"
+        )
 
 
 def _evaluate_batches(
