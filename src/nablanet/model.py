@@ -48,6 +48,7 @@ from .losses import Loss, get_loss
 from .metrics import METRIC_NAMES
 from .optimizers import Optimizer, get_optimizer, optimizer_from_config
 from .targets import CATEGORICAL_LOSSES, CLASSIFICATION_LOSSES, infer_task, prepare_targets
+from .training.rollback import unchanged_on_error
 
 Array = np.ndarray
 Weights = list[dict[str, Array]]
@@ -192,6 +193,21 @@ class Sequential:
                     raise ValueError(
                         f"unknown metric {name!r}; expected one of {list(METRIC_NAMES)}"
                     )
+        if not getattr(self, "built", False):
+            self._set_compiled(new_loss, new_optimizer, lr, metrics)
+            return
+        with unchanged_on_error(self):  # binding the new loss or optimizer may still fail
+            self._set_compiled(new_loss, new_optimizer, lr, metrics)
+            self._bind()
+
+    def _set_compiled(
+        self,
+        new_loss: Loss | None,
+        new_optimizer: Optimizer | None,
+        lr: float | None,
+        metrics: Sequence[str] | None,
+    ) -> None:
+        """:meth:`compile`'s changes, its arguments already checked."""
         if new_loss is not None:
             old: Loss | None = getattr(self, "loss", None)
             if old is not None and new_loss.name != old.name:
@@ -205,8 +221,6 @@ class Sequential:
             self.metrics: list[str] | None = list(metrics)
         elif not hasattr(self, "metrics"):
             self.metrics = None  # the default: accuracy for classifiers, none for regression
-        if getattr(self, "built", False):
-            self._bind()
 
     def build(self, input_dim: int) -> None:
         """Create every layer's parameters for inputs of ``input_dim`` features."""
@@ -219,15 +233,16 @@ class Sequential:
         check_network_memory(
             self.layers, width, self.dtype, len(getattr(self.optimizer, "state_names", ()))
         )
-        for layer in self.layers:
-            width = layer.build(width, self.rng, self.dtype)
-        self.input_dim = input_dim
-        first_dense = next((la for la in self.layers if isinstance(la, Dense)), None)
-        if first_dense is not None and self.layers.index(first_dense) == 0:
-            first_dense.need_input_grad = False
-        self._flat = pack_parameters(self.layers, self.dtype)
-        self.built = True
-        self._bind()
+        with unchanged_on_error(self):  # a layer refusing its input unbuilds those before it
+            for layer in self.layers:
+                width = layer.build(width, self.rng, self.dtype)
+            self.input_dim = int(input_dim)
+            first_dense = next((la for la in self.layers if isinstance(la, Dense)), None)
+            if first_dense is not None and self.layers.index(first_dense) == 0:
+                first_dense.need_input_grad = False
+            self._flat = pack_parameters(self.layers, self.dtype)
+            self.built = True
+            self._bind()
 
     def _bind(self) -> None:
         """Choose the training path (fused output + loss or not) and bind the optimizer."""

@@ -25,8 +25,9 @@ from .._validation import (
 )
 from ..layers import Dropout
 from ..metrics import batch_metric
-from .callbacks import Callback, History, ProgressBar
+from .callbacks import Callback, EarlyStopping, History, ProgressBar, ReduceLROnPlateau
 from .divergence import DivergenceGuard, DivergenceWarning
+from .rollback import unchanged_on_error
 
 if TYPE_CHECKING:
     from ..model import Sequential
@@ -78,35 +79,19 @@ def fit(
                 f"callbacks must be nablanet.Callback instances, got {cb!r}; subclass "
                 "nablanet.Callback and override on_epoch_end(epoch, logs) to hook in a function"
             )
-    if seed is not None:
-        model.rng = as_generator(seed)
-        for layer in model.layers:
-            if isinstance(layer, Dropout) and layer.built:
-                layer.rng = model.rng
-    Xc, Y = model.prepare(X, y)
-    sw = sample_weights(model, Y, sample_weight, class_weight)
-    if validation_split:
-        n_val = round(len(Xc) * validation_split)
-        if n_val < 1 or n_val >= len(Xc):
-            raise ValueError(
-                f"validation_split={validation_split} leaves {n_val} of {len(Xc)} samples for "
-                "validation; both parts need at least one sample"
-            )
-        perm = model.rng.permutation(len(Xc))
-        held, kept = perm[-n_val:], perm[:-n_val]
-        val = (Xc[held], Y[held], None if sw is None else sw[held])
-        Xc, Y, sw = Xc[kept], Y[kept], None if sw is None else sw[kept]
-    elif validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-            raise ValueError(
-                "validation_data must be a tuple (X_val, y_val) or (X_val, y_val, "
-                f"sample_weight_val), got {_describe(validation_data)}"
-            )
-        X_val, Y_val = model.prepare(*validation_data[:2])
-        w_val = validation_data[2] if len(validation_data) == 3 else None
-        val = (X_val, Y_val, sample_weights(model, Y_val, w_val, None))
-    else:
-        val = None
+    generator = None if seed is None else as_generator(seed)
+    # All or nothing up to the first step: a failure leaves the model unbuilt if it was, with
+    # its generator (state included), task and optimizer binding as before the call.
+    with unchanged_on_error(model):
+        if generator is not None:
+            model.rng = generator
+            for layer in model.layers:
+                if isinstance(layer, Dropout) and layer.built:
+                    layer.rng = model.rng
+        Xc, Y, sw, val = _training_data(
+            model, X, y, sample_weight, class_weight, validation_data, validation_split
+        )
+        _check_monitors(cbs, list(_metric_fns(model)), validated=val is not None)
 
     history = History()
     n = len(Xc)
@@ -164,6 +149,71 @@ def fit(
         cb.on_train_end()
     history.stop_reason = model.stop_reason
     return history
+
+
+def _training_data(
+    model: Sequential,
+    X: Any,
+    y: Any,
+    sample_weight: Any,
+    class_weight: Any,
+    validation_data: tuple[Any, ...] | None,
+    validation_split: float,
+) -> tuple[Array, Array, Array | None, tuple[Array, Array, Array | None] | None]:
+    """``fit``'s data checked and split: ``(X, Y, weights, (X_val, Y_val, weights_val))``.
+
+    Builds the model on first use and fixes its task (:meth:`Sequential.prepare`).
+    """
+    Xc, Y = model.prepare(X, y)
+    sw = sample_weights(model, Y, sample_weight, class_weight)
+    if validation_split:
+        n_val = round(len(Xc) * validation_split)
+        if n_val < 1 or n_val >= len(Xc):
+            raise ValueError(
+                f"validation_split={validation_split} leaves {n_val} of {len(Xc)} samples for "
+                "validation; both parts need at least one sample"
+            )
+        perm = model.rng.permutation(len(Xc))
+        held, kept = perm[-n_val:], perm[:-n_val]
+        if sw is not None:  # each part needs some weight, as the whole did
+            _check_total(sw[kept], "sample_weight of the samples kept for training")
+            _check_total(sw[held], f"sample_weight of the {n_val} samples held out for validation")
+        val: tuple[Array, Array, Array | None] | None
+        val = (Xc[held], Y[held], None if sw is None else sw[held])
+        Xc, Y, sw = Xc[kept], Y[kept], None if sw is None else sw[kept]
+    elif validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError(
+                "validation_data must be a tuple (X_val, y_val) or (X_val, y_val, "
+                f"sample_weight_val), got {_describe(validation_data)}"
+            )
+        X_val, Y_val = model.prepare(*validation_data[:2])
+        w_val = validation_data[2] if len(validation_data) == 3 else None
+        val = (X_val, Y_val, sample_weights(model, Y_val, w_val, None))
+    else:
+        val = None
+    return Xc, Y, sw, val
+
+
+def _check_monitors(callbacks: list[Callback], metrics: list[str], validated: bool) -> None:
+    """Refuse, before training, an EarlyStopping or ReduceLROnPlateau that watches a value the
+    epochs will not log (it would raise at the end of the first epoch, after training it)."""
+    logged = ["loss", *metrics]
+    if validated:
+        logged += [f"val_{key}" for key in logged]
+    if any(isinstance(cb, ReduceLROnPlateau) for cb in callbacks):
+        logged.append("lr")
+    for cb in callbacks:
+        if not isinstance(cb, EarlyStopping | ReduceLROnPlateau):
+            continue
+        monitor = cb.monitor
+        if not isinstance(monitor, str):
+            raise TypeError(f"{type(cb).__name__} monitor must be a str, got {_short(monitor)}")
+        if monitor not in logged and monitor.removeprefix("val_") not in logged:
+            raise ValueError(
+                f"{type(cb).__name__} monitors {monitor!r}, which the epochs will not log; "
+                f"they log {logged}"
+            )
 
 
 def take(A: Array, rows: slice | Array) -> Array:
@@ -255,7 +305,7 @@ def sample_weights(
 
 
 def _check_total(weights: Array, what: str) -> None:
-    """Refuse weights whose sum (in their dtype, as the loss adds them) is 0 or overflows: the
+    r"""Refuse weights whose sum (in their dtype, as the loss adds them) is 0 or overflows: the
     weighted mean loss :math:`\sum_i s_i \ell_i / \sum_i s_i` would be undefined."""
     with np.errstate(over="ignore"):
         total = float(weights.sum())
@@ -298,8 +348,13 @@ def _evaluate_batches(
 def evaluate(
     model: Sequential, X: Any, y: Any, batch_size: int = 8192, sample_weight: Any = None
 ) -> dict[str, float]:
-    """Body of :meth:`nablanet.Sequential.evaluate`."""
+    """Body of :meth:`nablanet.Sequential.evaluate`; the model is left as it was (a task
+    inferred from ``y`` for an unfitted model is not kept)."""
     batch_size = check_positive_int("batch_size", batch_size)
-    Xc, Y = model.prepare(X, y)
-    sw = sample_weights(model, Y, sample_weight, None)
-    return _evaluate_batches(model, Xc, Y, sw, _metric_fns(model), batch_size)
+    task = model.task
+    try:
+        Xc, Y = model.prepare(X, y)
+        sw = sample_weights(model, Y, sample_weight, None)
+        return _evaluate_batches(model, Xc, Y, sw, _metric_fns(model), batch_size)
+    finally:
+        model.task = task
