@@ -112,14 +112,18 @@ def test_a_layer_refusing_its_input_unbuilds_the_layers_before_it():
 def test_all_zero_weights_are_refused_by_name_not_divided_by():
     model = _fitted()
     before = _snapshot(model)
-    with pytest.raises(ValueError, match="sample_weight gives every one of the 20 samples weight 0"):
+    with pytest.raises(
+        ValueError, match="sample_weight gives every one of the 20 samples weight 0"
+    ):
         model.fit(X, Y, sample_weight=np.zeros(20))
     with pytest.raises(ValueError, match=r"class_weight \{0: 0, 1: 0\} gives every one"):
         model.fit(X, Y, class_weight={0: 0, 1: 0})
     with pytest.raises(ValueError, match="sample_weight times class_weight"):
         model.fit(X, Y, sample_weight=(Y == 0).astype(float), class_weight={0: 0.0})
     # evaluate used to report a perfect loss of 0.0
-    with pytest.raises(ValueError, match="sample_weight gives every one of the 20 samples weight 0"):
+    with pytest.raises(
+        ValueError, match="sample_weight gives every one of the 20 samples weight 0"
+    ):
         model.evaluate(X, Y, sample_weight=np.zeros(20))
     with pytest.raises(ValueError, match="weight 0"):
         model.fit(X, Y, validation_data=(X, Y, np.zeros(20)))
@@ -129,7 +133,9 @@ def test_all_zero_weights_are_refused_by_name_not_divided_by():
 def test_class_weights_are_checked_one_by_one_with_their_value():
     model = _fitted()
     before = _snapshot(model)
-    with pytest.raises(ValueError, match=r"class_weight\[0\] must be a finite number >= 0, got 2\*\*"):
+    with pytest.raises(
+        ValueError, match=r"class_weight\[0\] must be a finite number >= 0, got 2\*\*"
+    ):
         model.fit(X, Y, class_weight={0: 10**5000})  # used to overflow float()
     with pytest.raises(TypeError, match=r"class_weight\[1\] must be a number, got 'heavy'"):
         model.fit(X, Y, class_weight={1: "heavy"})
