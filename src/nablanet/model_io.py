@@ -38,10 +38,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._validation import _short
 from .layers import Dense, Dropout
 from .layers.base import Layer
 from .preprocessing import Standardizer
-from ._validation import _short
 from .saving import (
     MAX_ARRAY_BYTES,
     ArraySpec,
@@ -150,8 +150,9 @@ def save(
                 f"preprocessing must be one of {sorted(PREPROCESSORS)}, got {name} "
                 f"{_short(preprocessing)}"
             )
-        pre_entry = {"class": name, "config": preprocessing.get_config()}
-        n_features = len(pre_entry["config"]["mean"])
+        pre_config = preprocessing.get_config()
+        pre_entry = {"class": name, "config": pre_config}
+        n_features = len(pre_config["mean"])
         if n_features != model.input_dim:
             raise ValueError(
                 f"preprocessing ({name}) was fitted on {n_features} features, but the model "
@@ -199,9 +200,7 @@ def _check_loads_back(header: dict[str, Any], arrays: dict[str, np.ndarray], pat
     where = f"cannot save model to '{os.fspath(path)}'; the file would not load back"
     check_json(header, "header", depth=1)
     as_read = json.loads(json.dumps(header, allow_nan=False))
-    specs = {
-        name: ArraySpec("", array.dtype, array.shape, "") for name, array in arrays.items()
-    }
+    specs = {name: ArraySpec("", array.dtype, array.shape, "") for name, array in arrays.items()}
     _check_header(as_read, specs, where)
     from .model import Sequential
 
