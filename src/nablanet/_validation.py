@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -31,6 +32,7 @@ def _short(value: Any) -> str:
                 text = f"[{inner}]"
         else:
             return f"a {type(value).__name__} too large to print"
+    text = re.sub(r"\n\s*", " ", text)  # one line: an array's repr spans several
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -162,7 +164,10 @@ def check_fraction(
     """Return ``value`` as a float inside (0, 1) (bounds open or closed as asked)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number between 0 and 1, got {_short(value)}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond the float range
+        raise ValueError(f"{name} must be between 0 and 1, got {_short(value)}") from None
     low_ok = value > 0 if low_open else value >= 0
     high_ok = value < 1 if high_open else value <= 1
     if not (low_ok and high_ok):
@@ -184,7 +189,7 @@ def check_dtype(dtype: Any) -> np.dtype[Any]:
     """Return ``dtype`` as float32 or float64, or raise."""
     try:
         dt = np.dtype(dtype)
-    except TypeError as exc:
+    except (TypeError, ValueError, OverflowError) as exc:  # ValueError: a 4300-digit int
         raise TypeError(f"dtype must be float32 or float64, got {_short(dtype)}") from exc
     if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise ValueError(f"dtype must be float32 or float64, got {dt}")

@@ -62,9 +62,9 @@ def fit(
     """Body of :meth:`nablanet.Sequential.fit` (see there)."""
     epochs = check_positive_int("epochs", epochs)
     if not isinstance(shuffle, (bool, np.bool_)):
-        raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
+        raise TypeError(f"shuffle must be True or False, got {_short(shuffle)}")
     if verbose not in (True, False, "auto"):
-        raise ValueError(f"verbose must be True, False or 'auto', got {verbose!r}")
+        raise ValueError(f"verbose must be True, False or 'auto', got {_short(verbose)}")
     if batch_size is not None:
         batch_size = check_positive_int("batch_size", batch_size)
     validation_split = check_fraction("validation_split", validation_split, low_open=False)
@@ -76,7 +76,7 @@ def fit(
     for cb in cbs:
         if not isinstance(cb, Callback):
             raise TypeError(
-                f"callbacks must be nablanet.Callback instances, got {cb!r}; subclass "
+                f"callbacks must be nablanet.Callback instances, got {_short(cb)}; subclass "
                 "nablanet.Callback and override on_epoch_end(epoch, logs) to hook in a function"
             )
     generator = None if seed is None else as_generator(seed)
