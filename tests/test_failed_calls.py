@@ -268,3 +268,76 @@ def test_saved_tutorial_models_load_in_a_fresh_process(tmp_path):
         check=True,
     )
     assert out.stdout.strip() == "seed000_cross_entropy"
+
+
+# -- set_weights, from_config and huge values: found hunting beyond the corpus -----------------
+BIG = 10**5000  # repr() of it raises ValueError (the 4300-digit limit)
+
+
+@pytest.mark.parametrize(
+    ("weights", "error", "message"),
+    [
+        (None, TypeError, "weights must be a list of one dict per layer"),
+        ((w for w in range(5)), TypeError, "got generator"),
+        ([[np.ones((3, 4))], {}, {}, {}, {}], TypeError, r"weights\[0\] must be a dict"),
+        (
+            [
+                {"W": np.full((3, 4), 1e39), "b": np.zeros(4)},
+                {},
+                {},
+                {"W": np.ones((4, 1)), "b": [0.0]},
+                {},
+            ],
+            ValueError,
+            r"layer 0 W holds 1e\+39, more than float32 holds",  # used to become inf silently
+        ),
+    ],
+    ids=["none", "generator", "list-of-lists", "beyond-float32"],
+)
+def test_set_weights_refuses_bad_weights_and_changes_nothing(weights, error, message):
+    model = _fitted()
+    before = _snapshot(model)
+    with pytest.raises(error, match=message) as info:
+        model.set_weights(weights)
+    assert "\n" not in str(info.value)
+    _assert_unchanged(model, before)
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [
+        (None, TypeError, "config must be a dict"),
+        ({"optimizer": None}, TypeError, r"config\['optimizer'\] must be a dict"),
+        ({"layers": ["Dense"]}, TypeError, r"config\['layers'\]\[0\] must be \{'class'"),
+        ({"layers": [{"class": "Dense", "config": {"units": 2, "bias": 1, "x": 1}}]}, TypeError,
+         r"config\['layers'\]\[0\] \(Dense\).*unexpected keyword argument 'x'"),
+        ({"input_dim": 2.5}, TypeError, "input_dim must be an integer >= 1, got 2.5"),  # was 2
+        ({"task": "classification"}, ValueError, r"config\['task'\] must be None or one of"),
+        ({"classes": 5}, ValueError, r"config\['classes'\] must be None or a list"),
+        ({"classes": [0, 0]}, ValueError, "distinct labels"),
+    ],
+    ids=["none", "optimizer", "layer-entry", "layer-setting", "input-dim", "task", "classes", "twice"],
+)  # fmt: skip
+def test_from_config_names_the_bad_entry(change, error, message):
+    config = None if change is None else {**_fitted().get_config(), **change}
+    with pytest.raises(error, match=message):
+        nn.Sequential.from_config(config)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: m.compile(metrics=[BIG]),
+        lambda m: m.fit(X, Y, validation_split=BIG),
+        lambda m: m.fit(X, Y, callbacks=[BIG]),
+        lambda m: m.clone(dtype=BIG),
+        lambda m: nn.Sequential([Dense(1)], label_smoothing=BIG),
+    ],
+    ids=["metric", "validation-split", "callback", "clone-dtype", "label-smoothing"],
+)
+def test_a_4300_digit_int_is_quoted_not_a_conversion_error(call):
+    model = _fitted()
+    before = _snapshot(model)
+    with pytest.raises((TypeError, ValueError), match=r"2\*\*16609"):
+        call(model)
+    _assert_unchanged(model, before)
