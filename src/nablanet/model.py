@@ -563,6 +563,11 @@ class Sequential:
         callbacks : list of Callback
         verbose : "auto", bool
             Show a progress bar ("auto": only on a terminal and for long runs).
+
+        Every argument is checked before the first step; if a check fails the model is left
+        as it was (unbuilt if it was, same generator and state, task and weights:
+        :mod:`nablanet.training.rollback`). An exception from a callback, or Ctrl-C, during
+        training keeps the weights trained so far.
         """
         from .training.loop import fit
 
