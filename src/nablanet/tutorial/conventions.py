@@ -185,7 +185,9 @@ class SeedCrossEntropy(Loss):
         _no_weights(self, sample_weight)
         eps = np.finfo(y_pred.dtype).eps
         self._a, self._y = y_pred, y_true
-        total = -(
+        # the seed's y.T @ log(a) (one output: 1 x 1); with k outputs, output j's own sum is
+        # the diagonal entry (j, j), the other entries pair one output's y with another's a
+        total = -np.diagonal(
             y_true.T @ np.log(y_pred.clip(eps)) + (1 - y_true.T) @ np.log((1 - y_pred).clip(eps))
         )
         scale = 1.0 if self.reduction == "sum" else 1.0 / len(y_true)
