@@ -211,7 +211,7 @@ def test_bad_sample_and_class_weights_are_refused_clearly():
         model.fit(X12, Y12_CLASS, class_weight={7: 2.0})
     with pytest.raises(ValueError, match="must be a dict, 'balanced' or None, got 'heavy'"):
         model.fit(X12, Y12_CLASS, class_weight="heavy")
-    with pytest.raises(ValueError, match=r"values must be finite and >= 0"):
+    with pytest.raises(ValueError, match=r"class_weight\[0\] must be a finite number >= 0, got -1"):
         model.fit(X12, Y12_CLASS, class_weight={0: -1.0})
     regressor = nn.Sequential.from_sizes([3, 2], loss="mse", seed=0)
     with pytest.raises(ValueError, match="task is 'regression'"):

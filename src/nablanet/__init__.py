@@ -10,7 +10,15 @@ The public API is re-exported here::
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import datasets, initializers, losses, optimizers, preprocessing, schedules
+from . import (
+    datasets,
+    initializers,
+    losses,
+    optimizers,
+    preprocessing,
+    schedules,
+    tutorial,  # noqa: F401  registers its layers and losses: model files name them
+)
 from .gradcheck import GradCheckReport, gradcheck
 from .layers import (
     Dense,

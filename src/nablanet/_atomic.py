@@ -59,9 +59,18 @@ def check_target(path: str | os.PathLike[str], action: str = "write") -> Path:
     """Return ``path`` as a Path, or raise an ``OSError`` naming it if it cannot be written.
 
     ``action`` completes the message ``"cannot <action> '<path>': ..."``. Raises
-    ``IsADirectoryError`` if ``path`` is a directory, ``FileNotFoundError`` if its directory is
-    missing or not a directory, ``PermissionError`` if that directory is not writable.
+    ``IsADirectoryError`` if ``path`` is a directory or names one (it ends in a separator, or
+    in ``.`` or ``..``: ``Path("newdir/")`` would drop the separator and write a file
+    ``newdir``), ``FileNotFoundError`` if its directory is missing or not a directory,
+    ``PermissionError`` if that directory is not writable.
     """
+    text = os.fspath(path)
+    name = os.path.basename(os.fsdecode(text))
+    if name in ("", ".", ".."):
+        raise IsADirectoryError(
+            f"cannot {action} {text!r}: it ends in {name or text[-1:]!r}, so it names a "
+            "directory, not a file; give a file name (inside it, if that directory was meant)"
+        )
     path = Path(path)
     parent = path.absolute().parent
     if path.is_dir():

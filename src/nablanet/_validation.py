@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -31,6 +32,7 @@ def _short(value: Any) -> str:
                 text = f"[{inner}]"
         else:
             return f"a {type(value).__name__} too large to print"
+    text = re.sub(r"\n\s*", " ", text)  # one line: an array's repr spans several
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -145,12 +147,15 @@ def check_positive_float(name: str, value: Any, *, allow_zero: bool = False) -> 
     """Return ``value`` as a float, or raise if it is not a finite number > 0 (>= 0)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {_short(value)}")
-    value = float(value)
-    ok = value >= 0 if allow_zero else value > 0
-    if not (np.isfinite(value) and ok):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
-    return value
+    bound = ">= 0" if allow_zero else "> 0"
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond the float range
+        raise ValueError(f"{name} must be a finite number {bound}, got {_short(value)}") from None
+    ok = number >= 0 if allow_zero else number > 0
+    if not (np.isfinite(number) and ok):
+        raise ValueError(f"{name} must be a finite number {bound}, got {number!r}")
+    return number
 
 
 def check_fraction(
@@ -159,7 +164,10 @@ def check_fraction(
     """Return ``value`` as a float inside (0, 1) (bounds open or closed as asked)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number between 0 and 1, got {_short(value)}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond the float range
+        raise ValueError(f"{name} must be between 0 and 1, got {_short(value)}") from None
     low_ok = value > 0 if low_open else value >= 0
     high_ok = value < 1 if high_open else value <= 1
     if not (low_ok and high_ok):
@@ -181,7 +189,7 @@ def check_dtype(dtype: Any) -> np.dtype[Any]:
     """Return ``dtype`` as float32 or float64, or raise."""
     try:
         dt = np.dtype(dtype)
-    except TypeError as exc:
+    except (TypeError, ValueError, OverflowError) as exc:  # ValueError: a 4300-digit int
         raise TypeError(f"dtype must be float32 or float64, got {_short(dtype)}") from exc
     if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise ValueError(f"dtype must be float32 or float64, got {dt}")

@@ -31,6 +31,7 @@ import numpy as np
 from . import _fast
 from ._shorthand import layers_from_sizes
 from ._validation import (
+    _short,
     as_generator,
     check_array,
     check_consistent_length,
@@ -48,6 +49,7 @@ from .losses import Loss, apply_link, check_link, get_loss
 from .metrics import METRIC_NAMES
 from .optimizers import Optimizer, get_optimizer, optimizer_from_config
 from .targets import CATEGORICAL_LOSSES, CLASSIFICATION_LOSSES, infer_task, prepare_targets
+from .training.rollback import unchanged_on_error
 
 Array = np.ndarray
 Weights = list[dict[str, Array]]
@@ -59,6 +61,50 @@ _PLAIN_LOSS = {
     "Softmax": "categorical_cross_entropy",
     "Exp": "half_poisson_deviance",
 }
+
+
+#: The tasks a model may be fitted on (``Sequential.task``).
+TASKS = ("binary", "multiclass", "multilabel", "regression")
+
+
+def _check_config(config: Any) -> None:
+    """Refuse a ``config`` that :meth:`Sequential.get_config` could not have written, naming
+    the entry (the layers' own settings are checked by the layers)."""
+    if not isinstance(config, dict):
+        raise TypeError(f"config must be a dict from Sequential.get_config(), got {_short(config)}")
+    missing = [key for key in ("layers", "loss", "optimizer") if key not in config]
+    if missing:
+        raise ValueError(f"config lacks the entries {missing} that Sequential.get_config() writes")
+    if not isinstance(config["layers"], list | tuple):
+        raise TypeError(f"config['layers'] must be a list, got {_short(config['layers'])}")
+    for i, entry in enumerate(config["layers"]):
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("class"), str)
+            or not isinstance(entry.get("config", {}), dict)
+        ):
+            raise TypeError(
+                f"config['layers'][{i}] must be {{'class': name, 'config': {{...}}}}, got "
+                f"{_short(entry)}"
+            )
+    if not isinstance(config["optimizer"], dict):
+        raise TypeError(
+            f"config['optimizer'] must be a dict such as {{'name': 'sgd', 'lr': 0.01}}, got "
+            f"{_short(config['optimizer'])}"
+        )
+    task = config.get("task")
+    if task is not None and (not isinstance(task, str) or task not in TASKS):
+        raise ValueError(f"config['task'] must be None or one of {list(TASKS)}, got {_short(task)}")
+    classes = config.get("classes")
+    if classes is not None and (
+        not isinstance(classes, list | tuple)
+        or not classes
+        or not all(isinstance(c, str | int | float | np.generic) for c in classes)
+        or len(set(classes)) != len(classes)
+    ):
+        raise ValueError(
+            f"config['classes'] must be None or a list of distinct labels, got {_short(classes)}"
+        )
 
 
 def _emit(text: str, print_fn: Any) -> str:
@@ -200,8 +246,23 @@ class Sequential:
             for name in metrics:
                 if name not in METRIC_NAMES:
                     raise ValueError(
-                        f"unknown metric {name!r}; expected one of {list(METRIC_NAMES)}"
+                        f"unknown metric {_short(name)}; expected one of {list(METRIC_NAMES)}"
                     )
+        if not getattr(self, "built", False):
+            self._set_compiled(new_loss, new_optimizer, lr, metrics)
+            return
+        with unchanged_on_error(self):  # binding the new loss or optimizer may still fail
+            self._set_compiled(new_loss, new_optimizer, lr, metrics)
+            self._bind()
+
+    def _set_compiled(
+        self,
+        new_loss: Loss | None,
+        new_optimizer: Optimizer | None,
+        lr: float | None,
+        metrics: Sequence[str] | None,
+    ) -> None:
+        """:meth:`compile`'s changes, its arguments already checked."""
         if new_loss is not None:
             old: Loss | None = getattr(self, "loss", None)
             if old is not None and new_loss.name != old.name:
@@ -215,8 +276,6 @@ class Sequential:
             self.metrics: list[str] | None = list(metrics)
         elif not hasattr(self, "metrics"):
             self.metrics = None  # the default: accuracy for classifiers, none for regression
-        if getattr(self, "built", False):
-            self._bind()
 
     def build(self, input_dim: int) -> None:
         """Create every layer's parameters for inputs of ``input_dim`` features."""
@@ -229,15 +288,16 @@ class Sequential:
         check_network_memory(
             self.layers, width, self.dtype, len(getattr(self.optimizer, "state_names", ()))
         )
-        for layer in self.layers:
-            width = layer.build(width, self.rng, self.dtype)
-        self.input_dim = input_dim
-        first_dense = next((la for la in self.layers if isinstance(la, Dense)), None)
-        if first_dense is not None and self.layers.index(first_dense) == 0:
-            first_dense.need_input_grad = False
-        self._flat = pack_parameters(self.layers, self.dtype)
-        self.built = True
-        self._bind()
+        with unchanged_on_error(self):  # a layer refusing its input unbuilds those before it
+            for layer in self.layers:
+                width = layer.build(width, self.rng, self.dtype)
+            self.input_dim = int(input_dim)
+            first_dense = next((la for la in self.layers if isinstance(la, Dense)), None)
+            if first_dense is not None and self.layers.index(first_dense) == 0:
+                first_dense.need_input_grad = False
+            self._flat = pack_parameters(self.layers, self.dtype)
+            self.built = True
+            self._bind()
 
     def _bind(self) -> None:
         """Choose the training path (fused output + loss or not) and bind the optimizer."""
@@ -514,6 +574,11 @@ class Sequential:
         callbacks : list of Callback
         verbose : "auto", bool
             Show a progress bar ("auto": only on a terminal and for long runs).
+
+        Every argument is checked before the first step; if a check fails the model is left
+        as it was (unbuilt if it was, same generator and state, task and weights:
+        :mod:`nablanet.training.rollback`). An exception from a callback, or Ctrl-C, during
+        training keeps the weights trained so far.
         """
         from .training.loop import fit
 
@@ -585,10 +650,21 @@ class Sequential:
     def set_weights(self, weights: Weights) -> None:
         """Copy ``weights`` (as returned by :meth:`get_weights`) into the model, in place."""
         self._require_built()
+        if not isinstance(weights, list | tuple):
+            raise TypeError(
+                f"weights must be a list of one dict per layer (as get_weights() returns), got "
+                f"{type(weights).__name__} {_short(weights)}"
+            )
         if len(weights) != len(self.layers):
             raise ValueError(f"expected weights for {len(self.layers)} layers, got {len(weights)}")
+        largest = float(np.finfo(self.dtype).max)
         checked = []  # everything is checked before anything is copied: all or nothing
         for i, (layer, new) in enumerate(zip(self.layers, weights, strict=True)):
+            if not isinstance(new, dict):
+                raise TypeError(
+                    f"weights[{i}] must be a dict of parameter name -> array, got "
+                    f"{type(new).__name__} {_short(new)}"
+                )
             if set(new) != set(layer.params):
                 raise ValueError(
                     f"layer {i} has parameters {sorted(layer.params)}, got {sorted(new)}"
@@ -598,6 +674,12 @@ class Sequential:
                 if value.shape != layer.params[key].shape:
                     raise ValueError(
                         f"layer {i} {key} has shape {layer.params[key].shape}, got {value.shape}"
+                    )
+                big = np.flatnonzero(np.abs(value) > largest)
+                if big.size:  # finite here, infinite once copied into the model's dtype
+                    raise ValueError(
+                        f"layer {i} {key} holds {float(value.flat[big[0]])!r}, more than "
+                        f"{self.dtype} holds ({largest:.3g})"
                     )
                 checked.append((layer.params[key], value))
         for param, value in checked:
@@ -634,9 +716,20 @@ class Sequential:
 
     @classmethod
     def from_config(cls, config: dict[str, Any], seed: Any = None) -> Sequential:
-        """Rebuild an (untrained, if it was built: freshly initialised) model from ``get_config``."""
+        """Rebuild an (untrained, if it was built: freshly initialised) model from ``get_config``.
+
+        Raises ``TypeError`` or ``ValueError`` naming the entry of ``config`` that is missing or
+        not of the kind ``get_config`` writes.
+        """
+        _check_config(config)
+        layers = []
+        for i, entry in enumerate(config["layers"]):
+            try:
+                layers.append(layer_from_config(entry))
+            except TypeError as exc:  # a setting the layer does not take, or lacks
+                raise TypeError(f"config['layers'][{i}] ({entry['class']}): {exc}") from None
         model = cls(
-            [layer_from_config(entry) for entry in config["layers"]],
+            layers,
             loss=config["loss"],
             optimizer=optimizer_from_config(config["optimizer"]),
             metrics=config.get("metrics"),
@@ -645,7 +738,7 @@ class Sequential:
             dtype=config.get("dtype", "float32"),
         )
         if config.get("input_dim"):
-            model.build(int(config["input_dim"]))
+            model.build(config["input_dim"])
         model.task = config.get("task")
         classes = config.get("classes")
         model.classes_ = None if classes is None else np.asarray(classes)

@@ -29,6 +29,7 @@ Examples
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import re
@@ -37,10 +38,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._validation import _short
 from .layers import Dense, Dropout
 from .layers.base import Layer
 from .preprocessing import Standardizer
-from .saving import MAX_ARRAY_BYTES, ArraySpec, ModelFileError, read_model_file, write_model_file
+from .saving import (
+    MAX_ARRAY_BYTES,
+    ArraySpec,
+    ModelFileError,
+    check_json,
+    read_model_file,
+    write_model_file,
+)
 
 if TYPE_CHECKING:
     from .model import Sequential
@@ -139,11 +148,19 @@ def save(
         if name not in PREPROCESSORS:
             raise TypeError(
                 f"preprocessing must be one of {sorted(PREPROCESSORS)}, got {name} "
-                f"{preprocessing!r}"
+                f"{_short(preprocessing)}"
             )
-        pre_entry = {"class": name, "config": preprocessing.get_config()}
+        pre_config = preprocessing.get_config()
+        pre_entry = {"class": name, "config": pre_config}
+        n_features = len(pre_config["mean"])
+        if n_features != model.input_dim:
+            raise ValueError(
+                f"preprocessing ({name}) was fitted on {n_features} features, but the model "
+                f"takes {model.input_dim}; fit it on the model's training features"
+            )
     if metadata is not None and not isinstance(metadata, dict):
         raise TypeError(f"metadata must be a dict, got {type(metadata).__name__}")
+    check_json(metadata, "metadata", depth=2)  # header.json holds it as model.metadata
 
     arrays: dict[str, np.ndarray] = {}
     parameters = []
@@ -169,7 +186,29 @@ def save(
         "preprocessing": pre_entry,
         "metadata": metadata or {},
     }
+    _check_loads_back(header, arrays, path)
     return write_model_file(path, header, arrays)
+
+
+def _check_loads_back(header: dict[str, Any], arrays: dict[str, np.ndarray], path: Any) -> None:
+    """Refuse, before anything is written, a header that :func:`read_model` would refuse.
+
+    The checks of loading, run on the header as JSON will give it back: the schema and the
+    arrays' shapes (:func:`_check_header`), then every layer, the loss and the optimizer rebuilt
+    by name from their registries (nothing is allocated: the rebuilt model is not built).
+    """
+    where = f"cannot save model to '{os.fspath(path)}'; the file would not load back"
+    check_json(header, "header", depth=1)
+    as_read = json.loads(json.dumps(header, allow_nan=False))
+    specs = {name: ArraySpec("", array.dtype, array.shape, "") for name, array in arrays.items()}
+    _check_header(as_read, specs, where)
+    from .model import Sequential
+
+    config = dict(as_read["config"], input_dim=None)
+    try:
+        Sequential.from_config(config, seed=0)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{where}: its configuration cannot be rebuilt: {exc}") from exc
 
 
 # -- loading: the whole header is checked before anything is allocated ----------------------
@@ -185,11 +224,6 @@ _RNG_INT_BOUNDS = {"has_uint32": 2, "uinteger": 2**32, "pos": 625, "buffer_pos":
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 class _Schema:
@@ -314,7 +348,7 @@ def _check_header(header: dict[str, Any], specs: dict[str, ArraySpec], where: st
                 f"{where}: header field {field}.class: unknown layer class {_short(name)}; "
                 f"known: {sorted(Layer.registry)}"
             )
-        if Layer.registry[name] is Dense:
+        if issubclass(Layer.registry[name], Dense):  # Dense and its subclasses (SeedDense)
             layer_config = entry.get("config", {})
             units = schema.int_in(
                 layer_config.get("units"), f"{field}.config.units", 1, MAX_ARRAY_BYTES

@@ -55,6 +55,7 @@ from ._validation import check_positive_int
 from .layers import Dense, Dropout, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .layers.activations import Exp
 from .losses import check_link
+from .tutorial.conventions import SeedSigmoid
 
 if TYPE_CHECKING:
     from .model import Sequential
@@ -114,6 +115,12 @@ def _layers(graph: _Graph, model: Sequential, x: str) -> str:
             x = graph.node("LeakyRelu", [x], alpha=float(layer.alpha))
         elif isinstance(layer, Softmax):
             x = graph.node("Softmax", [x], axis=1)
+        elif isinstance(layer, SeedSigmoid):  # the tutorial's forward: sigmoid(clip(z, -c, c))
+            if layer.clip is not None:
+                c = min(layer.clip, float(np.finfo(np.float32).max))
+                low, high = (graph.const("clip", np.array(v, np.float32)) for v in (-c, c))
+                x = graph.node("Clip", [x, low, high])
+            x = graph.node("Sigmoid", [x])
         elif type(layer) in simple:
             x = graph.node(simple[type(layer)], [x])
         elif not isinstance(layer, Identity | Dropout):

@@ -43,6 +43,7 @@ import os
 import pathlib
 import re
 import struct
+import sys
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
@@ -52,6 +53,7 @@ from typing import IO, Any
 import numpy as np
 
 from ._atomic import atomic_write
+from ._validation import _short
 
 FORMAT_NAME = "nablanet"
 FORMAT_VERSION = 1
@@ -95,20 +97,67 @@ class ModelFileError(ValueError):
     """A model file is damaged, unsafe, or not a nablanet model file; the message names it."""
 
 
-def _check_json(value: Any, where: str) -> None:
-    """Raise ``TypeError`` naming the first part of ``value`` that JSON cannot hold exactly."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise TypeError(f"{where} has a non-string key {key!r}; JSON keys must be str")
-            _check_json(item, f"{where}[{key!r}]")
-    elif isinstance(value, list | tuple):
-        for i, item in enumerate(value):
-            _check_json(item, f"{where}[{i}]")
-    elif isinstance(value, float) and not np.isfinite(value):
-        raise TypeError(f"{where} is {value!r}; JSON cannot store NaN or infinity")
-    elif value is not None and not isinstance(value, str | int | float | bool):
-        raise TypeError(f"{where} is not JSON-serialisable: got {type(value).__name__} {value!r}")
+def _path_text(where: str, path: tuple[Any, ...]) -> str:
+    return where + "".join(f"[{_short(key)}]" for key in path)
+
+
+def check_json(value: Any, where: str, depth: int = 0) -> None:
+    """Raise naming the first part of ``value`` that a model file cannot hold and read back.
+
+    ``TypeError`` for what JSON cannot store (a set, an object, a NumPy integer, a non-string
+    key, NaN or infinity); ``ValueError`` for what it stores but :func:`read_model_file` refuses
+    or cannot parse: nesting deeper than ``MAX_JSON_DEPTH`` levels (``value`` itself sits
+    ``depth`` levels down in ``header.json``), a string with a lone surrogate (not UTF-8), an
+    integer of more digits than Python parses (``sys.get_int_max_str_digits()``, 4300 by
+    default). Iterative, so that no value can exhaust the stack here. ``where`` names
+    ``value`` in the message (``"metadata"`` -> ``metadata['notes'][3]``).
+    """
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(value, ())]
+    while stack:
+        item, path = stack.pop()
+        field = _path_text(where, path)
+        if depth + len(path) > MAX_JSON_DEPTH:
+            raise ValueError(
+                f"{_path_text(where, path[:3])}... nests deeper than the {MAX_JSON_DEPTH} "
+                "levels a model file's header may have (saving.MAX_JSON_DEPTH)"
+            )
+        if isinstance(item, dict):
+            for key in item:
+                if not isinstance(key, str):
+                    raise TypeError(
+                        f"{field} has a non-string key {_short(key)}; JSON keys must be str"
+                    )
+                _check_text(key, f"{field} has a key {_short(key)} that")
+            stack.extend((v, (*path, k)) for k, v in reversed(item.items()))
+        elif isinstance(item, list | tuple):
+            stack.extend((v, (*path, i)) for i, v in reversed(list(enumerate(item))))
+        elif isinstance(item, str):
+            _check_text(item, f"{field} is {_short(item)}, which")
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise TypeError(f"{field} is {item!r}; JSON cannot store NaN or infinity")
+        elif isinstance(item, int) and not isinstance(item, bool):
+            try:
+                str(item)
+            except ValueError:  # more digits than sys.get_int_max_str_digits()
+                raise ValueError(
+                    f"{field} is {_short(item)}, an integer too long to store: JSON text "
+                    f"of more than {sys.get_int_max_str_digits()} digits cannot be read back"
+                ) from None
+        elif item is not None and not isinstance(item, bool | float):
+            raise TypeError(
+                f"{field} is not JSON-serialisable: got {type(item).__name__} {_short(item)}"
+            )
+
+
+def _check_text(text: str, subject: str) -> None:
+    """Refuse a string UTF-8 cannot encode (a lone surrogate such as ``'\\udc80'``)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"{subject} is not valid Unicode: {_short(text[exc.start])} at position "
+            f"{exc.start} is a lone surrogate, which UTF-8 cannot encode"
+        ) from None
 
 
 def _check_arrays(arrays: Any) -> dict[str, np.ndarray]:
@@ -167,17 +216,17 @@ def write_model_file(
         Named arrays of any shape with a bool, integer, float or complex dtype.
 
     Raises ``TypeError`` naming the key if ``header`` is not JSON or an array is not numeric,
-    ``OSError`` naming ``path`` if it is a directory or its directory is missing or unwritable;
-    nothing is written. Any failure while writing leaves an existing ``path`` untouched.
+    ``ValueError`` naming it if the header could not be read back (see :func:`check_json`),
+    ``OSError`` naming ``path`` if it is (or ends in a separator, as a directory does) a
+    directory or its directory is missing or unwritable; nothing is written. Any failure while writing leaves an existing ``path`` untouched.
     """
-    path = pathlib.Path(path)
     if not isinstance(header, dict):
         raise TypeError(f"header must be a dict, got {type(header).__name__}")
-    _check_json(header, "header")
+    check_json(header, "header", depth=1)  # header.json holds it as {"model": header}
     checked = _check_arrays(arrays)
-    with atomic_write(path, action="save model to") as file:
+    with atomic_write(path, action="save model to") as file:  # the path as given: "dir/"
         _write_archive(file, header, checked)
-    return path
+    return pathlib.Path(path)
 
 
 # -- reading: every size is checked against a limit before anything is allocated --------------
@@ -209,11 +258,6 @@ def _field(path: tuple[Any, ...]) -> str:
         else:
             out += f"[{key!r}]"
     return out or "the top level"
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _check_json_values(value: Any, where: str) -> None:

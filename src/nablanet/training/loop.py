@@ -15,11 +15,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import _fast
-from .._validation import as_generator, check_array, check_fraction, check_positive_int
+from .._validation import (
+    _short,
+    as_generator,
+    check_array,
+    check_fraction,
+    check_positive_float,
+    check_positive_int,
+)
 from ..layers import Dropout
 from ..metrics import batch_metric
-from .callbacks import Callback, History, ProgressBar
+from .callbacks import Callback, EarlyStopping, History, ProgressBar, ReduceLROnPlateau
 from .divergence import DivergenceGuard, DivergenceWarning
+from .rollback import unchanged_on_error
 
 if TYPE_CHECKING:
     from ..model import Sequential
@@ -54,9 +62,9 @@ def fit(
     """Body of :meth:`nablanet.Sequential.fit` (see there)."""
     epochs = check_positive_int("epochs", epochs)
     if not isinstance(shuffle, (bool, np.bool_)):
-        raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
+        raise TypeError(f"shuffle must be True or False, got {_short(shuffle)}")
     if verbose not in (True, False, "auto"):
-        raise ValueError(f"verbose must be True, False or 'auto', got {verbose!r}")
+        raise ValueError(f"verbose must be True, False or 'auto', got {_short(verbose)}")
     if batch_size is not None:
         batch_size = check_positive_int("batch_size", batch_size)
     validation_split = check_fraction("validation_split", validation_split, low_open=False)
@@ -68,38 +76,22 @@ def fit(
     for cb in cbs:
         if not isinstance(cb, Callback):
             raise TypeError(
-                f"callbacks must be nablanet.Callback instances, got {cb!r}; subclass "
+                f"callbacks must be nablanet.Callback instances, got {_short(cb)}; subclass "
                 "nablanet.Callback and override on_epoch_end(epoch, logs) to hook in a function"
             )
-    if seed is not None:
-        model.rng = as_generator(seed)
-        for layer in model.layers:
-            if isinstance(layer, Dropout) and layer.built:
-                layer.rng = model.rng
-    Xc, Y = model.prepare(X, y)
-    sw = sample_weights(model, Y, sample_weight, class_weight)
-    if validation_split:
-        n_val = round(len(Xc) * validation_split)
-        if n_val < 1 or n_val >= len(Xc):
-            raise ValueError(
-                f"validation_split={validation_split} leaves {n_val} of {len(Xc)} samples for "
-                "validation; both parts need at least one sample"
-            )
-        perm = model.rng.permutation(len(Xc))
-        held, kept = perm[-n_val:], perm[:-n_val]
-        val = (Xc[held], Y[held], None if sw is None else sw[held])
-        Xc, Y, sw = Xc[kept], Y[kept], None if sw is None else sw[kept]
-    elif validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-            raise ValueError(
-                "validation_data must be a tuple (X_val, y_val) or (X_val, y_val, "
-                f"sample_weight_val), got {_describe(validation_data)}"
-            )
-        X_val, Y_val = model.prepare(*validation_data[:2])
-        w_val = validation_data[2] if len(validation_data) == 3 else None
-        val = (X_val, Y_val, sample_weights(model, Y_val, w_val, None))
-    else:
-        val = None
+    generator = None if seed is None else as_generator(seed)
+    # All or nothing up to the first step: a failure leaves the model unbuilt if it was, with
+    # its generator (state included), task and optimizer binding as before the call.
+    with unchanged_on_error(model):
+        if generator is not None:
+            model.rng = generator
+            for layer in model.layers:
+                if isinstance(layer, Dropout) and layer.built:
+                    layer.rng = model.rng
+        Xc, Y, sw, val = _training_data(
+            model, X, y, sample_weight, class_weight, validation_data, validation_split
+        )
+        _check_monitors(cbs, list(_metric_fns(model)), validated=val is not None)
 
     history = History()
     n = len(Xc)
@@ -159,6 +151,71 @@ def fit(
     return history
 
 
+def _training_data(
+    model: Sequential,
+    X: Any,
+    y: Any,
+    sample_weight: Any,
+    class_weight: Any,
+    validation_data: tuple[Any, ...] | None,
+    validation_split: float,
+) -> tuple[Array, Array, Array | None, tuple[Array, Array, Array | None] | None]:
+    """``fit``'s data checked and split: ``(X, Y, weights, (X_val, Y_val, weights_val))``.
+
+    Builds the model on first use and fixes its task (:meth:`Sequential.prepare`).
+    """
+    Xc, Y = model.prepare(X, y)
+    sw = sample_weights(model, Y, sample_weight, class_weight)
+    if validation_split:
+        n_val = round(len(Xc) * validation_split)
+        if n_val < 1 or n_val >= len(Xc):
+            raise ValueError(
+                f"validation_split={validation_split} leaves {n_val} of {len(Xc)} samples for "
+                "validation; both parts need at least one sample"
+            )
+        perm = model.rng.permutation(len(Xc))
+        held, kept = perm[-n_val:], perm[:-n_val]
+        if sw is not None:  # each part needs some weight, as the whole did
+            _check_total(sw[kept], "sample_weight of the samples kept for training")
+            _check_total(sw[held], f"sample_weight of the {n_val} samples held out for validation")
+        val: tuple[Array, Array, Array | None] | None
+        val = (Xc[held], Y[held], None if sw is None else sw[held])
+        Xc, Y, sw = Xc[kept], Y[kept], None if sw is None else sw[kept]
+    elif validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError(
+                "validation_data must be a tuple (X_val, y_val) or (X_val, y_val, "
+                f"sample_weight_val), got {_describe(validation_data)}"
+            )
+        X_val, Y_val = model.prepare(*validation_data[:2])
+        w_val = validation_data[2] if len(validation_data) == 3 else None
+        val = (X_val, Y_val, sample_weights(model, Y_val, w_val, None))
+    else:
+        val = None
+    return Xc, Y, sw, val
+
+
+def _check_monitors(callbacks: list[Callback], metrics: list[str], validated: bool) -> None:
+    """Refuse, before training, an EarlyStopping or ReduceLROnPlateau that watches a value the
+    epochs will not log (it would raise at the end of the first epoch, after training it)."""
+    logged = ["loss", *metrics]
+    if validated:
+        logged += [f"val_{key}" for key in logged]
+    if any(isinstance(cb, ReduceLROnPlateau) for cb in callbacks):
+        logged.append("lr")
+    for cb in callbacks:
+        if not isinstance(cb, EarlyStopping | ReduceLROnPlateau):
+            continue
+        monitor = cb.monitor
+        if not isinstance(monitor, str):
+            raise TypeError(f"{type(cb).__name__} monitor must be a str, got {_short(monitor)}")
+        if monitor not in logged and monitor.removeprefix("val_") not in logged:
+            raise ValueError(
+                f"{type(cb).__name__} monitors {monitor!r}, which the epochs will not log; "
+                f"they log {logged}"
+            )
+
+
 def take(A: Array, rows: slice | Array) -> Array:
     """``A[rows]``: a view for a slice, a gathered copy for an index array (compiled with the
     ``nablanet[fast]`` extra: :func:`nablanet._fast.gather.take_rows`)."""
@@ -199,6 +256,8 @@ def sample_weights(
         if (weights < 0).any():
             raise ValueError(f"sample_weight must be >= 0, got {float(weights.min())!r}")
     if class_weight is None:
+        if weights is not None:
+            _check_total(weights, "sample_weight")
         return weights
     task = model.task
     if task not in ("binary", "multiclass"):
@@ -214,14 +273,52 @@ def sample_weights(
         labels = list(model.classes_) if model.classes_ is not None else list(range(n_classes))
         unknown = [key for key in class_weight if key not in labels]
         if unknown:
-            raise ValueError(f"class_weight names classes {unknown} not among the labels {labels}")
-        per_class = np.array([float(class_weight.get(label, 1.0)) for label in labels])
-        if not np.isfinite(per_class).all() or (per_class < 0).any():
-            raise ValueError(f"class_weight values must be finite and >= 0, got {class_weight!r}")
+            raise ValueError(
+                f"class_weight names classes {_short(unknown)} not among the labels "
+                f"{_short(labels)}"
+            )
+        per_class = np.array(
+            [
+                check_positive_float(
+                    f"class_weight[{_short(label)}]", class_weight.get(label, 1.0), allow_zero=True
+                )
+                for label in labels
+            ]
+        )
+        for label, value in zip(labels, per_class, strict=True):
+            if value > np.finfo(model.dtype).max:
+                raise ValueError(
+                    f"class_weight[{_short(label)}] is {float(value)!r}, more than "
+                    f"{model.dtype} holds ({np.finfo(model.dtype).max:.3g})"
+                )
     else:
-        raise ValueError(f"class_weight must be a dict, 'balanced' or None, got {class_weight!r}")
+        raise ValueError(
+            f"class_weight must be a dict, 'balanced' or None, got {_short(class_weight)}"
+        )
     by_class = per_class[index].astype(model.dtype)
-    return by_class if weights is None else weights * by_class
+    combined = by_class if weights is None else weights * by_class
+    what = f"class_weight {_short(class_weight)}"
+    if weights is not None:
+        what = f"sample_weight times {what}"
+    _check_total(combined, what)
+    return combined
+
+
+def _check_total(weights: Array, what: str) -> None:
+    r"""Refuse weights whose sum (in their dtype, as the loss adds them) is 0 or overflows: the
+    weighted mean loss :math:`\sum_i s_i \ell_i / \sum_i s_i` would be undefined."""
+    with np.errstate(over="ignore"):
+        total = float(weights.sum())
+    if total == 0:
+        raise ValueError(
+            f"{what} gives every one of the {len(weights)} samples weight 0; the weighted mean "
+            "loss (divided by the sum of the weights) is undefined: give some a weight > 0"
+        )
+    if not math.isfinite(total):
+        raise ValueError(
+            f"{what}: the weights of the {len(weights)} samples sum to {total} in "
+            f"{weights.dtype}; scale them down"
+        )
 
 
 def _evaluate_batches(
@@ -251,8 +348,13 @@ def _evaluate_batches(
 def evaluate(
     model: Sequential, X: Any, y: Any, batch_size: int = 8192, sample_weight: Any = None
 ) -> dict[str, float]:
-    """Body of :meth:`nablanet.Sequential.evaluate`."""
+    """Body of :meth:`nablanet.Sequential.evaluate`; the model is left as it was (a task
+    inferred from ``y`` for an unfitted model is not kept)."""
     batch_size = check_positive_int("batch_size", batch_size)
-    Xc, Y = model.prepare(X, y)
-    sw = sample_weights(model, Y, sample_weight, None)
-    return _evaluate_batches(model, Xc, Y, sw, _metric_fns(model), batch_size)
+    task = model.task
+    try:
+        Xc, Y = model.prepare(X, y)
+        sw = sample_weights(model, Y, sample_weight, None)
+        return _evaluate_batches(model, Xc, Y, sw, _metric_fns(model), batch_size)
+    finally:
+        model.task = task

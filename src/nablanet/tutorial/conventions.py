@@ -22,8 +22,10 @@ option                   the seed's form                              where
 ``use_bias=False``       no bias: ``z = x @ W``                       seeds 003, 004
 =======================  ===========================================  =====================
 
-Each class below is a subclass of the nablanet class it changes, registered so that a model
-using it can still be described by ``get_config``.
+Each class below is a subclass of the nablanet class it changes, registered by name (layers in
+``Layer.registry``, losses in ``nablanet.losses.LOSSES``) with its options in ``get_config``, so
+that a model using it saves, loads and clones like any other (``import nablanet`` registers
+them).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import numpy as np
 from .._validation import check_choice, check_positive_float
 from ..layers import Dense, Sigmoid
 from ..layers.base import Array, register
-from ..losses import HalfSquaredError, Loss, row_scale, weighted_sum
+from ..losses import LOSSES, HalfSquaredError, Loss, row_scale, weighted_sum
 
 
 @register
@@ -144,6 +146,14 @@ class SeedSigmoid(Sigmoid):
         return {"derivative_scale": self.derivative_scale, "clip": self.clip}
 
 
+def register_loss(cls: type[Loss]) -> type[Loss]:
+    """Class decorator: make the loss ``cls`` loadable by its ``name`` (``get_loss``, configs)."""
+    if cls.name in LOSSES and LOSSES[cls.name] is not cls:
+        raise ValueError(f"a loss named {cls.name!r} is already registered: {LOSSES[cls.name]}")
+    LOSSES[cls.name] = cls
+    return cls
+
+
 def _no_weights(loss: Loss, sample_weight: Array | None) -> None:
     """The seeds never weight samples; refuse weights rather than drop them silently."""
     if sample_weight is not None:
@@ -153,6 +163,7 @@ def _no_weights(loss: Loss, sample_weight: Array | None) -> None:
         )
 
 
+@register_loss
 class SeedCrossEntropy(Loss):
     r"""Seed 000's binary cross-entropy: summed over the samples, with its own derivative.
 
@@ -174,7 +185,9 @@ class SeedCrossEntropy(Loss):
         _no_weights(self, sample_weight)
         eps = np.finfo(y_pred.dtype).eps
         self._a, self._y = y_pred, y_true
-        total = -(
+        # the seed's y.T @ log(a) (one output: 1 x 1); with k outputs, output j's own sum is
+        # the diagonal entry (j, j), the other entries pair one output's y with another's a
+        total = -np.diagonal(
             y_true.T @ np.log(y_pred.clip(eps)) + (1 - y_true.T) @ np.log((1 - y_pred).clip(eps))
         )
         scale = 1.0 if self.reduction == "sum" else 1.0 / len(y_true)
@@ -190,6 +203,7 @@ class SeedCrossEntropy(Loss):
         return {"name": self.name, "reduction": self.reduction}
 
 
+@register_loss
 class SummedHalfSquaredError(HalfSquaredError):
     r"""Seed 001's loss: :math:`L = \sum_i \tfrac12\sum_j (a_{ij} - y_{ij})^2`, summed over the
     samples (its ``compute_mse_loss(actual, 2.0)``, accumulated). Backward: ``a - y`` per row."""
