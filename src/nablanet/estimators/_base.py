@@ -3,12 +3,9 @@ r"""What MLPClassifier and MLPRegressor share: building the network and training
 The network is a :class:`nablanet.Sequential` (``model_``), and every batch goes through its
 engine (:meth:`Sequential.loss_and_grads`, :meth:`Sequential.apply_gradients`): the core
 layers, losses and L2 term, and scikit-learn's update rules as nablanet optimizers
-(:mod:`._optimizers`). Divergence follows scikit-learn, not :mod:`nablanet.training.divergence`:
-a non-finite loss is recorded and training goes on; non-finite final weights fail the fit. Only
-the epoch loop is the
-estimators' own (:mod:`._solvers`), because scikit-learn's rules for it differ from
-:meth:`Sequential.fit`'s (``tol``/``n_iter_no_change``, validation score, ``invscaling`` and
-``adaptive`` learning rates); it follows ``sklearn/neural_network/_multilayer_perceptron.py``
+(:mod:`._optimizers`). Only the epoch loop is the estimators' own (:mod:`._solvers`), because
+scikit-learn's rules for it differ from :meth:`Sequential.fit`'s (``tol``/``n_iter_no_change``,
+validation score, ``invscaling`` and ``adaptive`` learning rates); it follows ``sklearn/neural_network/_multilayer_perceptron.py``
 step for step, so that the estimators are drop-in replacements.
 
 scikit-learn's scaling, expressed with the core's parameters:
@@ -17,9 +14,21 @@ scikit-learn's scaling, expressed with the core's parameters:
   ``outputs="sum"`` (its log-loss adds the outputs of a multilabel row); half squared error;
   sample weights make each a weighted mean over the batch, :math:`\sum_i s_i l_i / S`;
 - L2: on a batch of total sample weight ``S`` (its size without weights) the loss gains
-  ``alpha / (2 S) * sum ||W||^2``: the Dense layers' ``l2`` is set to ``alpha / S`` for each batch;
+  ``alpha / (2 S) * sum ||W||^2``, passed to the engine as ``loss_and_grads(..., l2=alpha / S)``
+  for that batch only: ``model_``'s layers keep ``l2 = 0``, so ``model_`` (saved, reloaded or
+  trained as a :class:`nablanet.Sequential`) is a plain network without a penalty;
 - the squared loss is *reported* (``loss_curve_``) averaged over the ``k`` outputs, while its
   gradient is that of the sum, as scikit-learn does.
+
+Divergence follows scikit-learn 1.9.1 solver by solver, not :mod:`nablanet.training.divergence`.
+scikit-learn checks once, after any solver: a NaN or infinite final weight fails the fit with
+its ``ValueError`` ("Solver produced non-finite parameter weights. ...", to which nablanet adds
+the iteration where the loss first stopped being finite); anything else returns, whatever the
+loss. So adam and sgd record a non-finite loss in ``loss_curve_`` and train on, and raise once a
+step has made the weights non-finite (an infinite SGD step, or a gradient whose batch sum
+overflows: :func:`overflow_as_sklearn`), unless early stopping restores the best weights; lbfgs
+returns scipy's last finite point, with ``loss_`` NaN when the objective there is NaN. A fit that
+raises leaves the estimator as it was (:func:`._state.restore_on_error`).
 """
 
 from __future__ import annotations
@@ -72,6 +81,24 @@ NONFINITE = (
 )
 PREDICT_CHUNK = 8192
 DTYPES = (np.float64, np.float32)  # float32 data stays float32
+
+
+def overflow_as_sklearn(model: Sequential, total: float) -> None:
+    r"""Make ``±inf`` the gradient entries that overflow in scikit-learn's arithmetic.
+
+    scikit-learn sums :math:`S\,\partial J/\partial\theta` over a batch of total weight
+    :math:`S` (its deltas are not divided by :math:`S`) and divides by :math:`S` last: where
+    that sum passes the dtype's largest number, its gradient is ``±inf``, its next step makes the
+    weights non-finite (Adam: ``inf / inf``; SGD: an infinite step) and its fit raises. The core
+    loss divides by :math:`S` first, so the same batch gives a large but finite gradient, which
+    Adam turns into a zero step. Only the entries with :math:`S|g|` past the largest number change
+    (to ``inf`` with their sign); every other entry, and every batch without such an entry, keeps
+    its bits.
+    """
+    for _, _, grad in model.slots():
+        limit = np.finfo(grad.dtype).max / total
+        if grad.max() > limit or grad.min() < -limit:  # False for NaN: already non-finite
+            grad[np.abs(grad) > limit] *= np.inf
 
 
 class BaseMLP(BaseEstimator):
@@ -217,7 +244,7 @@ class BaseMLP(BaseEstimator):
             for layer in dropouts:
                 layer.rng = masks
         # As in scikit-learn, a non-finite loss does not stop training (with early stopping the
-        # best weights come back); only non-finite weights at the end fail the fit.
+        # best weights come back); only non-finite weights at the end fail the fit, any solver.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if settings.stochastic:
                 fit_stochastic(self, X, Y, sw, random, settings, incremental)
@@ -328,12 +355,11 @@ class BaseMLP(BaseEstimator):
         """Forward and backward on one batch through the model's engine: fill every layer's
         ``grads`` and return the loss as scikit-learn reports it."""
         total = float(len(xb)) if swb is None else float(swb.sum())
-        for layer in self.model_.layers:
-            if isinstance(layer, Dense):
-                layer.l2 = float(self.alpha) / total  # scikit-learn's alpha / (2 S) ||W||^2
-        loss, _ = self.model_.loss_and_grads(xb, yb, swb)
+        l2 = float(self.alpha) / total  # scikit-learn's alpha / (2 S) ||W||^2, this batch only
+        loss, _ = self.model_.loss_and_grads(xb, yb, swb, l2=l2)
+        overflow_as_sklearn(self.model_, total)
         if self.out_activation_ == "identity" and yb.shape[1] > 1:
-            penalty = self.model_.penalty()
+            penalty = self.model_.penalty(l2)
             loss = (loss - penalty) / yb.shape[1] + penalty  # reported averaged over outputs
         return loss
 

@@ -239,6 +239,9 @@ def from_model(source: Any) -> Any:
     if isinstance(info, dict) and info.get("class") == cls.__name__:
         est = cls(**{k: _from_json(k, v) for k, v in info["params"].items()})
         fitted = info.get("fitted", {})
+        for layer in model.layers:  # older estimator files kept the last batch's alpha / S here
+            if isinstance(layer, Dense):
+                layer.l2 = 0.0  # the estimator's alpha is its penalty
     else:
         est = cls(**_architecture(model))
         fitted = {}
