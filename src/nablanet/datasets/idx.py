@@ -170,6 +170,11 @@ def _load_split(
             f"{str(labels_path)!r} should hold uint8 labels of shape (n,), "
             f"got {labels.dtype} of shape {labels.shape}"
         )
+    if images.size == 0:  # an empty split: nothing to train or test on
+        raise ValueError(
+            f"{str(images_path)!r} holds no images: its header says shape {images.shape} "
+            f"(n images of rows x cols pixels); the {prefix} split needs at least one"
+        )
     if len(images) != len(labels):
         raise ValueError(
             f"{str(images_path)!r} has {len(images)} images but {str(labels_path)!r} has "
