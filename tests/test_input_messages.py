@@ -232,3 +232,27 @@ def test_gradcheck_names_a_loss_that_is_nan_at_the_start() -> None:
     X = np.random.default_rng(0).normal(size=(8, 3))
     with pytest.raises(ValueError, match="half_poisson_deviance is nan at these weights"):
         gradcheck(model, X, np.ones((8, 1)))
+
+
+# -- synthetic data sets: sizes past memory, noise past float64 ----------------------------------
+@pytest.mark.parametrize(
+    ("make", "kwargs", "message"),
+    [("make_moons", {"noise": 1e308}, r"noise=1e\+308 is too large: a coordinate overflowed"),
+     ("make_circles", {"noise": 1e308}, r"noise=1e\+308 is too large"),
+     ("make_spirals", {"noise": 1e308}, r"noise=1e\+308 is too large"),
+     ("make_blobs", {"cluster_std": 1e308}, r"cluster_std=1e\+308 is too large"),
+     ("make_blobs", {"n_samples": 10**13}, r"make_blobs\(n_samples=10000000000000, 2 features\) "
+                                           r"needs about .*TiB"),
+     ("make_blobs", {"n_samples": 10, "n_features": 10**12}, r"10+ features\) needs about"),
+     ("make_moons", {"n_samples": 10**13}, r"make_moons\(n_samples=10000000000000\) needs")],
+)  # fmt: skip
+def test_synthetic_data_refuses_what_it_cannot_make(make: str, kwargs: dict, message: str) -> None:
+    """Before: infinite coordinates returned silently, or NumPy's MemoryError."""
+    import warnings
+
+    from nablanet import datasets
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy overflow warning on the way to the message
+        with pytest.raises(ValueError, match=message):
+            getattr(datasets, make)(seed=0, **kwargs)
