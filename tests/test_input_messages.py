@@ -164,10 +164,10 @@ def test_an_empty_idx_file_is_named(tmp_path: Path, capsys) -> None:
     with pytest.raises(ValueError) as info:
         load_mnist(tmp_path)
     message = str(info.value)
-    assert "train-images-idx3-ubyte" in message and "holds no images" in message
+    assert "train-images-idx3-ubyte" in message and "holds no pixels" in message
     assert "(0, 28, 28)" in message and "reshape" not in message
     assert main(["train", "--idx-dir", str(tmp_path), "--epochs", "1"]) == 2
-    assert "holds no images" in capsys.readouterr().err
+    assert "holds no pixels" in capsys.readouterr().err
 
 
 # -- the --header hint --------------------------------------------------------------------------

@@ -172,8 +172,9 @@ def _load_split(
         )
     if images.size == 0:  # an empty split: nothing to train or test on
         raise ValueError(
-            f"{str(images_path)!r} holds no images: its header says shape {images.shape} "
-            f"(n images of rows x cols pixels); the {prefix} split needs at least one"
+            f"{str(images_path)!r} holds no pixels: its header says shape {images.shape} "
+            f"(images, rows, columns); the {prefix} split needs at least one image of at "
+            "least one pixel"
         )
     if len(images) != len(labels):
         raise ValueError(
