@@ -221,10 +221,11 @@ def format_readme(payload: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def replace_between_markers(text: str, table: str) -> str:
-    """``text`` with everything between :data:`START` and :data:`END` replaced by ``table``."""
-    if START not in text or END not in text or text.index(START) > text.index(END):
-        raise ValueError(f"the file has no {START} ... {END} markers around its speed table")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{table}\n{END}{tail}"
+def replace_between_markers(text: str, table: str, start: str = START, end: str = END) -> str:
+    """``text`` with everything between ``start`` and ``end`` (default: :data:`START` and
+    :data:`END`) replaced by ``table``."""
+    if start not in text or end not in text or text.index(start) > text.index(end):
+        raise ValueError(f"the file has no {start} ... {end} markers around its speed table")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{table}\n{end}{tail}"

@@ -25,6 +25,7 @@ matrix product), printing for each whether the subnormal was flushed.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 import threading
@@ -43,7 +44,7 @@ def _seeded_state(dtype: Any) -> tuple[Any, ...]:
     import numpy as np
 
     rng = np.random.default_rng(0)
-    n = sum(a * b + b for a, b in zip(SIZES[:-1], SIZES[1:], strict=True))
+    n = sum(a * b + b for a, b in itertools.pairwise(SIZES))
     p = (rng.standard_normal(n) * 0.05).astype(dtype)
     g = (rng.standard_normal(n) * 1e-3).astype(dtype)
     m = (rng.standard_normal(n) * 1e-4).astype(dtype)
@@ -93,13 +94,66 @@ def _numpy_adam_old(p, g, m, v, tmp, f) -> None:
     p -= tmp
 
 
-def step_times(rounds: int, min_time: float) -> list[dict[str, Any]]:
-    """Median CPU time of one Adam step per contender, float32 and float64."""
+def _contender(kind: str, dtype: Any, subnormal: bool, set_ftz: Any = None) -> Any:
+    """One Adam step per call on a freshly seeded state (see the module docstring).
+
+    ``kind``: "kernel-old" / "numpy-old" (the update before the fix), "kernel-now" (the
+    compiled update now: ``_fast.update.run``) or "numpy-now" (the NumPy update now, flushing
+    every ``FLUSH_EVERY`` steps). ``set_ftz``: a function setting FTZ/DAZ on/off around the step.
+    """
     import numpy as np
 
-    import _protocol as protocol
     from nablanet import _fast
     from nablanet.optimizers import Adam
+
+    p, g, m, v, stuck = _seeded_state(dtype)
+    if not subnormal:
+        m[stuck] = 0
+    tmp = np.empty_like(p)
+    f = dtype
+    scalars = (f(0.9), f(0.1), f(0.999), f(0.001), f(1e-3), f(1e-8))
+    if kind == "kernel-old":
+        adam = _old_kernels()["adam"]
+
+        def step() -> None:
+            adam(p, g, m, v, *scalars)
+    elif kind == "kernel-now":
+
+        def step() -> None:
+            _fast.update.run("adam", p, g, (m, v), *scalars)
+    elif kind == "numpy-old":
+
+        def step() -> None:
+            _numpy_adam_old(p, g, m, v, tmp, f)
+    else:  # "numpy-now": the optimizer's own NumPy update, one step at a time
+        opt = Adam(lr=1e-3)
+        opt.build([("w", p, g)])
+        np.copyto(opt.state["w"]["m"], m)
+        np.copyto(opt.state["w"]["v"], v)
+        state = opt.state["w"]
+
+        def step() -> None:
+            opt.iterations += 1
+            with _fast.use_fast(False):
+                opt._update(p, g, state, tmp)
+
+    if set_ftz is None:
+        return step
+
+    def with_ftz() -> None:
+        set_ftz(True)
+        try:
+            step()
+        finally:
+            set_ftz(False)
+
+    return with_ftz
+
+
+def step_times(rounds: int, min_time: float) -> list[dict[str, Any]]:
+    """Median CPU time of one Adam step per contender, float32 and float64."""
+    import _protocol as protocol
+    import numpy as np
 
     try:
         import torch
@@ -107,60 +161,23 @@ def step_times(rounds: int, min_time: float) -> list[dict[str, Any]]:
         set_ftz = torch.set_flush_denormal
     except ImportError:
         set_ftz = None
-    old = _old_kernels()
     rows = []
     for dtype in (np.float32, np.float64):
-        f = dtype
-
-        def contender(kind: str, subnormal: bool, ftz: bool = False):
-            p, g, m, v, stuck = _seeded_state(dtype)
-            if not subnormal:
-                m[stuck] = 0
-            tmp = np.empty_like(p)
-            scalars = (f(0.9), f(0.1), f(0.999), f(0.001), f(1e-3), f(1e-8))
-            opt = Adam(lr=1e-3)
-            opt.build([("w", p, g)])
-
-            if kind == "kernel-old":
-
-                def step() -> None:
-                    old["adam"](p, g, m, v, *scalars)
-            elif kind == "numpy-old":
-
-                def step() -> None:
-                    _numpy_adam_old(p, g, m, v, tmp, f)
-            else:  # nablanet's optimizer now, kernel or NumPy
-                np.copyto(opt.state["w"]["m"], m)
-                np.copyto(opt.state["w"]["v"], v)
-                fast = kind == "kernel-flush"
-
-                def step() -> None:
-                    with _fast.use_fast(fast):
-                        opt.step()
-
-            if not ftz:
-                return step
-
-            def with_ftz() -> None:
-                set_ftz(True)
-                try:
-                    step()
-                finally:
-                    set_ftz(False)
-
-            return with_ftz
-
         contenders = {
-            "kernel, clean state": contender("kernel-old", False),
-            "kernel, subnormal state": contender("kernel-old", True),
-            "kernel + flush (now)": contender("kernel-flush", True),
-            "numpy, clean state": contender("numpy-old", False),
-            "numpy, subnormal state": contender("numpy-old", True),
-            "numpy + flush (now)": contender("numpy-flush", True),
+            "kernel before the fix, clean state": _contender("kernel-old", dtype, False),
+            "kernel before the fix, subnormal state": _contender("kernel-old", dtype, True),
+            "kernel now (select every step)": _contender("kernel-now", dtype, True),
+            "NumPy before the fix, clean state": _contender("numpy-old", dtype, False),
+            "NumPy before the fix, subnormal state": _contender("numpy-old", dtype, True),
+            "NumPy now (select every 16 steps)": _contender("numpy-now", dtype, True),
         }
         if set_ftz is not None:
-            contenders["kernel + FTZ/DAZ"] = contender("kernel-old", True, ftz=True)
-            contenders["numpy + FTZ/DAZ"] = contender("numpy-old", True, ftz=True)
+            contenders["kernel before the fix + FTZ/DAZ"] = _contender(
+                "kernel-old", dtype, True, set_ftz
+            )
+            contenders["NumPy before the fix + FTZ/DAZ"] = _contender(
+                "numpy-old", dtype, True, set_ftz
+            )
         timing = protocol.interleave(contenders, rounds, 1, warmup=2, min_time=min_time)
         for name, times in timing["times"].items():
             rows.append({"dtype": np.dtype(dtype).name, "contender": name,
