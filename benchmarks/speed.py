@@ -181,15 +181,21 @@ def machine_info() -> dict[str, Any]:
     }
 
 
-def run_plan(configs: list[dict[str, Any]], nice: int = 0) -> list[dict[str, Any]]:
+def run_plan(
+    configs: list[dict[str, Any]], nice: int = 0, partial: tuple[str, dict] | None = None
+) -> list[dict[str, Any]]:
     """Run every child in turn, printing one progress line each; the two compile children
-    share a fresh numba cache directory (cold: empty, so the kernels compile; warm: loaded)."""
-    results = []
+    share a fresh numba cache directory (cold: empty, so the kernels compile; warm: loaded).
+    With ``partial = (path, payload)``, the payload with the results so far is written to
+    ``path`` (JSON) after every child."""
+    results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="nablanet-bench-numba-") as cache_dir:
         for i, config in enumerate(configs, 1):
             cache = cache_dir if config["kind"] == "compile" else None
             result = run_child(config, nice, cache_dir=cache)
             results.append(result)
+            if partial:
+                Path(partial[0]).write_text(json.dumps({**partial[1], "results": results}))
             status = result.get("error", "").splitlines()[-1:] or ["ok"]
             print(f"[{i:>2}/{len(configs)}] {describe(config):<34} "
                   f"{result['wall_seconds']:6.1f} s  load {result['loadavg_before']}  "
@@ -296,13 +302,17 @@ def whole_run(args: argparse.Namespace, argv: list[str] | None) -> int:
     machine = machine_info()
     print(f"# {machine['cpu']}, {machine['usable_cpus']} usable CPUs, BLAS {machine['blas']}, "
           f"load {protocol.loadavg()}; {len(configs)} runs", flush=True)  # fmt: skip
-    results = run_plan(configs, args.nice)
     command = " ".join(["python benchmarks/speed.py", *(sys.argv[1:] if argv is None else argv)])
+    base = {"command": command, "nice": args.nice, "machine": machine, "whole_run": True}
+    # a long run: what is done so far stays in <json>.partial if it is stopped (--table-from)
+    partial = (f"{args.json}.partial", base) if args.json else None
+    results = run_plan(configs, args.nice, partial)
     machine["git_after"] = machine_info()["git"]
     payload = {"command": command, "nice": args.nice, "machine": machine, "whole_run": True,
                "results": results}  # fmt: skip
     if args.json:
         Path(args.json).write_text(json.dumps(payload, indent=1))
+        Path(f"{args.json}.partial").unlink(missing_ok=True)
     return report_whole_run(payload, args.readme)
 
 
