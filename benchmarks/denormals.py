@@ -12,7 +12,8 @@ interleaved rounds (``_protocol.interleave``), 1 thread:
 
 - ``kernel`` / ``numpy``: the update as it was before the fix (no flush), state clean (the
   epoch-1 speed) and state subnormal (the collapse);
-- ``... + flush``: nablanet's update now (a per-element select to 0 below ``tiny``);
+- ``... now``: nablanet's update now (a per-element select to 0 below ``tiny``: every step in
+  the kernel, every ``FLUSH_EVERY`` steps in NumPy; and NumPy's select at every step);
 - ``... + FTZ/DAZ``: the old update with the processor's flush-to-zero and denormals-are-zero
   bits set for the calling thread (``torch.set_flush_denormal``; skipped without torch).
 
@@ -98,8 +99,8 @@ def _contender(kind: str, dtype: Any, subnormal: bool, set_ftz: Any = None) -> A
     """One Adam step per call on a freshly seeded state (see the module docstring).
 
     ``kind``: "kernel-old" / "numpy-old" (the update before the fix), "kernel-now" (the
-    compiled update now: ``_fast.update.run``) or "numpy-now" (the NumPy update now, flushing
-    every ``FLUSH_EVERY`` steps). ``set_ftz``: a function setting FTZ/DAZ on/off around the step.
+    compiled update now: ``_fast.update.run``), "numpy-now" (the NumPy update now, flushing
+    every ``FLUSH_EVERY`` steps) or "numpy-every-step" (the same, flushing at every step). ``set_ftz``: a function setting FTZ/DAZ on/off around the step.
     """
     import numpy as np
 
@@ -125,7 +126,11 @@ def _contender(kind: str, dtype: Any, subnormal: bool, set_ftz: Any = None) -> A
 
         def step() -> None:
             _numpy_adam_old(p, g, m, v, tmp, f)
-    else:  # "numpy-now": the optimizer's own NumPy update, one step at a time
+    else:  # "numpy-now" / "numpy-every-step": the optimizer's own NumPy update
+        from nablanet.optimizers import FLUSH_EVERY
+
+        # every step a flushing step: the select's full cost, as if FLUSH_EVERY were 1
+        advance = FLUSH_EVERY if kind == "numpy-every-step" else 1
         opt = Adam(lr=1e-3)
         opt.build([("w", p, g)])
         np.copyto(opt.state["w"]["m"], m)
@@ -133,7 +138,7 @@ def _contender(kind: str, dtype: Any, subnormal: bool, set_ftz: Any = None) -> A
         state = opt.state["w"]
 
         def step() -> None:
-            opt.iterations += 1
+            opt.iterations += advance
             with _fast.use_fast(False):
                 opt._update(p, g, state, tmp)
 
@@ -170,6 +175,7 @@ def step_times(rounds: int, min_time: float) -> list[dict[str, Any]]:
             "NumPy before the fix, clean state": _contender("numpy-old", dtype, False),
             "NumPy before the fix, subnormal state": _contender("numpy-old", dtype, True),
             "NumPy now (select every 16 steps)": _contender("numpy-now", dtype, True),
+            "NumPy, select every step": _contender("numpy-every-step", dtype, True),
         }
         if set_ftz is not None:
             contenders["kernel before the fix + FTZ/DAZ"] = _contender(

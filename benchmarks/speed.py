@@ -226,6 +226,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="run the children at niceness +N (e.g. -10 as root on a busy machine)")  # fmt: skip
     parser.add_argument("--table-from", metavar="PATH",
                         help="print the tables of a JSON file written by --json, and exit")  # fmt: skip
+    parser.add_argument("--only", nargs="+", metavar="KIND",
+                        choices=("train", "compile", "perceptron", "tiny", "inference", "memory"),
+                        help="run only these children of the plan (e.g. --only perceptron)")  # fmt: skip
     parser.add_argument("--whole-run", action="store_true",
                         help="whole Fashion-MNIST trainings, per-epoch CPU time and test "
                         "accuracy (about 25 minutes on 2 cores)")  # fmt: skip
@@ -271,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     machine = machine_info()
     print(f"# {machine['cpu']}, {machine['usable_cpus']} usable CPUs, BLAS {machine['blas']}, "
           f"load {protocol.loadavg()}", flush=True)  # fmt: skip
-    results = run_plan(plan(settings), args.nice)
+    configs = [c for c in plan(settings) if not args.only or c["kind"] in args.only]
+    results = run_plan(configs, args.nice)
     command = " ".join(["python benchmarks/speed.py", *(sys.argv[1:] if argv is None else argv)])
     machine["git_after"] = machine_info()["git"]  # other work may change the tree meanwhile
     payload = {"command": command, "nice": args.nice, "machine": machine, "settings": settings,
