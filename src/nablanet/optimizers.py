@@ -25,9 +25,9 @@ its dtype (``np.finfo(dtype).tiny``: about 1.2e-38 in float32, 2.2e-308 in float
 by the update (:func:`flush_subnormals`; NaN and infinity are kept). Otherwise a unit that no
 longer gets any gradient (a dead ReLU) leaves its moments decaying into the subnormal range and
 stuck there (:math:`4 \cdot 2^{-149}` is a fixed point of :math:`m \leftarrow 0.9 m` in
-float32), and arithmetic on subnormals is slow: Adam's step grew about 10x by epoch 30 of a
-Fashion-MNIST run on an Intel Xeon (AVX-512, issue 20); on an AMD EPYC (AVX2) a compiled step
-over such a state takes 2x as long. The flush changes a step by less than
+float32), and arithmetic on subnormals is slow: issue 20 reports Adam's step growing about 10x
+by epoch 30 of a Fashion-MNIST run on an Intel Xeon (AVX-512); on an AMD EPYC (AVX2) a compiled
+step over such a state takes 2x as long. The flush changes a step by less than
 ``lr * tiny / epsilon`` per element, far below float tolerance.
 
 - The compiled kernels select 0 per element in the update's own pass, at every step, nearly
