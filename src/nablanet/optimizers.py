@@ -27,21 +27,24 @@ longer gets any gradient (a dead ReLU) leaves its moments decaying into the subn
 stuck there (:math:`4 \cdot 2^{-149}` is a fixed point of :math:`m \leftarrow 0.9 m` in
 float32), and arithmetic on subnormals is slow: issue 20 reports Adam's step growing about 10x
 by epoch 30 of a Fashion-MNIST run on an Intel Xeon (AVX-512); on an AMD EPYC (AVX2) a compiled
-step over such a state takes 2x as long. The flush changes a step by less than
+step over such a state takes 1.6-2.3x as long (below). The flush changes a step by less than
 ``lr * tiny / epsilon`` per element, far below float tolerance.
 
-- The compiled kernels select 0 per element in the update's own pass, at every step, nearly
-  free (AMD EPYC: 124 us per float32 Adam step over 235,146 parameters, against 102 us for the
-  old kernel on a clean state and 211 us on a subnormal one; ``benchmarks/denormals.py``).
+- The compiled kernels select 0 per element in the update's own pass, at every step. On an
+  AMD EPYC (two runs of ``python benchmarks/denormals.py --rounds 9``, load 11-15), a float32
+  Adam step over 235,146 parameters took 113-120 us with the select, against 93-114 us for the
+  old kernel on a clean state, 178-215 us on a subnormal one, and 96-107 us with FTZ/DAZ set.
 - The NumPy path flushes every :data:`FLUSH_EVERY` steps: the select costs three passes per
-  buffer (+55% on a NumPy Adam step if done every step), and a decaying moment takes about 140
-  steps to fall from ``tiny`` to its stuck value, so it is caught on the way.
+  buffer (837 against 482 us for a NumPy Adam step when done at every step), and a decaying
+  moment takes about 140 steps to fall from ``tiny`` to its stuck value, so it is caught on
+  the way.
 - Why not the processor's flush-to-zero / denormals-are-zero bits (MXCSR) during ``fit``:
   NumPy cannot set them (it takes torch or a compiled helper); they are per thread, so user
   callbacks would run with them set and any thread started during ``fit`` would keep them
   for good (OpenBLAS's and numba's workers do take the caller's bits on each call:
-  ``python benchmarks/denormals.py --threads``); and they are no faster than the select.
-  Being done in the update, the flush holds in every thread and leaves the caller's bits alone.
+  ``python benchmarks/denormals.py --threads``); and in the runs above they saved only 6-24 us
+  a step over the select. Done in the update, the flush holds in every thread and leaves the
+  caller's bits alone.
 """
 
 from __future__ import annotations
