@@ -12,8 +12,9 @@ to zero when its magnitude falls below the dtype's smallest normal number ``tiny
 per element, before the element is used or stored; NaN and infinity are kept. Without it a
 dead ReLU unit (gradient exactly 0) leaves Adam's first moment at ``4 * 2**-149``, a fixed
 point of ``m <- 0.9 m`` in float32, and every vector operation that touches a subnormal runs
-many times slower (issue 20). The NumPy reference flushes the same elements
-(:func:`nablanet.optimizers.flush_subnormals`), so the two still agree to float tolerance.
+many times slower (issue 20). The NumPy reference flushes the same elements every
+``FLUSH_EVERY`` steps (:func:`nablanet.optimizers.flush_subnormals`; the module docstring of
+:mod:`nablanet.optimizers` gives the measurements), so the two agree to float tolerance.
 
 Every array must be C-contiguous (the packed buffers are); :func:`fits` checks.
 """
