@@ -231,6 +231,8 @@ class SGD(Optimizer):
         p \leftarrow p - \eta\, v \quad\text{or, Nesterov,}\quad p \leftarrow p - \eta\,(g + \mu v)
 
     With :math:`\mu = 0` this is seed 000's ``W -= eta * dW``: descent subtracts the gradient.
+    Velocity elements below ``np.finfo(dtype).tiny`` in magnitude are set to 0 (subnormals: see
+    the module docstring).
     """
 
     name = "sgd"
@@ -294,6 +296,8 @@ class Adam(Optimizer):
     :math:`\hat\epsilon = \epsilon\sqrt{1-\beta_2^t}`, the same value in one pass fewer
     (Kingma & Ba, section 2).
     AdamW first applies :math:`p \leftarrow p(1 - \eta\lambda)` to weight matrices (not biases).
+    Elements of :math:`m` and :math:`v` below ``np.finfo(dtype).tiny`` in magnitude are set to 0
+    (subnormals, which a dead ReLU unit's moments decay into: see the module docstring).
     """
 
     name = "adam"
@@ -347,6 +351,8 @@ class RMSProp(Optimizer):
     r"""RMSProp (Hinton), PyTorch's form:
 
     .. math:: v \leftarrow \rho v + (1-\rho) g^2,\qquad p \leftarrow p - \eta\, g / (\sqrt v + \epsilon)
+
+    Elements of :math:`v` below ``np.finfo(dtype).tiny`` are set to 0 (see the module docstring).
     """
 
     name = "rmsprop"
