@@ -21,7 +21,8 @@ from nablanet.gradcheck import numerical_gradient
 
 
 def check_layer(layer: nn.Layer, x: np.ndarray, R: np.ndarray, training: bool = False) -> None:
-    """Assert that backward(R) matches central differences of sum(forward(x) * R) + penalty."""
+    """Assert that backward(R) (then Dense's penalty_gradient) matches central differences of
+    sum(forward(x) * R) + penalty."""
 
     def objective() -> float:
         value = float(np.sum(layer.forward(x, training) * R))
@@ -31,6 +32,8 @@ def check_layer(layer: nn.Layer, x: np.ndarray, R: np.ndarray, training: bool = 
 
     objective()
     dx = layer.backward(R.copy())
+    if isinstance(layer, nn.Dense):
+        layer.penalty_gradient()
     grads = {k: g.copy() for k, g in layer.grads.items()}
     assert max_rel_error(dx, numerical_gradient(objective, x, H)) < TOL
     for name, param in layer.params.items():
@@ -55,6 +58,7 @@ def test_dense_gradients(n, n_in, n_out, seed, l2):
 
 
 def test_dense_l2_adds_lambda_w_to_the_weight_gradient_only():
+    # backward gives the data term alone; penalty_gradient adds (l2 + extra) W to dW, not to db
     rng = np.random.default_rng(1)
     plain = built(nn.Dense(3), 2, 0)
     decayed = built(nn.Dense(3, l2=0.5), 2, 0)
@@ -62,10 +66,16 @@ def test_dense_l2_adds_lambda_w_to_the_weight_gradient_only():
     for layer in (plain, decayed):
         layer.forward(x)
         layer.backward(R)
-    np.testing.assert_allclose(
-        decayed.grads["W"] - plain.grads["W"], 0.5 * plain.params["W"], rtol=1e-12
-    )
+    np.testing.assert_array_equal(decayed.grads["W"], plain.grads["W"])
+    data_term = plain.grads["W"].copy()
+    decayed.penalty_gradient()
+    np.testing.assert_allclose(decayed.grads["W"] - data_term, 0.5 * plain.params["W"], rtol=1e-12)
     np.testing.assert_array_equal(decayed.grads["b"], plain.grads["b"])
+    decayed.penalty_gradient(extra=0.25)  # the caller's coefficient adds to the layer's own
+    np.testing.assert_allclose(decayed.grads["W"] - data_term, 1.25 * plain.params["W"], rtol=1e-12)
+    assert decayed.penalty(0.25) == pytest.approx(
+        0.75 / 2 * np.sum(plain.params["W"] ** 2), rel=1e-12
+    )
 
 
 # -- activations -----------------------------------------------------------------------------------

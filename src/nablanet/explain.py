@@ -283,6 +283,7 @@ def explain(
     grad_out = twin.loss.backward().copy()  # dL/d(output of the last layer)
     grad_in: list[Array] = []
     twin.backward(grad_out, trace=grad_in)
+    twin.penalty_gradients()  # dW gains l2 * W where a layer has an L2 term
     grad_in.reverse()  # grad_in[i] = dL/d(input of layer i)
 
     def d_output(i: int) -> Array:

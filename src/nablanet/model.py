@@ -1,4 +1,4 @@
-"""``Sequential``: a stack of layers with a loss and an optimizer.
+r"""``Sequential``: a stack of layers with a loss and an optimizer.
 
 Data flows one way: checked input -> ``forward`` through the layers -> loss -> ``backward``
 through the layers in reverse -> optimizer step. :meth:`Sequential.fit` drives that loop
@@ -10,14 +10,34 @@ The engine, public so that every front end uses the same one (the training loop,
 ==================================  ==========================================================
 ``prepare(X, y)``                   checked ``X`` and the target matrix ``Y`` (builds the model)
 ``forward(X, training, ...)``       the one forward pass (optionally only up to the loss's input)
-``backward(grad, ...)``             the one backward pass; fills every layer's ``grads``
-``compute_loss(X, Y, w)``           the training objective at the current weights (no gradients)
-``loss_and_grads(X, Y, w)``         forward, loss and backward of one batch
+``backward(grad, ...)``             the one backward pass; fills every layer's ``grads`` with
+                                    the gradient of the data term (no L2)
+``penalty(l2)``                     the L2 term: each Dense layer's own ``l2`` plus the caller's
+``penalty_gradients(l2)``           adds the L2 term's gradient into the Dense layers' ``grads``
+``compute_loss(X, Y, w, l2=)``      the training objective at the current weights (no gradients)
+``loss_and_grads(X, Y, w, l2=)``    forward, loss, backward and L2 gradient of one batch
+``loss_and_grad_sums(X, Y, w)``     ``(sum w, sum w * loss, sum w * grad)`` of one chunk's data
+                                    term, to add up over chunks (data-parallel, full batch)
+``set_gradients(vector)``           a flat gradient (e.g. averaged over chunks) into ``grads``
 ``apply_gradients()``               one optimizer step from the gradients
 ``train_step(X, Y, w)``             ``loss_and_grads`` then ``apply_gradients``
 ``parameters_to_vector()``          all the weights as one flat array (and back:
                                     ``vector_to_parameters``; gradients: ``gradients_to_vector``)
 ==================================  ==========================================================
+
+The objective of a batch of total sample weight :math:`S` (its size without weights) is
+
+.. math::
+    J(\theta) = \frac{1}{S}\sum_i s_i\, \ell_i(\theta)
+               + \sum_k \frac{\lambda_k + \mu}{2}\|W_k\|^2
+
+with :math:`\lambda_k` the ``l2`` of Dense layer :math:`k` (part of the network's config) and
+:math:`\mu` the ``l2`` a caller passes for one evaluation (the estimators pass scikit-learn's
+``alpha / S``, so their network stays a plain one). The data term comes from ``backward``, the
+penalty from ``penalty``/``penalty_gradients``; ``loss_and_grads`` adds them. Over chunks
+:math:`c` of one data set, ``loss_and_grad_sums`` gives :math:`S_c`, :math:`S_c J_c` and
+:math:`S_c \nabla J_c` of the data term; their sums divided by :math:`S = \sum_c S_c` are the
+whole set's mean loss and gradient, to which the caller adds the penalty once.
 """
 
 from __future__ import annotations
@@ -51,6 +71,17 @@ from .targets import CATEGORICAL_LOSSES, CLASSIFICATION_LOSSES, infer_task, prep
 
 Array = np.ndarray
 Weights = list[dict[str, Array]]
+
+
+def _copy_flat(flat: Array, vector: Any, what: str) -> None:
+    """Copy ``vector`` into the flat buffer ``flat``, or raise naming what was received."""
+    shape = np.shape(vector)
+    if shape != flat.shape:
+        raise ValueError(f"expected a vector of {flat.size} {what}, got shape {shape}")
+    dtype = np.asarray(vector).dtype
+    if dtype.kind not in "fiu":
+        raise TypeError(f"expected a vector of real numbers for the {what}, got dtype {dtype}")
+    np.copyto(flat, vector, casting="same_kind")
 
 
 def _emit(text: str, print_fn: Any) -> str:
@@ -325,10 +356,11 @@ class Sequential:
     ) -> Array:
         """Back-propagate ``dL/d(output)`` through the layers in reverse; return ``dL/dX``.
 
-        Every layer's ``grads`` is filled on the way. With ``loss_input=True``, ``grad`` is
-        ``dL/d(logits)`` from :attr:`training_loss` and a fused output activation is skipped.
-        Call after :meth:`forward` on the same batch. ``trace`` receives a copy of
-        ``dL/d(input)`` of every layer, last layer first.
+        Every layer's ``grads`` is filled on the way, with the gradient of the data term only:
+        :meth:`penalty_gradients` adds the L2 term's (:meth:`loss_and_grads` calls both). With
+        ``loss_input=True``, ``grad`` is ``dL/d(logits)`` from :attr:`training_loss` and a fused
+        output activation is skipped. Call after :meth:`forward` on the same batch. ``trace``
+        receives a copy of ``dL/d(input)`` of every layer, last layer first.
         """
         layers = self._train_layers if loss_input else self.layers
         if _fast.enabled() and trace is None:  # the compiled twin of the loop below
@@ -339,26 +371,58 @@ class Sequential:
                 trace.append(grad.copy())
         return grad
 
-    def penalty(self) -> float:
-        r"""The L2 terms :math:`\sum_k \frac{\lambda_k}{2}\|W_k\|^2` of the Dense layers."""
+    def penalty(self, l2: float = 0.0) -> float:
+        r"""The L2 term of the objective, :math:`\sum_k \frac{\lambda_k + \mu}{2}\|W_k\|^2`.
+
+        Parameters
+        ----------
+        l2 : float
+            :math:`\mu`, added to every Dense layer's own ``l2`` (:math:`\lambda_k`) for this
+            call only; e.g. scikit-learn's ``alpha / S`` (``S`` the number of samples, or the
+            sum of their weights).
+        """
+        l2 = check_positive_float("l2", l2, allow_zero=True)
         total = 0.0
         for layer in self._dense_layers:
-            total += layer.penalty()  # 0.0 without l2
+            total += layer.penalty(l2)  # 0.0 when lambda_k + mu is 0
         return total
 
-    def compute_loss(self, X: Array, Y: Array, sample_weight: Array | None = None) -> float:
+    def penalty_gradients(self, l2: float = 0.0) -> None:
+        r"""Add the gradient of :meth:`penalty` to the Dense layers' ``grads`` in place:
+        :math:`dL/dW_k \mathrel{+}= (\lambda_k + \mu) W_k`. Call after :meth:`backward`.
+
+        Parameters
+        ----------
+        l2 : float
+            :math:`\mu`, as in :meth:`penalty`.
+        """
+        l2 = check_positive_float("l2", l2, allow_zero=True)
+        for layer in self._dense_layers:
+            layer.penalty_gradient(l2)  # nothing when lambda_k + mu is 0
+
+    def compute_loss(
+        self, X: Array, Y: Array, sample_weight: Array | None = None, *, l2: float = 0.0
+    ) -> float:
         """The training objective on a prepared batch at the current weights, in inference mode
-        (dropout off): :attr:`training_loss` (weighted by ``sample_weight``) plus :meth:`penalty`.
+        (dropout off): :attr:`training_loss` (weighted by ``sample_weight``) plus
+        :meth:`penalty` (``l2`` as there).
         """
         out = self.forward(X, loss_input=True)
-        return self._train_loss.forward(out, Y, sample_weight) + self.penalty()
+        return self._train_loss.forward(out, Y, sample_weight) + self.penalty(l2)
 
     def loss_and_grads(
-        self, X: Array, Y: Array, sample_weight: Array | None = None, *, training: bool = True
+        self,
+        X: Array,
+        Y: Array,
+        sample_weight: Array | None = None,
+        *,
+        training: bool = True,
+        l2: float = 0.0,
     ) -> tuple[float, Array]:
-        """Forward, loss and backward on one prepared batch.
+        r"""Forward, loss and backward on one prepared batch, L2 term included.
 
-        Fills every layer's ``grads`` with :math:`dL/d\theta` of the batch's loss.
+        Fills every layer's ``grads`` with :math:`dJ/d\theta` of the batch's objective
+        (:meth:`backward`'s data term, then :meth:`penalty_gradients`).
 
         Parameters
         ----------
@@ -369,19 +433,67 @@ class Sequential:
             The loss becomes the weighted mean over the batch.
         training : bool
             Training mode (dropout on); False gives the gradient of :meth:`compute_loss`.
+        l2 : float
+            An L2 coefficient added to the Dense layers' own for this batch (see
+            :meth:`penalty`).
 
         Returns
         -------
         loss : float
-            The batch loss, L2 penalty included.
+            The batch loss plus :meth:`penalty`.
         output : ndarray of shape (n_samples, n_outputs)
             What the loss compared with ``Y`` (logits when the output activation is fused);
             a buffer that the next step overwrites.
         """
+        l2 = check_positive_float("l2", l2, allow_zero=True)
         out = self.forward(X, training, loss_input=True)
         loss = self._train_loss.forward(out, Y, sample_weight)
         self.backward(self._train_loss.backward(), loss_input=True)
-        return loss + self.penalty(), out  # the penalty of the weights the loss was computed with
+        self.penalty_gradients(l2)
+        return loss + self.penalty(l2), out  # the penalty of the weights the loss was computed with
+
+    def loss_and_grad_sums(
+        self, X: Array, Y: Array, sample_weight: Array | None = None
+    ) -> tuple[float, float, Array]:
+        r"""The data term of one chunk as sums: ``(S_c, S_c * loss, S_c * grad)``.
+
+        In inference mode (dropout off), without the L2 term. ``S_c`` is the chunk's number of
+        rows, or the sum of its ``sample_weight``; ``loss`` is :attr:`training_loss` (its
+        weighted mean over the chunk) and ``grad`` its gradient. Over the chunks of a data set,
+
+        .. math::
+            J = \frac{\sum_c S_c J_c}{\sum_c S_c},\qquad
+            \nabla J = \frac{\sum_c S_c \nabla J_c}{\sum_c S_c}
+
+        are the whole set's mean loss and gradient; the caller then adds :meth:`penalty` and
+        :meth:`penalty_gradients` once (e.g. after :meth:`set_gradients`). Overwrites
+        ``grads``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            A prepared chunk (see :meth:`prepare`).
+        Y : ndarray of shape (n_samples, n_outputs)
+        sample_weight : ndarray of shape (n_samples,), optional
+
+        Returns
+        -------
+        sum_w : float
+            :math:`S_c`; a chunk of zero total weight gives ``(0.0, 0.0, zeros)``.
+        weighted_loss : float
+            :math:`S_c J_c`.
+        weighted_grad : ndarray of shape (n_params,)
+            :math:`S_c \nabla J_c`, a new float64 array (whatever the model's dtype, so that
+            sums over many chunks keep their precision) in :meth:`parameters_to_vector` order.
+        """
+        self._require_built()
+        sum_w = float(len(X)) if sample_weight is None else float(np.sum(sample_weight))
+        if sum_w == 0.0:
+            return 0.0, 0.0, np.zeros(self._flat[1].size)
+        out = self.forward(X, loss_input=True)
+        loss = self._train_loss.forward(out, Y, sample_weight)
+        self.backward(self._train_loss.backward(), loss_input=True)
+        return sum_w, sum_w * loss, np.multiply(self._flat[1], sum_w, dtype=np.float64)
 
     def apply_gradients(self) -> None:
         """One optimizer step: update every parameter in place from its gradient."""
@@ -408,17 +520,26 @@ class Sequential:
     def vector_to_parameters(self, vector: Array) -> None:
         """Copy a flat array (as :meth:`parameters_to_vector` returns) into the parameters."""
         self._require_built()
-        flat = self._flat[0]
-        if np.shape(vector) != flat.shape:
-            raise ValueError(
-                f"expected a vector of {flat.size} parameters, got shape {np.shape(vector)}"
-            )
-        np.copyto(flat, vector, casting="same_kind")
+        _copy_flat(self._flat[0], vector, "parameters")
 
     def gradients_to_vector(self) -> Array:
-        """The gradients of the last :meth:`backward`, as one flat array (a copy)."""
+        """The gradients in ``grads`` (of the last :meth:`loss_and_grads`, say), as one flat
+        array (a copy)."""
         self._require_built()
         return self._flat[1].copy()
+
+    def set_gradients(self, vector: Array) -> None:
+        """Copy a flat gradient, in :meth:`parameters_to_vector` order, into every layer's
+        ``grads``, so that :meth:`apply_gradients` steps with it (e.g. a gradient averaged
+        over chunks or workers).
+
+        Parameters
+        ----------
+        vector : ndarray of shape (n_params,)
+            Cast to the model's dtype.
+        """
+        self._require_built()
+        _copy_flat(self._flat[1], vector, "gradients")
 
     def resolved_task(self) -> str:
         """The task fitted on, or the one the loss and output width imply before any fit:

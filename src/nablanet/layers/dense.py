@@ -34,7 +34,8 @@ class Dense(Layer):
         Names from :mod:`nablanet.initializers`.
     l2 : float
         L2 penalty coefficient :math:`\lambda`: the loss gains :math:`\frac{\lambda}{2}\|W\|^2` per
-        batch (not ``b``), so ``dL/dW`` gains :math:`\lambda W`.
+        batch (not ``b``), so ``dL/dW`` gains :math:`\lambda W` (:meth:`penalty`,
+        :meth:`penalty_gradient`; the model adds both, :meth:`backward` does not).
     weights : array of shape (n_in, n_out), optional
         Explicit initial ``W`` (seed 001 passes its weights by hand).
     bias : array of shape (n_out,), optional
@@ -148,9 +149,12 @@ class Dense(Layer):
         Seed 000's matrix form, batch first (seed 002's delta rule):
 
         .. math::
-            \frac{\partial L}{\partial W} = x^\top \delta + \lambda W,\qquad
+            \frac{\partial L}{\partial W} = x^\top \delta,\qquad
             \frac{\partial L}{\partial b} = \sum_{\text{rows}} \delta,\qquad
             \frac{\partial L}{\partial x} = \delta\, W^\top
+
+        :math:`L` is the data term only: the L2 term's :math:`\lambda W` is added by
+        :meth:`penalty_gradient`, which the model calls once the whole backward pass is done.
 
         Parameters
         ----------
@@ -176,18 +180,36 @@ class Dense(Layer):
         W, dW = self.params["W"], self.grads["W"]
         # filled in place: the model keeps every gradient in one flat buffer
         np.matmul(x.T, dz, out=dW)  # dW = x.T @ delta: (n_in, n) @ (n, n_out) -> (n_in, n_out)
-        if self.l2:
-            dW += self.l2 * W  # + lambda W, the gradient of the L2 penalty
         if not self.need_input_grad:
             return dz[:, :0]
         return dz @ W.T  # dx = delta @ W.T: (n, n_out) @ (n_out, n_in) -> (n, n_in)
 
-    def penalty(self) -> float:
-        r"""The L2 term :math:`\frac{\lambda}{2}\|W\|^2` this layer adds to the loss."""
-        if not self.l2:
+    def penalty(self, extra: float = 0.0) -> float:
+        r"""The L2 term this layer adds to the loss, :math:`\frac{\lambda + \mu}{2}\|W\|^2`.
+
+        Parameters
+        ----------
+        extra : float
+            :math:`\mu`, a coefficient the caller adds to the layer's own :math:`\lambda`
+            (``l2``) for this evaluation only (the estimators' ``alpha / S``).
+        """
+        coefficient = self.l2 + extra
+        if not coefficient:
             return 0.0
         W = self.params["W"]
-        return 0.5 * self.l2 * float(np.vdot(W, W))
+        return 0.5 * coefficient * float(np.vdot(W, W))
+
+    def penalty_gradient(self, extra: float = 0.0) -> None:
+        r"""Add the gradient of :meth:`penalty` to ``grads["W"]`` in place:
+
+        .. math::
+            \frac{\partial L}{\partial W} \mathrel{+}= (\lambda + \mu)\, W
+
+        Call after :meth:`backward` (which fills the data term :math:`x^\top \delta`).
+        """
+        coefficient = self.l2 + extra
+        if coefficient:
+            self.grads["W"] += coefficient * self.params["W"]  # (n_in, n_out)
 
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {"units": self.units}

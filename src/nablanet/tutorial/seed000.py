@@ -144,5 +144,6 @@ def train_like_seed000(model: Sequential, X: Any, y: Any, epochs: int = EPOCHS) 
         accuracy = float(np.mean((out > 0.5) == (Y > 0.5)))
         log.append(Epoch(epoch, loss, accuracy))
         model.backward(model.loss.backward())
+        model.penalty_gradients()  # + l2 * W; nothing without an L2 term, as in the seed
         model.apply_gradients()  # W -= lr * dW, b -= lr * db
     return log
