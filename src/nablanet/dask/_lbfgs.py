@@ -37,7 +37,7 @@ import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 
 from ..model import Sequential
-from . import _engine, _tasks
+from . import _tasks
 from ._setup import tree_sum
 
 Array = np.ndarray
@@ -123,8 +123,9 @@ class DistributedObjective:
         l2 = self.l2(total)
         model = self.model
         model.vector_to_parameters(theta)
-        _engine.set_gradients_with_penalty(model, grad_sum / total, l2)
-        loss = self.data_scale * (loss_sum / total) + _engine.penalty(model, l2)
+        model.set_gradients(grad_sum / total)
+        model.penalty_gradients(l2)
+        loss = self.data_scale * (loss_sum / total) + model.penalty(l2)
         return loss, model.gradients_to_vector().astype(np.float64)
 
 

@@ -20,7 +20,6 @@ import numpy as np
 
 from ..model import Sequential
 from ..optimizers import Optimizer
-from . import _engine
 
 Array = np.ndarray
 Chunk = tuple[Array, Array, Array | None]
@@ -151,11 +150,8 @@ def pick(pair: tuple[Any, Any], i: int) -> Any:
 def chunk_sums(engine: Engine, theta: Array, chunk: Chunk) -> tuple[float, float, Array]:
     """``(S_k, S_k * loss_k, S_k * grad_k)`` of the data term on one chunk at ``theta``."""
     model = scratch_model(engine)
-    X, Y, sw = chunk
-    if len(X) == 0:
-        return 0.0, 0.0, np.zeros(model.n_params)
     model.vector_to_parameters(theta)
-    return _engine.loss_and_grad_sums(model, X, Y, sw)
+    return model.loss_and_grad_sums(*chunk)
 
 
 def add(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...]:
