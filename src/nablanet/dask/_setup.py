@@ -111,7 +111,13 @@ def setup(
     """
     if not parts:
         raise ValueError("X has no chunks")
-    raw = client.compute(parts)  # futures: the data stays on the workers
+    workers = sorted(client.scheduler_info()["workers"])
+    if not workers:
+        raise RuntimeError("the Dask cluster has no workers")
+    raw = [  # chunk i on worker i mod W: every worker holds data, and it stays there
+        client.compute(part, workers=[workers[i % len(workers)]], allow_other_workers=True)
+        for i, part in enumerate(parts)
+    ]
     facts_futures = [
         client.submit(_tasks.chunk_facts, part, i, classifier, pure=False)
         for i, part in enumerate(raw)
