@@ -24,6 +24,10 @@ import uuid
 import numpy as np
 
 
+def _one_hot(part: tuple[np.ndarray, np.ndarray], k: int) -> tuple[np.ndarray, np.ndarray, None]:
+    return part[0], np.eye(k, dtype=np.float32)[part[1]], None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=30)
@@ -36,23 +40,31 @@ def main() -> None:
     from nablanet import Sequential
     from nablanet.dask import _lbfgs, _setup, _tasks
 
-    nets = {"20-32-3": [20, 32, 3], "100-128-3": [100, 128, 3], "784-256-128-10": [784, 256, 128, 10]}
+    nets = {
+        "20-32-3": [20, 32, 3],
+        "100-128-3": [100, 128, 3],
+        "784-256-128-10": [784, 256, 128, 10],
+    }
     cluster = LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
     )
     client = Client(cluster)
     try:
         for name, sizes in nets.items():
-            model = Sequential.from_sizes(sizes, output="softmax", loss="categorical_cross_entropy", seed=0)
+            model = Sequential.from_sizes(
+                sizes, output="softmax", loss="categorical_cross_entropy", seed=0
+            )
             rng = np.random.default_rng(0)
             X = rng.normal(size=(args.batch, sizes[0])).astype(np.float32)
             y = rng.integers(0, sizes[-1], args.batch)
             Y = np.eye(sizes[-1], dtype=np.float32)[y]
             parts = _setup.raw_parts(
-                da.from_array(X, chunks=args.batch // 2), da.from_array(y, chunks=args.batch // 2), None
+                da.from_array(X, chunks=args.batch // 2),
+                da.from_array(y, chunks=args.batch // 2),
+                None,
             )
             raw = client.compute(parts)
-            chunks = [client.submit(lambda p: (p[0], np.eye(sizes[-1], dtype=np.float32)[p[1]], None), r) for r in raw]
+            chunks = [client.submit(_one_hot, r, sizes[-1]) for r in raw]
             client.gather(chunks)
             engine = _tasks.Engine(uuid.uuid4().hex, model.get_config())
             objective = _lbfgs.DistributedObjective(client, engine, chunks, model, 0.0)

@@ -7,7 +7,7 @@ on every worker.
 
 **Full-batch L-BFGS** (``solver="lbfgs"``, Spark MLlib's algorithm): a setup pass fixes the
 classes and the total weight :math:`S` and leaves the prepared chunks where they are; each
-evaluation scatters :math:`\theta` once, runs one pure task per chunk returning
+evaluation sends :math:`\theta` once (as a task's value, recomputable), runs one pure task per chunk returning
 :math:`(S_k, S_k\bar L_k, S_k\nabla\bar L_k)`, sums them by a fixed pairwise tree on the
 workers, and scipy's L-BFGS-B steps on the client. The L2 term is :math:`\alpha/(2S)\|W\|^2`
 with the global :math:`S`, as scikit-learn's. With one chunk it is ``MLPClassifier(solver=

@@ -45,6 +45,9 @@ class DaskMLPBase(BaseEstimator):
     """Shared machinery; use :class:`DaskMLPClassifier` or :class:`DaskMLPRegressor`."""
 
     _classifier = False
+    classes_: Array
+    n_outputs_: int
+    out_activation_: str
 
     # -- scikit-learn plumbing: the client is a handle, never copied nor pickled ------------
     def __sklearn_clone__(self) -> DaskMLPBase:

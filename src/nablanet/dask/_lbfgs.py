@@ -11,7 +11,9 @@ The objective is scikit-learn's, over the whole data set of total weight :math:`
 where :math:`\bar L_k` is the (weighted) mean loss of chunk :math:`k` and :math:`S_k` its weight.
 One evaluation:
 
-1. the client scatters :math:`\theta` once to every worker (``hash=False``: a new key each time);
+1. the client sends :math:`\theta` once, as a task's value (:func:`._setup.put`: a new key
+   each time, which the scheduler can recompute, unlike a scattered value); the workers
+   fetch it from each other;
 2. one task per chunk returns :math:`(S_k, S_k\bar L_k, S_k\nabla\bar L_k)`, a pure function of
    (:math:`\theta`, chunk), computed where the chunk lives;
 3. a pairwise tree of additions on the workers, in chunk order, sums them, so the client
@@ -38,7 +40,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ..model import Sequential
 from . import _tasks
-from ._setup import tree_sum
+from ._setup import put, tree_sum
 
 Array = np.ndarray
 #: errors that mean bad data or a bug, not a lost worker: never retried
@@ -106,7 +108,7 @@ class DistributedObjective:
 
     def _sums_once(self, vector: Array) -> tuple[float, float, Array]:
         client = self.client
-        [theta] = client.scatter([vector], broadcast=True, hash=False)
+        theta = put(client, vector)
         parts = [
             client.submit(_tasks.chunk_sums, self.engine, theta, chunk, pure=False)
             for chunk in self.chunks

@@ -36,7 +36,7 @@ from ..layers import Dropout
 from ..model import Sequential
 from ..optimizers import Optimizer
 from . import _tasks
-from ._setup import Chunks, tree_sum
+from ._setup import Chunks, put, tree_sum
 
 Array = np.ndarray
 #: local steps between two averagings when ``sync_every=None``
@@ -67,7 +67,9 @@ def load(model: Sequential, opt: Optimizer, vector: Array, iterations: int) -> N
     opt.set_state(state)
 
 
-def _ready(engine: _tasks.Engine, total: tuple[float, float, Array], spec: dict[str, Any]) -> tuple[Sequential, Optimizer]:
+def _ready(
+    engine: _tasks.Engine, total: tuple[float, float, Array], spec: dict[str, Any]
+) -> tuple[Sequential, Optimizer]:
     model = _tasks.scratch_model(engine)
     assert engine.optimizer is not None
     opt = copy.deepcopy(engine.optimizer)  # fresh each task: nothing carried between tasks
@@ -96,22 +98,26 @@ def _batch(chunks: tuple[_tasks.Chunk, ...], spec: dict[str, Any], step: int) ->
         mine = rows[(rows >= start) & (rows < start + size)] - start
         parts.append((X[mine], Y[mine], None if sw is None else sw[mine]))
         start += size
-    sws = [p[2] for p in parts]
+    sws = [p[2] for p in parts if p[2] is not None]
     return (
         np.concatenate([p[0] for p in parts]),
         np.concatenate([p[1] for p in parts]),
-        None if sws[0] is None else np.concatenate(sws),
+        np.concatenate(sws) if sws else None,
     )
 
 
-def _step_loss(model: Sequential, batch: _tasks.Chunk, spec: dict[str, Any], training_step: int) -> float:
+def _step_loss(
+    model: Sequential, batch: _tasks.Chunk, spec: dict[str, Any], training_step: int
+) -> float:
     """Forward and backward of one local batch (L2 included); the loss as reported."""
     X, Y, sw = batch
     weight = float(len(X)) if sw is None else float(sw.sum())
     l2 = spec["alpha"] * spec["share"] / weight  # alpha / (the global batch's weight)
     for layer in model.layers:
         if isinstance(layer, Dropout):
-            layer.rng = np.random.default_rng([spec["seed"], spec["epoch"], training_step, spec["replica"], 1])
+            layer.rng = np.random.default_rng(
+                [spec["seed"], spec["epoch"], training_step, spec["replica"], 1]
+            )
     loss, _ = model.loss_and_grads(X, Y, sw, training=True, l2=l2)
     if spec["data_scale"] != 1.0:
         penalty = model.penalty(l2)
@@ -119,7 +125,9 @@ def _step_loss(model: Sequential, batch: _tasks.Chunk, spec: dict[str, Any], tra
     return float(loss)
 
 
-def local_round(engine: _tasks.Engine, total: Any, spec: dict[str, Any], *chunks: _tasks.Chunk) -> tuple[float, float, Array]:
+def local_round(
+    engine: _tasks.Engine, total: Any, spec: dict[str, Any], *chunks: _tasks.Chunk
+) -> tuple[float, float, Array]:
     """``sync_every > 1``: ``spec["steps"]`` local steps from the averaged state ``total``;
     returns ``(n_r, sum of loss * rows, n_r * state)`` for the next average."""
     model, opt = _ready(engine, total, spec)
@@ -134,11 +142,13 @@ def local_round(engine: _tasks.Engine, total: Any, spec: dict[str, Any], *chunks
     return n_r, loss_sum, n_r * dump(model, opt)
 
 
-def replica_gradient(engine: _tasks.Engine, total: Any, spec: dict[str, Any], *chunks: _tasks.Chunk) -> tuple[float, float, Array]:
+def replica_gradient(
+    engine: _tasks.Engine, total: Any, spec: dict[str, Any], *chunks: _tasks.Chunk
+) -> tuple[float, float, Array]:
     """``sync_every = 1``: ``(S_b, rows * loss, S_b * grad)`` of the replica's batch (no L2)."""
     model, _ = _ready(engine, total, spec)
     batch = _batch(chunks, spec, spec["first"])
-    X, Y, sw = batch
+    X, _, sw = batch
     weight = float(len(X)) if sw is None else float(sw.sum())
     if weight == 0:
         return 0.0, 0.0, np.zeros(model.n_params)
@@ -146,7 +156,9 @@ def replica_gradient(engine: _tasks.Engine, total: Any, spec: dict[str, Any], *c
     return weight, loss * len(X), weight * model.gradients_to_vector().astype(np.float64)
 
 
-def averaged_step(engine: _tasks.Engine, total: Any, grads: tuple[float, float, Array], spec: dict[str, Any]) -> tuple[float, float, Array]:
+def averaged_step(
+    engine: _tasks.Engine, total: Any, grads: tuple[float, float, Array], spec: dict[str, Any]
+) -> tuple[float, float, Array]:
     """One optimizer step with the averaged gradient and the L2 term of the global batch."""
     model, opt = _ready(engine, total, spec)
     weight, loss_sum, grad_sum = grads
@@ -159,7 +171,9 @@ def averaged_step(engine: _tasks.Engine, total: Any, grads: tuple[float, float, 
     return 1.0, loss_sum, dump(model, opt)
 
 
-def validation_sums(engine: _tasks.Engine, total: Any, chunk: _tasks.Chunk, classifier: bool) -> Array:
+def validation_sums(
+    engine: _tasks.Engine, total: Any, chunk: _tasks.Chunk, classifier: bool
+) -> Array:
     """Sums for the validation score and loss of one held-out chunk at the averaged state:
     ``[S, S * loss, correct]`` (classifier) or ``[S, S * loss, sum w y, sum w y^2, sum w r^2]``."""
     model = _tasks.scratch_model(engine)
@@ -172,7 +186,9 @@ def validation_sums(engine: _tasks.Engine, total: Any, chunk: _tasks.Chunk, clas
     loss = float(model.training_loss.forward(logits, Y, sw)) * w.sum()
     out = model.forward(X)
     if classifier:
-        hit = out.argmax(1) == Y.argmax(1) if Y.shape[1] > 1 else (out[:, 0] > 0.5) == (Y[:, 0] > 0.5)
+        hit = (
+            out.argmax(1) == Y.argmax(1) if Y.shape[1] > 1 else (out[:, 0] > 0.5) == (Y[:, 0] > 0.5)
+        )
         return np.array([w.sum(), loss, float(w @ hit)])
     return np.concatenate([[w.sum(), loss], w @ Y, w @ Y**2, w @ (Y - out) ** 2])
 
@@ -194,7 +210,9 @@ def _seed(random: Any) -> int:
     return int(random.randint(2**31 - 1))
 
 
-def fit(est: Any, client: Any, engine: _tasks.Engine, chunks: Chunks, settings: Any, random: Any) -> None:
+def fit(
+    est: Any, client: Any, engine: _tasks.Engine, chunks: Chunks, settings: Any, random: Any
+) -> None:
     """Train ``est.model_`` for up to ``max_iter`` epochs with scikit-learn's stopping rules,
     applied between epochs on the averaged network."""
     model: Sequential = est.model_
@@ -213,9 +231,9 @@ def fit(est: Any, client: Any, engine: _tasks.Engine, chunks: Chunks, settings: 
     sync = int(est.sync_every or SYNC_EVERY)
     seed = _seed(random)
     iterations = int(opt.iterations)
-    [state] = client.scatter([(1.0, 0.0, dump(model, opt))], broadcast=True, hash=False)
+    state = put(client, (1.0, 0.0, dump(model, opt)))
     specs = []
-    for r, (address, members) in enumerate(groups):
+    for r, (_, members) in enumerate(groups):
         rows = sum(sizes[i][0] for i in members)
         weight = sum(sizes[i][1] for i in members)
         specs.append(
@@ -259,7 +277,15 @@ def fit(est: Any, client: Any, engine: _tasks.Engine, chunks: Chunks, settings: 
             ]
             total = tree_sum(client, outs)
             if sync == 1:
-                total = client.submit(averaged_step, engine, state, total, {**specs[0], **common}, pure=False, retries=2)
+                total = client.submit(
+                    averaged_step,
+                    engine,
+                    state,
+                    total,
+                    {**specs[0], **common},
+                    pure=False,
+                    retries=2,
+                )
             state = total
             iterations += k
             losses.append(client.submit(_tasks.pick, total, 1, pure=False))
@@ -299,19 +325,30 @@ def fit(est: Any, client: Any, engine: _tasks.Engine, chunks: Chunks, settings: 
             ConvergenceWarning,
             stacklevel=3,
         )
-    _adopt(est, model, opt, client.gather(best_state if chunks.validation is not None else state), iterations)
+    _adopt(
+        est,
+        model,
+        opt,
+        client.gather(best_state if chunks.validation is not None else state),
+        iterations,
+    )
 
 
-def _adopt(est: Any, model: Sequential, opt: Optimizer, total: tuple[float, float, Array], iterations: int) -> None:
+def _adopt(
+    est: Any, model: Sequential, opt: Optimizer, total: tuple[float, float, Array], iterations: int
+) -> None:
     """Bring the averaged state to the client's model (one vector: O(parameters))."""
     load(model, opt, total[2] / total[0], iterations)
     est.optimizer_state_ = opt.get_state()
 
 
-def _validation_score(est: Any, client: Any, engine: _tasks.Engine, state: Any, validation: list[Any]) -> float:
+def _validation_score(
+    est: Any, client: Any, engine: _tasks.Engine, state: Any, validation: list[Any]
+) -> float:
     """Accuracy or R^2 of the averaged network on every held-out row."""
     parts = [
-        client.submit(validation_sums, engine, state, c, est._classifier, pure=False) for c in validation
+        client.submit(validation_sums, engine, state, c, est._classifier, pure=False)
+        for c in validation
     ]
     sums = np.sum(client.gather(parts), axis=0)
     if sums[0] == 0:

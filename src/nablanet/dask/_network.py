@@ -14,13 +14,16 @@ import math
 from itertools import pairwise
 from typing import Any
 
-import numpy as np
-
 from ..estimators import MLPClassifier, MLPRegressor, from_model
-from ..estimators._params import MLPSettings
-from ..losses import BinaryCrossEntropy, CategoricalCrossEntropy, HalfPoissonDeviance, HalfSquaredError
-from ..model import Sequential
 from ..estimators._optimizers import ScikitAdam, ScikitSGD
+from ..estimators._params import MLPSettings
+from ..losses import (
+    BinaryCrossEntropy,
+    CategoricalCrossEntropy,
+    HalfPoissonDeviance,
+    HalfSquaredError,
+)
+from ..model import Sequential
 from ..optimizers import SGD, Adam, Optimizer, RMSProp, get_optimizer, optimizer_from_config
 from ..schedules import Schedule
 
@@ -86,7 +89,9 @@ def new_optimizer(est: Any) -> Optimizer:
     """The stochastic rule of ``est`` (solver ``"sgd"``/``"adam"``), as
     ``nablanet.estimators`` chooses it: scikit-learn's rule, or the ``optimizer`` extra."""
     lr: float | Schedule = (
-        est.learning_rate if isinstance(est.learning_rate, Schedule) else float(est.learning_rate_init)
+        est.learning_rate
+        if isinstance(est.learning_rate, Schedule)
+        else float(est.learning_rate_init)
     )
     name = est.optimizer
     if name is None and est.solver == "sgd":

@@ -160,3 +160,13 @@ def tree_sum(client: Any, futures: list[Any]) -> Any:
             for i in range(0, len(level), 2)
         ]
     return level[0]
+
+
+def put(client: Any, value: Any) -> Any:
+    """A future holding ``value`` that the scheduler can recompute if its worker dies.
+
+    ``client.scatter`` keeps no recipe: a scattered value lost with its worker is gone, and a
+    broadcast to a dying worker stalls in 30 s connection timeouts. A task returning the value
+    carries it (once, through the scheduler) and is simply run again.
+    """
+    return client.submit(_tasks.identity, value, pure=False)

@@ -142,6 +142,10 @@ def size(chunk: Chunk) -> tuple[int, float]:
     return len(X), float(len(X)) if sw is None else float(np.sum(sw, dtype=float))
 
 
+def identity(value: Any) -> Any:
+    return value
+
+
 def pick(pair: tuple[Any, Any], i: int) -> Any:
     return pair[i]
 

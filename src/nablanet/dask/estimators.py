@@ -180,7 +180,11 @@ class DaskMLPClassifier(ClassifierMixin, DaskMLPBase):
         self.classes_ = binarizer.classes_
         kind = binarizer.y_type_
         self.out_activation_ = "softmax" if kind == "multiclass" else "logistic"
-        self.n_outputs_ = len(self.classes_) if kind == "multiclass" else binarizer.transform(self.classes_[:1]).shape[1]
+        self.n_outputs_ = (
+            len(self.classes_)
+            if kind == "multiclass"
+            else binarizer.transform(self.classes_[:1]).shape[1]
+        )
         return _tasks.PrepareSpec(
             dtype=str(self.model_.dtype) if warm else data_dtype(facts),
             n_features=facts[0]["n_features"],
