@@ -231,6 +231,13 @@ class BaseMLP(BaseEstimator):
 
     def _fit(self, X: Any, y: Any, sample_weight: Any, incremental: bool) -> BaseMLP:
         """scikit-learn's ``_fit``: validate, draw the initial weights (first pass), train."""
+        for name, value in (("X", X), ("y", y), ("sample_weight", sample_weight)):
+            if hasattr(value, "__dask_graph__"):  # a Dask collection: never pulled in silently
+                raise TypeError(
+                    f"{name} is a Dask collection ({type(value).__name__}); {type(self).__name__} "
+                    "would load all of it into this process. Train on the cluster with "
+                    f"nablanet.dask.Dask{type(self).__name__}, or call .compute() if it fits"
+                )
         settings = check_mlp_params(self)
         first_pass = not hasattr(self, "model_") or (not self.warm_start and not incremental)
         X, Y = self._validate_input(X, y, incremental, reset=first_pass)
