@@ -24,7 +24,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.fixes import _get_additional_lbfgs_options_dict
 from sklearn.utils.optimize import _check_optimize_result
 
-from ..training.loop import take
+from .._batching import take
 from ._params import MLPSettings, Random
 
 Array = np.ndarray
