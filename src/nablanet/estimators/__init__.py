@@ -10,8 +10,9 @@ Needs the ``sklearn`` extra (``pip install nablanet[sklearn]``)::
 estimator.
 """
 
-from .mlp import MLPClassifier, MLPRegressor
+from .classifier import MLPClassifier
 from .model_files import from_model, save
 from .perceptron import Perceptron
+from .regressor import MLPRegressor
 
 __all__ = ["MLPClassifier", "MLPRegressor", "Perceptron", "from_model", "save"]
