@@ -26,7 +26,7 @@ from .._validation import (
 from ..layers import Dropout
 from ..metrics import batch_metric
 from .callbacks import Callback, EarlyStopping, History, ProgressBar, ReduceLROnPlateau
-from .divergence import DivergenceGuard, DivergenceWarning
+from .divergence import DivergenceGuard
 from .rollback import unchanged_on_error
 
 if TYPE_CHECKING:
@@ -125,8 +125,8 @@ def fit(
             swb = None if sw is None else sw[rows]
             loss, out = model.train_step(xb, yb, swb)
             if not guard.check(loss, epoch, step):
-                assert model.stop_reason is not None
-                warnings.warn(model.stop_reason, DivergenceWarning, stacklevel=3)
+                assert guard.warning is not None
+                warnings.warn(guard.warning, stacklevel=3)
                 break
             # the epoch loss is the mean over samples: each batch counts by its (weighted) size
             total_loss += loss * (len(xb) if swb is None else float(swb.sum()))
