@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._validation import _short
+from ._validation import short_repr
 from .layers import Dense, Dropout
 from .layers.base import Layer
 from .preprocessing import Standardizer
@@ -148,7 +148,7 @@ def save(
         if name not in PREPROCESSORS:
             raise TypeError(
                 f"preprocessing must be one of {sorted(PREPROCESSORS)}, got {name} "
-                f"{_short(preprocessing)}"
+                f"{short_repr(preprocessing)}"
             )
         pre_config = preprocessing.get_config()
         pre_entry = {"class": name, "config": pre_config}
@@ -239,7 +239,7 @@ class _Schema:
         """``value`` as an int with ``low <= value <= high``."""
         if not _is_int(value) or not low <= value <= high:
             raise self.error(
-                field, f"must be a whole number in [{low}, {high}], got {_short(value)}"
+                field, f"must be a whole number in [{low}, {high}], got {short_repr(value)}"
             )
         return int(value)
 
@@ -263,7 +263,7 @@ def _check_rng(state: Any, template: Any, field: str, schema: _Schema) -> None:
     """``state`` has the structure of a fresh generator's ``template`` state, in range."""
     if isinstance(template, dict):
         if not isinstance(state, dict) or set(state) != set(template):
-            keys = sorted(state) if isinstance(state, dict) else _short(state)
+            keys = sorted(state) if isinstance(state, dict) else short_repr(state)
             raise schema.error(field, f"must have the keys {sorted(template)}, got {keys}")
         for key, sub in template.items():
             _check_rng(state[key], sub, f"{field}.{key}", schema)
@@ -275,7 +275,7 @@ def _check_rng(state: Any, template: Any, field: str, schema: _Schema) -> None:
             schema.int_in(item, f"{field}[{i}]", 0, high)
     elif isinstance(template, str):
         if state != template:
-            raise schema.error(field, f"must be {template!r}, got {_short(state)}")
+            raise schema.error(field, f"must be {template!r}, got {short_repr(state)}")
     else:
         key = field.rpartition(".")[2]
         schema.int_in(state, field, 0, _RNG_INT_BOUNDS.get(key, 2**128) - 1)
@@ -286,7 +286,7 @@ def _check_classes(classes: Any, task: str, n_outputs: int, schema: _Schema) -> 
     if classes is None:
         return
     if task == "regression":
-        raise schema.error(field, f"must be null for a regression model, got {_short(classes)}")
+        raise schema.error(field, f"must be null for a regression model, got {short_repr(classes)}")
     expected = n_outputs if task == "multiclass" else 2
     if len(classes) != expected:
         why = f"{n_outputs} outputs" if task == "multiclass" else "one 0/1 output per label"
@@ -311,7 +311,7 @@ def _check_header(header: dict[str, Any], specs: dict[str, ArraySpec], where: st
     schema = _Schema(where)
     if header.get("kind") != MODEL_KIND:
         raise ModelFileError(
-            f"{where} holds {_short(header.get('kind'))}, not a {MODEL_KIND} model; was it "
+            f"{where} holds {short_repr(header.get('kind'))}, not a {MODEL_KIND} model; was it "
             "written by nablanet.model_io.save?"
         )
     for key in ("config", "parameters", "optimizer_state", "rng_state"):
@@ -319,11 +319,11 @@ def _check_header(header: dict[str, Any], specs: dict[str, ArraySpec], where: st
             raise ModelFileError(f"{where} does not describe a valid model: missing entry {key!r}")
     config = header["config"]
     if not isinstance(config, dict):
-        raise schema.error("model.config", f"must be an object, got {_short(config)}")
+        raise schema.error("model.config", f"must be an object, got {short_repr(config)}")
     dtype = config.get("dtype", "float32")
     if dtype not in _DTYPES:
         raise schema.error(
-            "model.config.dtype", f"must be one of {list(_DTYPES)}, got {_short(dtype)}"
+            "model.config.dtype", f"must be one of {list(_DTYPES)}, got {short_repr(dtype)}"
         )
     input_dim = config.get("input_dim")
     if input_dim is None or input_dim == 0:
@@ -333,19 +333,19 @@ def _check_header(header: dict[str, Any], specs: dict[str, ArraySpec], where: st
     if not isinstance(layers, list) or not 1 <= len(layers) <= MAX_LAYERS:
         raise schema.error(
             "model.config.layers",
-            f"must be a list of 1 to {MAX_LAYERS} layers, got {_short(layers)}",
+            f"must be a list of 1 to {MAX_LAYERS} layers, got {short_repr(layers)}",
         )
     expected: dict[tuple[int, str], tuple[int, ...]] = {}
     for i, entry in enumerate(layers):
         field = f"model.config.layers[{i}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("config", {}), dict):
             raise schema.error(
-                field, f"must be {{'class': name, 'config': {{...}}}}, got {_short(entry)}"
+                field, f"must be {{'class': name, 'config': {{...}}}}, got {short_repr(entry)}"
             )
         name = entry.get("class")
         if not isinstance(name, str) or name not in Layer.registry:
             raise ModelFileError(
-                f"{where}: header field {field}.class: unknown layer class {_short(name)}; "
+                f"{where}: header field {field}.class: unknown layer class {short_repr(name)}; "
                 f"known: {sorted(Layer.registry)}"
             )
         if issubclass(Layer.registry[name], Dense):  # Dense and its subclasses (SeedDense)
@@ -357,7 +357,7 @@ def _check_header(header: dict[str, Any], specs: dict[str, ArraySpec], where: st
             if declared is not None and declared != width:
                 raise schema.error(
                     f"{field}.config.input_dim",
-                    f"is {_short(declared)}, but its input has {width} features",
+                    f"is {short_repr(declared)}, but its input has {width} features",
                 )
             expected[(i, "W")] = (width, units)
             expected[(i, "b")] = (units,)
@@ -369,7 +369,8 @@ def _check_header(header: dict[str, Any], specs: dict[str, ArraySpec], where: st
         for p in parameters
     ):
         raise schema.error(
-            "model.parameters", f"must be a list of [layer, name] pairs, got {_short(parameters)}"
+            "model.parameters",
+            f"must be a list of [layer, name] pairs, got {short_repr(parameters)}",
         )
     listed = [(int(i), str(name)) for i, name in parameters]
     if sorted(listed) != sorted(expected):
@@ -381,7 +382,9 @@ def _check_header(header: dict[str, Any], specs: dict[str, ArraySpec], where: st
         schema.spec(specs, f"params/{i}/{name}", "model.parameters", shape, dtype)
     state = header["optimizer_state"]
     if not isinstance(state, list) or not all(isinstance(s, str) for s in state):
-        raise schema.error("model.optimizer_state", f"must be a list of names, got {_short(state)}")
+        raise schema.error(
+            "model.optimizer_state", f"must be a list of names, got {short_repr(state)}"
+        )
     for name in state:
         field = f"model.optimizer_state ({name!r})"
         if name in ("iterations", "epochs"):
@@ -395,18 +398,19 @@ def _check_header(header: dict[str, Any], specs: dict[str, ArraySpec], where: st
     task = config.get("task")
     if task is not None and task not in TASKS:
         raise schema.error(
-            "model.config.task", f"must be null or one of {list(TASKS)}, got {_short(task)}"
+            "model.config.task", f"must be null or one of {list(TASKS)}, got {short_repr(task)}"
         )
     classes = config.get("classes")
     if classes is not None:
         if not isinstance(classes, list) or not classes:
             raise schema.error(
-                "model.config.classes", f"must be null or a non-empty list, got {_short(classes)}"
+                "model.config.classes",
+                f"must be null or a non-empty list, got {short_repr(classes)}",
             )
         for j, label in enumerate(classes):
             if not isinstance(label, str | int | float):  # bool is an int
                 raise schema.error(
-                    f"model.config.classes[{j}]", f"must be a label, got {_short(label)}"
+                    f"model.config.classes[{j}]", f"must be a label, got {short_repr(label)}"
                 )
         if len({(type(c).__name__, c) for c in classes}) != len(classes):
             raise schema.error("model.config.classes", "names a class twice")
@@ -431,13 +435,13 @@ def _check_header(header: dict[str, Any], specs: dict[str, ArraySpec], where: st
     ):
         raise schema.error(
             "model.classes_dtype",
-            f"is {_short(classes_dtype)}, but the array 'classes' is not of that dtype",
+            f"is {short_repr(classes_dtype)}, but the array 'classes' is not of that dtype",
         )
     rng_state = header["rng_state"]
     if not isinstance(rng_state, dict) or rng_state.get("bit_generator") not in BIT_GENERATORS:
         found = rng_state.get("bit_generator") if isinstance(rng_state, dict) else rng_state
         raise ModelFileError(
-            f"{where}: header field model.rng_state: unknown random generator {_short(found)}; "
+            f"{where}: header field model.rng_state: unknown random generator {short_repr(found)}; "
             f"expected one of {list(BIT_GENERATORS)}"
         )
     template = getattr(np.random, rng_state["bit_generator"])().state
@@ -447,7 +451,7 @@ def _check_header(header: dict[str, Any], specs: dict[str, ArraySpec], where: st
         if not isinstance(entry, dict) or entry.get("class") not in PREPROCESSORS:
             found = entry.get("class") if isinstance(entry, dict) else entry
             raise ModelFileError(
-                f"{where}: unknown preprocessing {_short(found)}; expected one of {sorted(PREPROCESSORS)}"
+                f"{where}: unknown preprocessing {short_repr(found)}; expected one of {sorted(PREPROCESSORS)}"
             )
         pre_config = entry.get("config")
         for key in ("mean", "scale"):
@@ -455,11 +459,11 @@ def _check_header(header: dict[str, Any], specs: dict[str, ArraySpec], where: st
             if not isinstance(values, list) or len(values) != input_dim:
                 raise schema.error(
                     f"model.preprocessing.config.{key}",
-                    f"must be a list of {input_dim} numbers (one per input feature), got {_short(values)}",
+                    f"must be a list of {input_dim} numbers (one per input feature), got {short_repr(values)}",
                 )
     metadata = header.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
-        raise schema.error("model.metadata", f"must be an object, got {_short(metadata)}")
+        raise schema.error("model.metadata", f"must be an object, got {short_repr(metadata)}")
 
 
 def _restore_rng(model: Sequential, state: Any, where: str) -> None:
@@ -514,9 +518,9 @@ def _rebuild(header: dict[str, Any], arrays: dict[str, np.ndarray], where: str) 
     if model.classes_ is not None:  # wherever they came from: as many as the outputs need
         labels = model.classes_.tolist()
         if any(isinstance(c, float) and not np.isfinite(c) for c in labels):
-            raise schema.error("model.classes", f"must be finite labels, got {_short(labels)}")
+            raise schema.error("model.classes", f"must be finite labels, got {short_repr(labels)}")
         if len(set(labels)) != len(labels):
-            raise schema.error("model.classes", f"names a class twice: {_short(labels)}")
+            raise schema.error("model.classes", f"names a class twice: {short_repr(labels)}")
         _check_classes(labels, model.resolved_task(), model.n_outputs, schema)
     preprocessing = None
     entry = header.get("preprocessing")

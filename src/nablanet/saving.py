@@ -53,7 +53,7 @@ from typing import IO, Any
 import numpy as np
 
 from ._atomic import atomic_write
-from ._validation import _short
+from ._validation import short_repr
 
 FORMAT_NAME = "nablanet"
 FORMAT_VERSION = 1
@@ -98,7 +98,7 @@ class ModelFileError(ValueError):
 
 
 def _path_text(where: str, path: tuple[Any, ...]) -> str:
-    return where + "".join(f"[{_short(key)}]" for key in path)
+    return where + "".join(f"[{short_repr(key)}]" for key in path)
 
 
 def check_json(value: Any, where: str, depth: int = 0) -> None:
@@ -125,14 +125,14 @@ def check_json(value: Any, where: str, depth: int = 0) -> None:
             for key in item:
                 if not isinstance(key, str):
                     raise TypeError(
-                        f"{field} has a non-string key {_short(key)}; JSON keys must be str"
+                        f"{field} has a non-string key {short_repr(key)}; JSON keys must be str"
                     )
-                _check_text(key, f"{field} has a key {_short(key)} that")
+                _check_text(key, f"{field} has a key {short_repr(key)} that")
             stack.extend((v, (*path, k)) for k, v in reversed(item.items()))
         elif isinstance(item, list | tuple):
             stack.extend((v, (*path, i)) for i, v in reversed(list(enumerate(item))))
         elif isinstance(item, str):
-            _check_text(item, f"{field} is {_short(item)}, which")
+            _check_text(item, f"{field} is {short_repr(item)}, which")
         elif isinstance(item, float) and not math.isfinite(item):
             raise TypeError(f"{field} is {item!r}; JSON cannot store NaN or infinity")
         elif isinstance(item, int) and not isinstance(item, bool):
@@ -140,12 +140,12 @@ def check_json(value: Any, where: str, depth: int = 0) -> None:
                 str(item)
             except ValueError:  # more digits than sys.get_int_max_str_digits()
                 raise ValueError(
-                    f"{field} is {_short(item)}, an integer too long to store: JSON text "
+                    f"{field} is {short_repr(item)}, an integer too long to store: JSON text "
                     f"of more than {sys.get_int_max_str_digits()} digits cannot be read back"
                 ) from None
         elif item is not None and not isinstance(item, bool | float):
             raise TypeError(
-                f"{field} is not JSON-serialisable: got {type(item).__name__} {_short(item)}"
+                f"{field} is not JSON-serialisable: got {type(item).__name__} {short_repr(item)}"
             )
 
 
@@ -155,7 +155,7 @@ def _check_text(text: str, subject: str) -> None:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise ValueError(
-            f"{subject} is not valid Unicode: {_short(text[exc.start])} at position "
+            f"{subject} is not valid Unicode: {short_repr(text[exc.start])} at position "
             f"{exc.start} is a lone surrogate, which UTF-8 cannot encode"
         ) from None
 
@@ -337,14 +337,14 @@ def _read_header(zf: zipfile.ZipFile, where: str) -> dict[str, Any]:
         raise ModelFileError(f"{where}: {HEADER_MEMBER} cannot be parsed ({exc})") from exc
     if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
         found = header.get("format") if isinstance(header, dict) else header
-        raise ModelFileError(f"{where} is not a nablanet model file (format is {_short(found)})")
+        raise ModelFileError(
+            f"{where} is not a nablanet model file (format is {short_repr(found)})"
+        )
     version = header.get("format_version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ModelFileError(f"{where} has an invalid format_version {_short(version)}")
+        raise ModelFileError(f"{where} has an invalid format_version {short_repr(version)}")
     if version > FORMAT_VERSION:
-        by = (
-            f"a newer nablanet ({_short(header.get('nablanet_version'))}, format_version {version})"
-        )
+        by = f"a newer nablanet ({short_repr(header.get('nablanet_version'))}, format_version {version})"
         raise ModelFileError(f"{where} was written by {by}; upgrade nablanet to read it")
     if not isinstance(header.get("model"), dict) or not isinstance(header.get("arrays"), dict):
         raise ModelFileError(f"{where}: header.json must hold 'model' and 'arrays' objects")
@@ -364,22 +364,24 @@ def _array_spec(name: str, entry: Any, where: str) -> ArraySpec:
         return ModelFileError(f"{where}: bad header entry for array {name!r}: {detail}")
 
     if not isinstance(entry, dict):
-        raise bad(f"expected an object, got {_short(entry)}")
+        raise bad(f"expected an object, got {short_repr(entry)}")
     missing = [key for key in ("dtype", "shape", "file", "sha256") if key not in entry]
     if missing:
         raise bad(f"{field} lacks {missing}")
     member, digest, dtype_text, shape = (entry[k] for k in ("file", "sha256", "dtype", "shape"))
     if not isinstance(member, str) or not member or len(member) > 1024:
-        raise bad(f"{field}.file must be a member name, got {_short(member)}")
+        raise bad(f"{field}.file must be a member name, got {short_repr(member)}")
     if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
-        raise bad(f"{field}.sha256 must be 64 hexadecimal digits, got {_short(digest)}")
+        raise bad(f"{field}.sha256 must be 64 hexadecimal digits, got {short_repr(digest)}")
     if isinstance(dtype_text, str) and dtype_text.lstrip("<>|=").startswith("O"):
         raise bad(
             f"{field}.dtype is {dtype_text!r}: object arrays are refused (they would need "
             "pickle, which nablanet never unpickles)"
         )
     if not isinstance(dtype_text, str) or not _DTYPE.fullmatch(dtype_text):
-        raise bad(f"{field}.dtype must be a numeric dtype such as '<f4', got {_short(dtype_text)}")
+        raise bad(
+            f"{field}.dtype must be a numeric dtype such as '<f4', got {short_repr(dtype_text)}"
+        )
     try:
         dtype = np.dtype(dtype_text)
     except TypeError as exc:
@@ -387,10 +389,12 @@ def _array_spec(name: str, entry: Any, where: str) -> ArraySpec:
     if dtype.kind not in ALLOWED_KINDS:
         raise bad(f"{field}.dtype {dtype_text!r} is not bool, integer, float or complex")
     if not isinstance(shape, list) or len(shape) > MAX_NDIM:
-        raise bad(f"{field}.shape must be a list of at most {MAX_NDIM} sizes, got {_short(shape)}")
+        raise bad(
+            f"{field}.shape must be a list of at most {MAX_NDIM} sizes, got {short_repr(shape)}"
+        )
     for i, n in enumerate(shape):
         if not _is_int(n) or n < 0:
-            raise bad(f"{field}.shape[{i}] must be a whole number >= 0, got {_short(n)}")
+            raise bad(f"{field}.shape[{i}] must be a whole number >= 0, got {short_repr(n)}")
         if n > MAX_ARRAY_BYTES:
             raise bad(
                 f"{field}.shape[{i}] is {n}, more elements than an array may have "
