@@ -888,7 +888,7 @@ class Sequential:
         ``extras``: ``preprocessing=`` (a fitted Standardizer) and ``metadata=`` (a JSON dict).
         Returns the ``pathlib.Path`` written.
         """
-        from .model_io import save
+        from .saving.sequential import save
 
         return save(self, path, **extras)
 
