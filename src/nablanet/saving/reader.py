@@ -308,7 +308,7 @@ def _read_array(zf: zipfile.ZipFile, name: str, spec: ArraySpec, where: str) -> 
 def read_model_file(
     path: str | os.PathLike[str], check: HeaderCheck | None = None
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Read a model file written by :func:`write_model_file`, verifying every array.
+    """Read a model file written by :func:`~.container.write_model_file`, checking every array.
 
     Parameters
     ----------
@@ -323,7 +323,7 @@ def read_model_file(
     Returns
     -------
     header : dict
-        The caller's header, as given to :func:`write_model_file`.
+        The caller's header, as given to :func:`~.container.write_model_file`.
     arrays : dict of str to ndarray
         The arrays, bitwise equal to those saved, in the order they were saved.
 
