@@ -51,7 +51,6 @@ import numpy as np
 from . import _fast
 from ._shorthand import layers_from_sizes
 from ._validation import (
-    _short,
     as_generator,
     check_array,
     check_consistent_length,
@@ -60,6 +59,7 @@ from ._validation import (
     check_n_features,
     check_positive_float,
     check_positive_int,
+    short_repr,
 )
 from .describe import info_text, summary_text
 from .functional import all_finite
@@ -91,12 +91,14 @@ def _check_config(config: Any) -> None:
     """Refuse a ``config`` that :meth:`Sequential.get_config` could not have written, naming
     the entry (the layers' own settings are checked by the layers)."""
     if not isinstance(config, dict):
-        raise TypeError(f"config must be a dict from Sequential.get_config(), got {_short(config)}")
+        raise TypeError(
+            f"config must be a dict from Sequential.get_config(), got {short_repr(config)}"
+        )
     missing = [key for key in ("layers", "loss", "optimizer") if key not in config]
     if missing:
         raise ValueError(f"config lacks the entries {missing} that Sequential.get_config() writes")
     if not isinstance(config["layers"], list | tuple):
-        raise TypeError(f"config['layers'] must be a list, got {_short(config['layers'])}")
+        raise TypeError(f"config['layers'] must be a list, got {short_repr(config['layers'])}")
     for i, entry in enumerate(config["layers"]):
         if (
             not isinstance(entry, dict)
@@ -105,16 +107,18 @@ def _check_config(config: Any) -> None:
         ):
             raise TypeError(
                 f"config['layers'][{i}] must be {{'class': name, 'config': {{...}}}}, got "
-                f"{_short(entry)}"
+                f"{short_repr(entry)}"
             )
     if not isinstance(config["optimizer"], dict):
         raise TypeError(
             f"config['optimizer'] must be a dict such as {{'name': 'sgd', 'lr': 0.01}}, got "
-            f"{_short(config['optimizer'])}"
+            f"{short_repr(config['optimizer'])}"
         )
     task = config.get("task")
     if task is not None and (not isinstance(task, str) or task not in TASKS):
-        raise ValueError(f"config['task'] must be None or one of {list(TASKS)}, got {_short(task)}")
+        raise ValueError(
+            f"config['task'] must be None or one of {list(TASKS)}, got {short_repr(task)}"
+        )
     classes = config.get("classes")
     if classes is not None and (
         not isinstance(classes, list | tuple)
@@ -123,7 +127,7 @@ def _check_config(config: Any) -> None:
         or len(set(classes)) != len(classes)
     ):
         raise ValueError(
-            f"config['classes'] must be None or a list of distinct labels, got {_short(classes)}"
+            f"config['classes'] must be None or a list of distinct labels, got {short_repr(classes)}"
         )
 
 
@@ -277,7 +281,7 @@ class Sequential:
             for name in metrics:
                 if name not in METRIC_NAMES:
                     raise ValueError(
-                        f"unknown metric {_short(name)}; expected one of {list(METRIC_NAMES)}"
+                        f"unknown metric {short_repr(name)}; expected one of {list(METRIC_NAMES)}"
                     )
         if not getattr(self, "built", False):
             self._set_compiled(new_loss, new_optimizer, lr, metrics)
@@ -780,7 +784,7 @@ class Sequential:
         if not isinstance(weights, list | tuple):
             raise TypeError(
                 f"weights must be a list of one dict per layer (as get_weights() returns), got "
-                f"{type(weights).__name__} {_short(weights)}"
+                f"{type(weights).__name__} {short_repr(weights)}"
             )
         if len(weights) != len(self.layers):
             raise ValueError(f"expected weights for {len(self.layers)} layers, got {len(weights)}")
@@ -790,7 +794,7 @@ class Sequential:
             if not isinstance(new, dict):
                 raise TypeError(
                     f"weights[{i}] must be a dict of parameter name -> array, got "
-                    f"{type(new).__name__} {_short(new)}"
+                    f"{type(new).__name__} {short_repr(new)}"
                 )
             if set(new) != set(layer.params):
                 raise ValueError(
@@ -890,7 +894,7 @@ class Sequential:
         ``extras``: ``preprocessing=`` (a fitted Standardizer) and ``metadata=`` (a JSON dict).
         Returns the ``pathlib.Path`` written.
         """
-        from .model_io import save
+        from .saving.sequential import save
 
         return save(self, path, **extras)
 
