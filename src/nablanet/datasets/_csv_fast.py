@@ -39,8 +39,8 @@ def read_csv_fast(
     arguments are ``load_csv``'s, already checked.
     """
     if engine == "auto":
-        engine = "pyarrow" if importlib.util.find_spec("pyarrow") is not None else "numpy"
-    if engine == "pyarrow" and importlib.util.find_spec("pyarrow") is None:
+        engine = "pyarrow" if _have_pyarrow() else "numpy"
+    if engine == "pyarrow" and not _have_pyarrow():
         raise ImportError(
             "engine='pyarrow' needs pyarrow: pip install 'nablanet[parquet]' "
             "(or pass engine='numpy')"
@@ -51,6 +51,10 @@ def read_csv_fast(
             return _read(path, label_column, header, delimiter, engine)
     except (_Refused, ValueError, TypeError, csv.Error):  # ArrowInvalid is a ValueError
         return None
+
+
+def _have_pyarrow() -> bool:
+    return importlib.util.find_spec("pyarrow") is not None
 
 
 def _read(
