@@ -14,8 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nablanet.datasets import load_csv
-from nablanet.datasets import _csv_fast
+from nablanet.datasets import _csv_fast, load_csv
 from nablanet.datasets._csv_fast import read_csv_fast
 
 ENGINES = ["numpy", pytest.param("pyarrow", marks=pytest.mark.skipif(

@@ -61,12 +61,18 @@ def test_parquet_labels_as_a_csv_file_gives_them(tmp_path: Path) -> None:
 def test_parquet_bad_files_name_the_problem(tmp_path: Path) -> None:
     x = pa.array([1.0, 2.0])
     cases = [
-        ({"x": pa.array(["1", "2"]), "y": pa.array([0, 1])},
-         r"column 0 \('x'\) holds string, not numbers"),
-        ({"x": pa.array([1.0, None]), "y": pa.array([0, 1])},
-         r"column 0 \('x'\): 1 missing value\(s\), the first in row 1"),
-        ({"x": pa.array([1.0, float("nan")]), "y": pa.array([0, 1])},
-         r"column 0 \('x'\), row 1: nan is not a finite number"),
+        (
+            {"x": pa.array(["1", "2"]), "y": pa.array([0, 1])},
+            r"column 0 \('x'\) holds string, not numbers",
+        ),
+        (
+            {"x": pa.array([1.0, None]), "y": pa.array([0, 1])},
+            r"column 0 \('x'\): 1 missing value\(s\), the first in row 1",
+        ),
+        (
+            {"x": pa.array([1.0, float("nan")]), "y": pa.array([0, 1])},
+            r"column 0 \('x'\), row 1: nan is not a finite number",
+        ),
         ({"x": x, "y": pa.array([0, None])}, r"label column 'y', row 1: the label is missing"),
         ({"x": x, "y": pa.array(["a", ""])}, r"label column 'y', row 1: the label is empty"),
         ({"x": x, "y": pa.array([0.0, float("inf")])}, r"label 1 is inf"),

@@ -50,9 +50,7 @@ def load_parquet(
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError as exc:
-        raise ImportError(
-            "load_parquet needs pyarrow: pip install 'nablanet[parquet]'"
-        ) from exc
+        raise ImportError("load_parquet needs pyarrow: pip install 'nablanet[parquet]'") from exc
     path = Path(path)
     where = repr(str(path))
     if not path.is_file():
