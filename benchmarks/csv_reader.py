@@ -21,6 +21,7 @@ most 3x the file's size.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -99,7 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", metavar="FILE", help="also write every measurement here")
     args = parser.parse_args(argv)
-    names = [n for n in CONTENDERS if not (args.skip_exact and "exact" in n)]
+    missing = [lib for lib in ("pyarrow", "pandas") if importlib.util.find_spec(lib) is None]
+    names = [
+        n
+        for n in CONTENDERS
+        if not (args.skip_exact and "exact" in n) and not any(lib in n for lib in missing)
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "data.csv"
         write_file(path, args.rows)
