@@ -58,6 +58,10 @@ def load_training_data(args: Any, default_dataset: str) -> TrainData:
         path = Path(args.data)
         if path.suffix.lower() == ".npz":
             X, y = load_npz(path)
+        elif path.suffix.lower() == ".parquet":
+            from ..datasets import load_parquet
+
+            X, y, names = load_parquet(path, label_column=_column(args.label_column))
         else:
             X, y, names = load_csv(
                 path, label_column=_column(args.label_column), header=_header(args.header)
