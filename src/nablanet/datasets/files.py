@@ -199,7 +199,7 @@ def load_csv(
     from ._csv_fast import ENGINES, read_csv_fast
 
     if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {ENGINES}, got {_short(engine)}")
+        raise ValueError(f"engine must be one of {ENGINES}, got {short_repr(engine)}")
     if engine != "python":
         fast = read_csv_fast(path, label_column, header, delimiter, engine)
         if fast is not None:

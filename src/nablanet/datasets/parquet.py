@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from nablanet._validation import _short
+from nablanet._validation import short_repr
 from nablanet.datasets.files import _label_index, _labels_as_csv_reads_them
 
 __all__ = ["load_parquet"]
@@ -57,7 +57,7 @@ def load_parquet(
         raise FileNotFoundError(f"Parquet file not found: {where}")
     if isinstance(label_column, bool) or not isinstance(label_column, int | str):
         raise TypeError(
-            f"label_column must be an int index or a column name, got {_short(label_column)}"
+            f"label_column must be an int index or a column name, got {short_repr(label_column)}"
         )
     try:
         table = pq.read_table(path)
