@@ -43,7 +43,7 @@ Examples
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -53,7 +53,6 @@ from ._validation import check_positive_int
 from .layers import Dense, Dropout, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .layers.activations import Exp
 from .losses import check_link
-from .tutorial.conventions import SeedSigmoid
 
 if TYPE_CHECKING:
     from .model import Sequential
@@ -77,8 +76,9 @@ def _task(model: Sequential) -> str:
     return model.resolved_task()
 
 
-class _Graph:
-    """Nodes and initializers under construction, with unique names."""
+class Graph:
+    """Nodes and initializers under construction, with unique names (what a
+    :data:`LAYER_EXPORTERS` function appends to)."""
 
     def __init__(self, onnx: Any) -> None:
         self.onnx = onnx
@@ -101,11 +101,34 @@ class _Graph:
         return out
 
 
-def _layers(graph: _Graph, model: Sequential, x: str) -> str:
+#: Layer classes defined outside :mod:`nablanet.layers` that export themselves:
+#: ``LAYER_EXPORTERS[cls](graph, layer, x)`` appends the layer's nodes after tensor ``x`` and
+#: returns the output tensor's name. Keyed by the exact class; filled by
+#: :func:`register_layer_exporter` (e.g. by :mod:`nablanet.tutorial.conventions`), so this module
+#: never imports the packages that build on it.
+LAYER_EXPORTERS: dict[type[Layer], Callable[[Graph, Any, str], str]] = {}
+
+
+def register_layer_exporter(
+    cls: type[Layer],
+) -> Callable[[Callable[[Graph, Any, str], str]], Callable[[Graph, Any, str], str]]:
+    """Decorator: export layers of exactly the class ``cls`` with the decorated function."""
+
+    def decorate(fn: Callable[[Graph, Any, str], str]) -> Callable[[Graph, Any, str], str]:
+        LAYER_EXPORTERS[cls] = fn
+        return fn
+
+    return decorate
+
+
+def _layers(graph: Graph, model: Sequential, x: str) -> str:
     """Append the network's nodes after tensor ``x``; return the output tensor's name."""
     simple: dict[type[Layer], str] = {Sigmoid: "Sigmoid", Tanh: "Tanh", ReLU: "Relu", Exp: "Exp"}
     for i, layer in enumerate(model.layers):
-        if isinstance(layer, Dense):
+        exporter = LAYER_EXPORTERS.get(type(layer))
+        if exporter is not None:
+            x = exporter(graph, layer, x)
+        elif isinstance(layer, Dense):
             W = graph.const(f"W{i}", layer.params["W"].astype(np.float32))
             b = graph.const(f"b{i}", layer.params["b"].astype(np.float32))
             x = graph.node("Gemm", [x, W, b])
@@ -113,12 +136,6 @@ def _layers(graph: _Graph, model: Sequential, x: str) -> str:
             x = graph.node("LeakyRelu", [x], alpha=float(layer.alpha))
         elif isinstance(layer, Softmax):
             x = graph.node("Softmax", [x], axis=1)
-        elif isinstance(layer, SeedSigmoid):  # the tutorial's forward: sigmoid(clip(z, -c, c))
-            if layer.clip is not None:
-                c = min(layer.clip, float(np.finfo(np.float32).max))
-                low, high = (graph.const("clip", np.array(v, np.float32)) for v in (-c, c))
-                x = graph.node("Clip", [x, low, high])
-            x = graph.node("Sigmoid", [x])
         elif type(layer) in simple:
             x = graph.node(simple[type(layer)], [x])
         elif not isinstance(layer, Identity | Dropout):
@@ -129,7 +146,7 @@ def _layers(graph: _Graph, model: Sequential, x: str) -> str:
     return x
 
 
-def _link(graph: _Graph, model: Sequential, x: str) -> str:
+def _link(graph: Graph, model: Sequential, x: str) -> str:
     """Append the loss's link after tensor ``x`` (nothing for ``"identity"``)."""
     link = check_link(model.loss)
     if link == "sigmoid":
@@ -161,7 +178,7 @@ def _class_values(classes: Any) -> tuple[np.ndarray, int]:
     return arr.astype(str).astype(object), TensorProto.STRING
 
 
-def _outputs(graph: _Graph, model: Sequential, out: str, task: str) -> list[Any]:
+def _outputs(graph: Graph, model: Sequential, out: str, task: str) -> list[Any]:
     """The label/probabilities (or variable) outputs, as value infos."""
     helper, TensorProto = graph.onnx.helper, graph.onnx.TensorProto
     k = model.n_outputs
@@ -241,7 +258,7 @@ def to_onnx(
         )
     if preprocessing is None:
         preprocessing = getattr(model, "preprocessing_", None)
-    graph = _Graph(onnx)
+    graph = Graph(onnx)
     x = "X"
     if preprocessing is not None:
         if getattr(preprocessing, "mean_", None) is None:

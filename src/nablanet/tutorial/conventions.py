@@ -42,6 +42,7 @@ from .._validation import check_choice, check_positive_float
 from ..layers import Dense, Sigmoid
 from ..layers.base import Array, register
 from ..losses import LOSSES, HalfSquaredError, Loss, row_scale, weighted_sum
+from ..onnx_export import Graph, register_layer_exporter
 
 
 @register
@@ -160,6 +161,17 @@ class SeedSigmoid(Sigmoid):
 
     def get_config(self) -> dict[str, Any]:
         return {"derivative_scale": self.derivative_scale, "clip": self.clip, "exp": self.exp}
+
+
+@register_layer_exporter(SeedSigmoid)
+def _seed_sigmoid_to_onnx(graph: Graph, layer: SeedSigmoid, x: str) -> str:
+    """The ONNX nodes of the forward pass: ``Sigmoid(Clip(z, -clip, clip))`` (no Clip without
+    ``clip``); the derivative scale and the ``exp`` choice only change backward and last bits."""
+    if layer.clip is not None:
+        c = min(layer.clip, float(np.finfo(np.float32).max))
+        low, high = (graph.const("clip", np.array(v, np.float32)) for v in (-c, c))
+        x = graph.node("Clip", [x, low, high])
+    return graph.node("Sigmoid", [x])
 
 
 def libm_exp(x: Array) -> Array:
