@@ -189,6 +189,7 @@ class Sequential:
         seed: Any = None,
         dtype: Any = "float32",
     ) -> None:
+        self.built = False  # build() sets it, with every layer's parameters
         self.layers: list[Layer] = []
         for layer in layers or []:
             self.add(layer)
@@ -248,7 +249,7 @@ class Sequential:
         """Append ``layer`` (before the model is built)."""
         if not isinstance(layer, Layer):
             raise TypeError(f"layers must be nablanet Layer objects, got {layer!r}")
-        if getattr(self, "built", False):
+        if self.built:
             raise RuntimeError("cannot add layers to a model that is already built")
         self.layers.append(layer)
 
@@ -279,7 +280,7 @@ class Sequential:
                     raise ValueError(
                         f"unknown metric {_short(name)}; expected one of {list(METRIC_NAMES)}"
                     )
-        if not getattr(self, "built", False):
+        if not self.built:
             self._set_compiled(new_loss, new_optimizer, lr, metrics)
             return
         with unchanged_on_error(self):  # binding the new loss or optimizer may still fail
@@ -374,7 +375,7 @@ class Sequential:
         return sum(layer.n_params for layer in self.layers)
 
     def _require_built(self) -> None:
-        if not getattr(self, "built", False):
+        if not self.built:
             raise ValueError(
                 "the model is not built yet: call fit(X, y) or build(n_features) first"
             )
@@ -642,7 +643,7 @@ class Sequential:
         ):
             return X  # fast path: already a finite 2-D array of the model's dtype and width
         arr = check_array(X, "X", dtype=self.dtype)
-        if getattr(self, "built", False):
+        if self.built:
             assert self.input_dim is not None
             check_n_features(arr, self.input_dim)
         return arr
@@ -651,7 +652,7 @@ class Sequential:
         """Checked ``X`` and the target matrix ``Y`` of shape (n_samples, n_outputs) that the
         loss compares with; builds the model on first use and fixes its task."""
         Xc = self.check_X(X)
-        if not getattr(self, "built", False):
+        if not self.built:
             self.build(Xc.shape[1])
         y_arr = np.asarray(y)
         if y_arr.dtype.kind in "USO":
@@ -873,7 +874,7 @@ class Sequential:
         twin = Sequential.from_config(config)
         if self.classes_ is not None:  # the array, not its JSON list: 2**63 + 1 stays uint64
             twin.classes_ = self.classes_.copy()
-        if getattr(self, "built", False):
+        if self.built:
             twin.set_weights(self.get_weights())
         return twin
 
@@ -917,8 +918,9 @@ class Sequential:
         The layers' parameters are views into one packed buffer; a copy gets separate arrays, so
         the packing and the optimizer's binding are rebuilt here (optimizer state is kept).
         """
+        self.built = False  # an unbuilt model pickled before __init__ set ``built`` lacks it
         self.__dict__.update(state)
-        if getattr(self, "built", False):
+        if self.built:
             self._flat = pack_parameters(self.layers, self.dtype)
             self._bind()
 
