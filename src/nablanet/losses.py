@@ -368,47 +368,6 @@ class SoftmaxCrossEntropy(Loss):
         return grad
 
 
-LOSSES: dict[str, type[Loss]] = {
-    cls.name: cls
-    for cls in (
-        MeanSquaredError,
-        SumSquaredError,
-        HalfSquaredError,
-        BinaryCrossEntropy,
-        CategoricalCrossEntropy,
-        SigmoidBinaryCrossEntropy,
-        SoftmaxCrossEntropy,
-    )
-}
-ALIASES = {
-    "mean_squared_error": "mse",
-    "sse": "sum_squared_error",
-    "bce": "binary_cross_entropy",
-    "binary_crossentropy": "binary_cross_entropy",
-    "cross_entropy": "categorical_cross_entropy",
-    "categorical_crossentropy": "categorical_cross_entropy",
-    "ce": "categorical_cross_entropy",
-    "bce_with_logits": "sigmoid_binary_cross_entropy",
-}
-
-
-def get_loss(name: str | dict[str, Any] | Loss) -> Loss:
-    """Return a loss for ``name`` (canonical name or alias, or a ``get_config()`` dict such as
-    ``{"name": "binary_cross_entropy", "outputs": "sum"}``); instances pass through."""
-    if isinstance(name, Loss):
-        return name
-    kwargs: dict[str, Any] = {}
-    if isinstance(name, dict):
-        kwargs = dict(name)
-        name = kwargs.pop("name", None)
-    key = ALIASES.get(name, name) if isinstance(name, str) else name
-    cls = LOSSES[check_choice("loss", key, list(LOSSES) + list(ALIASES))]
-    try:
-        return cls(**kwargs)
-    except TypeError:
-        raise ValueError(f"loss {key!r} takes no settings {sorted(kwargs)}") from None
-
-
 class HalfPoissonDeviance(Loss):
     r"""Half the Poisson deviance of positive means ``mu``, summed over outputs, mean over samples.
 
@@ -456,4 +415,44 @@ class ExpHalfPoissonDeviance(Loss):
         return (self._mu - self._y) * self._r  # (e^z - y) / n
 
 
-LOSSES.update({cls.name: cls for cls in (HalfPoissonDeviance, ExpHalfPoissonDeviance)})
+LOSSES: dict[str, type[Loss]] = {
+    cls.name: cls
+    for cls in (
+        MeanSquaredError,
+        SumSquaredError,
+        HalfSquaredError,
+        BinaryCrossEntropy,
+        CategoricalCrossEntropy,
+        SigmoidBinaryCrossEntropy,
+        SoftmaxCrossEntropy,
+        HalfPoissonDeviance,
+        ExpHalfPoissonDeviance,
+    )
+}
+ALIASES = {
+    "mean_squared_error": "mse",
+    "sse": "sum_squared_error",
+    "bce": "binary_cross_entropy",
+    "binary_crossentropy": "binary_cross_entropy",
+    "cross_entropy": "categorical_cross_entropy",
+    "categorical_crossentropy": "categorical_cross_entropy",
+    "ce": "categorical_cross_entropy",
+    "bce_with_logits": "sigmoid_binary_cross_entropy",
+}
+
+
+def get_loss(name: str | dict[str, Any] | Loss) -> Loss:
+    """Return a loss for ``name`` (canonical name or alias, or a ``get_config()`` dict such as
+    ``{"name": "binary_cross_entropy", "outputs": "sum"}``); instances pass through."""
+    if isinstance(name, Loss):
+        return name
+    kwargs: dict[str, Any] = {}
+    if isinstance(name, dict):
+        kwargs = dict(name)
+        name = kwargs.pop("name", None)
+    key = ALIASES.get(name, name) if isinstance(name, str) else name
+    cls = LOSSES[check_choice("loss", key, list(LOSSES) + list(ALIASES))]
+    try:
+        return cls(**kwargs)
+    except TypeError:
+        raise ValueError(f"loss {key!r} takes no settings {sorted(kwargs)}") from None

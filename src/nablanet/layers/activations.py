@@ -152,36 +152,6 @@ class Softmax(Activation):
         return a * (dy - np.sum(dy * a, axis=1, keepdims=True))
 
 
-ACTIVATIONS: dict[str, type[Activation]] = {
-    "identity": Identity,
-    "linear": Identity,
-    "sigmoid": Sigmoid,
-    "logistic": Sigmoid,
-    "tanh": Tanh,
-    "relu": ReLU,
-    "leaky_relu": LeakyReLU,
-    "softmax": Softmax,
-}
-
-STEP_MESSAGE = (
-    "the step activation cannot be trained by backpropagation: its derivative is zero almost "
-    "everywhere, so every gradient through it vanishes. Use nablanet.Perceptron for the classic "
-    "step-activation perceptron (seed 001), or a smooth activation such as 'sigmoid' here."
-)
-
-
-def get_activation(name: str | Layer) -> Layer:
-    """Return a new activation layer for ``name`` (a layer instance is returned as it is).
-
-    Raises ``ValueError`` for ``"step"`` (see :data:`STEP_MESSAGE`) and for unknown names.
-    """
-    if isinstance(name, Layer):
-        return name
-    if name in ("step", "heaviside"):
-        raise ValueError(STEP_MESSAGE)
-    return ACTIVATIONS[check_choice("activation", name, ACTIVATIONS)]()
-
-
 @register
 class Exp(Activation):
     r""":math:`a = e^z`, a positive output: the mean of a Poisson target (log link).
@@ -203,4 +173,32 @@ class Exp(Activation):
         return dy * self._cached()  # dz = da * f'(z), f'(z) = a: (n, n_units)
 
 
-ACTIVATIONS["exp"] = Exp
+ACTIVATIONS: dict[str, type[Activation]] = {
+    "identity": Identity,
+    "linear": Identity,
+    "sigmoid": Sigmoid,
+    "logistic": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "softmax": Softmax,
+    "exp": Exp,
+}
+
+STEP_MESSAGE = (
+    "the step activation cannot be trained by backpropagation: its derivative is zero almost "
+    "everywhere, so every gradient through it vanishes. Use nablanet.Perceptron for the classic "
+    "step-activation perceptron (seed 001), or a smooth activation such as 'sigmoid' here."
+)
+
+
+def get_activation(name: str | Layer) -> Layer:
+    """Return a new activation layer for ``name`` (a layer instance is returned as it is).
+
+    Raises ``ValueError`` for ``"step"`` (see :data:`STEP_MESSAGE`) and for unknown names.
+    """
+    if isinstance(name, Layer):
+        return name
+    if name in ("step", "heaviside"):
+        raise ValueError(STEP_MESSAGE)
+    return ACTIVATIONS[check_choice("activation", name, ACTIVATIONS)]()
