@@ -24,6 +24,20 @@ class Activation(Layer):
         super().__init__()
         self._a: Array | None = None  # the output of the last forward pass
 
+    def set_output(self, a: Array) -> None:
+        """Cache ``a``, computed elsewhere, as this layer's output of the last forward pass.
+
+        The compiled path (:func:`nablanet._fast.network.forward`) computes a Dense layer and
+        the activation after it in one pass, then hands the activation its output here, so that
+        :meth:`backward` runs as it would after :meth:`forward`.
+
+        Parameters
+        ----------
+        a : ndarray of shape (n_samples, n_units)
+            :math:`a = f(z)`, kept (not copied).
+        """
+        self._a = a
+
     def _cached(self) -> Array:
         if self._a is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")

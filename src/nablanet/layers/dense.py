@@ -129,7 +129,17 @@ class Dense(Layer):
         return self.units
 
     def forward(self, x: Array, training: bool = False) -> Array:
-        """Return ``z = x @ W + b`` of shape (n_samples, n_out); cache ``x`` for backward."""
+        """Return ``z = x @ W + b`` of shape (n_samples, n_out); cache ``x`` for backward.
+
+        With numba installed, :meth:`nablanet.Sequential.forward` does not call this method for
+        a Dense layer followed by Identity, ReLU, Sigmoid or Tanh: it runs the pair fused in
+        ``src/nablanet/_fast/network.py`` (:func:`nablanet._fast.network.forward`: this layer's
+        :meth:`linear`, then ``b`` and the activation in one compiled pass, handed to the
+        activation's ``set_output``); :meth:`nablanet.Sequential.backward` likewise calls
+        :meth:`backward_matmuls` after one compiled pass for ``delta`` and ``db``. To step through
+        this NumPy code instead, set ``NABLANET_FAST=0``, call
+        ``nablanet._fast.set_enabled(False)``, or pass ``trace=[]`` to ``Sequential.forward``.
+        """
         z = self.linear(x)
         z += self.params["b"]  # + b, broadcast over the rows
         return z
