@@ -145,7 +145,8 @@ class SequentialExtras:
         return _emit(summary_text(cast("Sequential", self)), print_fn)
 
     def info(self, print_fn: Any = print) -> str:
-        """Every Dense layer's biases and weights, neuron by neuron, as seed 001 prints them."""
+        """Every Dense layer's biases and weights, neuron by neuron, as the tutorial
+        "Introduction to Deep Learning - Part 3" prints them."""
         self._require_built()
         return _emit(info_text(cast("Sequential", self)), print_fn)
 

@@ -150,15 +150,16 @@ class Sequential(SequentialEngine, SequentialExtras):
         weights: Sequence[tuple[Any, Any]] | None = None,
         **kwargs: Any,
     ) -> Sequential:
-        """Build from the seeds' shorthand: layer sizes and activations.
+        """Build from the tutorials' shorthand: layer sizes and activations.
 
         Parameters
         ----------
         sizes : sequence of int
-            ``[n_inputs, hidden..., n_outputs]``, e.g. seed 000's ``[2, 4, 3, 1]``.
+            ``[n_inputs, hidden..., n_outputs]``, e.g. ``[2, 4, 3, 1]`` in the tutorial
+            "Application of differentiations in neural networks".
         activation : str or sequence of str
             One name for every hidden layer (then ``output`` names the last), or one name per layer
-            (``len(sizes) - 1`` of them, the last being the output's), as seed 000's
+            (``len(sizes) - 1`` of them, the last being the output's), as that tutorial's
             ``[relu, relu, sigmoid]``.
         kernel_initializer : str, optional
             Default: ``he_uniform`` before ReLU-like activations, ``glorot_uniform`` otherwise.
@@ -381,7 +382,8 @@ class Sequential(SequentialEngine, SequentialExtras):
         epochs : int
             Passes over the data.
         batch_size : int, optional
-            Mini-batch size; ``None`` means full-batch gradient descent (seed 000).
+            Mini-batch size; ``None`` means full-batch gradient descent (as in the tutorial
+            "Application of differentiations in neural networks").
         shuffle : bool
             Reshuffle the samples every epoch (default True).
         seed : None, int or Generator

@@ -66,7 +66,8 @@ class Sigmoid(Activation):
         return self._a
 
     def backward(self, dy: Array) -> Array:
-        r""":math:`\delta = dL/da \odot a (1 - a)`, as seed 001's equation (3): :math:`\sigma' = \sigma(1-\sigma)`.
+        r""":math:`\delta = dL/da \odot a (1 - a)`, as equation (3) of
+        "Introduction to Deep Learning - Part 3": :math:`\sigma' = \sigma(1-\sigma)`.
 
         Shapes: ``dy`` and the result are (n_samples, n_units).
         """
@@ -202,7 +203,8 @@ ACTIVATIONS: dict[str, type[Activation]] = {
 STEP_MESSAGE = (
     "the step activation cannot be trained by backpropagation: its derivative is zero almost "
     "everywhere, so every gradient through it vanishes. Use nablanet.Perceptron for the classic "
-    "step-activation perceptron (seed 001), or a smooth activation such as 'sigmoid' here."
+    "step-activation perceptron (as in the tutorial 'Introduction to Deep Learning - Part 3'), "
+    "or a smooth activation such as 'sigmoid' here."
 )
 
 
