@@ -112,8 +112,11 @@ def nablanet_fit(X: np.ndarray, y: np.ndarray, batch: int, optimizer: str, fast:
     return epoch
 
 
-def nablanet_partial_fit(X: np.ndarray, y: np.ndarray, batch: int, optimizer: str) -> Epoch:
-    """The estimator path: ``MLPClassifier.partial_fit`` (one epoch per call)."""
+def nablanet_partial_fit(
+    X: np.ndarray, y: np.ndarray, batch: int, optimizer: str, keep: dict | None = None
+) -> Epoch:
+    """The estimator path: ``MLPClassifier.partial_fit`` (one epoch per call). ``keep``, if
+    given, receives the estimator as ``keep["model"]``."""
     from nablanet.estimators import MLPClassifier
 
     clf = MLPClassifier(
@@ -122,6 +125,8 @@ def nablanet_partial_fit(X: np.ndarray, y: np.ndarray, batch: int, optimizer: st
         random_state=0,
     )  # fmt: skip
     classes = np.arange(SIZES[-1])
+    if keep is not None:
+        keep["model"] = clf
 
     def epoch() -> float:
         clf.partial_fit(X, y, classes=classes)
@@ -130,8 +135,11 @@ def nablanet_partial_fit(X: np.ndarray, y: np.ndarray, batch: int, optimizer: st
     return epoch
 
 
-def torch_epochs(X: np.ndarray, y: np.ndarray, batch: int, optimizer: str) -> Epoch:
-    """The idiomatic eager loop: shuffled index batches of pre-made tensors."""
+def torch_epochs(
+    X: np.ndarray, y: np.ndarray, batch: int, optimizer: str, keep: dict | None = None
+) -> Epoch:
+    """The idiomatic eager loop: shuffled index batches of pre-made tensors (``keep["model"]``:
+    the network)."""
     import torch
 
     torch.manual_seed(0)
@@ -146,6 +154,8 @@ def torch_epochs(X: np.ndarray, y: np.ndarray, batch: int, optimizer: str) -> Ep
     else:
         opt = torch.optim.Adam(net.parameters(), lr=LR["adam"])
     loss_fn = torch.nn.CrossEntropyLoss()
+    if keep is not None:
+        keep["model"] = net
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     gen = torch.Generator().manual_seed(0)
 
@@ -165,8 +175,11 @@ def torch_epochs(X: np.ndarray, y: np.ndarray, batch: int, optimizer: str) -> Ep
     return epoch
 
 
-def sklearn_epochs(X: np.ndarray, y: np.ndarray, batch: int, optimizer: str) -> Epoch:
-    """``MLPClassifier(max_iter=1, warm_start=True).fit`` per epoch (alpha=0: no L2)."""
+def sklearn_epochs(
+    X: np.ndarray, y: np.ndarray, batch: int, optimizer: str, keep: dict | None = None
+) -> Epoch:
+    """``MLPClassifier(max_iter=1, warm_start=True).fit`` per epoch (alpha=0: no L2;
+    ``keep["model"]``: the estimator)."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
@@ -175,6 +188,8 @@ def sklearn_epochs(X: np.ndarray, y: np.ndarray, batch: int, optimizer: str) -> 
         batch_size=batch, learning_rate_init=LR[optimizer], momentum=0.9,
         nesterovs_momentum=False, max_iter=1, warm_start=True, shuffle=True, random_state=0,
     )  # fmt: skip
+    if keep is not None:
+        keep["model"] = clf
 
     def epoch() -> float:
         with warnings.catch_warnings():
@@ -390,8 +405,9 @@ def run_config(config: dict[str, Any]) -> dict[str, Any]:
     kind, threads = config["kind"], config["threads"]
     synthetic = bool(config.get("synthetic", False))
     train_libs = tuple(lib for lib in ("torch", "sklearn") if lib in config.get("libs", TRAIN_LIBS))
+    whole_libs = {"torch": ("torch",), "sklearn": ("sklearn",)}.get(config.get("lib", ""), ())
     libs = {"train": train_libs, "tiny": ("torch",), "inference": ("torch",),
-            "perceptron": ("sklearn",)}.get(kind, ())  # fmt: skip
+            "perceptron": ("sklearn",), "whole": whole_libs}.get(kind, ())  # fmt: skip
     out: dict[str, Any] = {"config": config, "threading": protocol.limit_threads(threads, libs)}
     if kind == "train":
         out["train"] = train(config)
@@ -409,6 +425,10 @@ def run_config(config: dict[str, Any]) -> dict[str, Any]:
         out["compile"] = compile_cost()
     elif kind == "memory":
         out["memory"] = fit_memory(config["n_samples"], config["batch"], synthetic)
+    elif kind == "whole":
+        from _whole_run import run as whole_run
+
+        out["whole"] = whole_run(config)
     elif kind == "profile":
         X, y, out["source"] = load_data(config["n_samples"], synthetic=synthetic)
         out["profile"] = profile_nablanet_epoch(X, y, config["batch"])

@@ -2,6 +2,12 @@
 and onnxruntime, every figure by one protocol (``_protocol.py``).
 
     python benchmarks/speed.py [--quick] [--json out.json] [--markdown] [--readme README.md]
+    python benchmarks/speed.py --whole-run [--json out.json] [--readme README.md]
+
+``--whole-run`` is the headline: whole trainings on Fashion-MNIST (30 epochs at batch 128, 10 at
+batches 32 and 512; Adam and SGD-momentum; nablanet ``fit`` and ``partial_fit``, PyTorch eager
+and scikit-learn), one child process per run, per-epoch CPU time and final test accuracy
+(``_whole_run.py``). The quick synthetic run stays as the smoke test of the protocol.
 
 One child process per kind of measurement and thread count (``python benchmarks/speed.py --run
 CONFIG OUT``), strictly one after another, with OMP/OPENBLAS/MKL/NUMBA_NUM_THREADS set in the
@@ -35,6 +41,8 @@ sys.path.insert(0, str(HERE))
 import _protocol as protocol  # noqa: E402  (standard library only)
 import _table as table  # noqa: E402  (standard library only)
 
+WHOLE_START, WHOLE_END = "<!-- whole-run-table:start -->", "<!-- whole-run-table:end -->"
+
 FULL = {"n_samples": 60_000, "rounds": 5, "batches": (32, 128, 512), "threads": (1, 2),
         "optimizers": ("sgd", "adam"), "tiny_steps": 1000, "min_time": 0.05}  # fmt: skip
 QUICK = {"n_samples": 2_048, "rounds": 5, "batches": (32, 128, 512), "threads": (1, 2),
@@ -64,6 +72,11 @@ def plan(settings: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def describe(config: dict[str, Any]) -> str:
+    if config["kind"] == "whole":
+        if config["lib"] == "gemm":
+            return f"whole run: GEMM ceiling, batches {config['batches']}"
+        return (f"whole run: {config['lib']} {config['optimizer']} batch {config['batch']} "
+                f"x{config['epochs']}")  # fmt: skip
     extra = f" {config['cache']} cache" if config["kind"] == "compile" else ""
     return f"{config['kind']}{extra} ({config['threads']} thread{'s' * (config['threads'] > 1)})"
 
@@ -168,18 +181,25 @@ def machine_info() -> dict[str, Any]:
     }
 
 
-def run_plan(configs: list[dict[str, Any]], nice: int = 0) -> list[dict[str, Any]]:
+def run_plan(
+    configs: list[dict[str, Any]], nice: int = 0, partial: tuple[str, dict] | None = None
+) -> list[dict[str, Any]]:
     """Run every child in turn, printing one progress line each; the two compile children
-    share a fresh numba cache directory (cold: empty, so the kernels compile; warm: loaded)."""
-    results = []
+    share a fresh numba cache directory (cold: empty, so the kernels compile; warm: loaded).
+    With ``partial = (path, payload)``, the payload with the results so far is written to
+    ``path`` (JSON) after every child."""
+    results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="nablanet-bench-numba-") as cache_dir:
         for i, config in enumerate(configs, 1):
             cache = cache_dir if config["kind"] == "compile" else None
             result = run_child(config, nice, cache_dir=cache)
             results.append(result)
+            if partial:
+                Path(partial[0]).write_text(json.dumps({**partial[1], "results": results}))
             status = result.get("error", "").splitlines()[-1:] or ["ok"]
             print(f"[{i:>2}/{len(configs)}] {describe(config):<34} "
-                  f"{result['wall_seconds']:6.1f} s  {status[0]}", flush=True)  # fmt: skip
+                  f"{result['wall_seconds']:6.1f} s  load {result['loadavg_before']}  "
+                  f"{status[0]}", flush=True)  # fmt: skip
     return results
 
 
@@ -206,6 +226,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="run the children at niceness +N (e.g. -10 as root on a busy machine)")  # fmt: skip
     parser.add_argument("--table-from", metavar="PATH",
                         help="print the tables of a JSON file written by --json, and exit")  # fmt: skip
+    parser.add_argument("--only", nargs="+", metavar="KIND",
+                        choices=("train", "compile", "perceptron", "tiny", "inference", "memory"),
+                        help="run only these children of the plan (e.g. --only perceptron)")  # fmt: skip
+    parser.add_argument("--whole-run", action="store_true",
+                        help="whole Fashion-MNIST trainings, per-epoch CPU time and test "
+                        "accuracy (27 children, one after another)")  # fmt: skip
+    parser.add_argument("--epochs", type=int, metavar="E",
+                        help="with --whole-run: epochs of every run (default: 30 at batch 128, "
+                        "10 at 32 and 512)")  # fmt: skip
+    parser.add_argument("--batches", type=int, nargs="+", metavar="B",
+                        help="with --whole-run: only these batch sizes (of 32 128 512)")  # fmt: skip
+    parser.add_argument("--optimizers", nargs="+", choices=("adam", "sgd"),
+                        help="with --whole-run: only these optimizers")  # fmt: skip
     parser.add_argument("--run", nargs=2, metavar=("CONFIG", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.run:
@@ -213,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.table_from:
         payload = json.loads(Path(args.table_from).read_text())
+        if payload.get("whole_run"):
+            return report_whole_run(payload, args.readme)
         return report(payload, args.markdown, args.readme)
     if args.nice < 0 and hasattr(os, "geteuid") and os.geteuid() != 0:
         parser.error(f"--nice below 0 needs root, got --nice {args.nice}")
@@ -229,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.samples < 512:
             parser.error(f"--samples must be at least 512 (one batch of 512), got {args.samples}")
         settings["n_samples"] = args.samples
+    if args.whole_run:
+        return whole_run(args, argv)
     if args.profile:
         config = {"kind": "profile", "threads": 1, "n_samples": settings["n_samples"], "batch": 128}
         result = run_child(config, args.nice)
@@ -237,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     machine = machine_info()
     print(f"# {machine['cpu']}, {machine['usable_cpus']} usable CPUs, BLAS {machine['blas']}, "
           f"load {protocol.loadavg()}", flush=True)  # fmt: skip
-    results = run_plan(plan(settings), args.nice)
+    configs = [c for c in plan(settings) if not args.only or c["kind"] in args.only]
+    results = run_plan(configs, args.nice)
     command = " ".join(["python benchmarks/speed.py", *(sys.argv[1:] if argv is None else argv)])
     machine["git_after"] = machine_info()["git"]  # other work may change the tree meanwhile
     payload = {"command": command, "nice": args.nice, "machine": machine, "settings": settings,
@@ -246,6 +284,58 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(payload, indent=1))
     return report(payload, args.markdown, args.readme)
+
+
+def whole_plan(
+    epochs: int | None = None,
+    batches: list[int] | None = None,
+    optimizers: list[str] | None = None,
+    samples: int | None = None,
+) -> list[dict[str, Any]]:
+    """The whole-run children (``_whole_run.plan``), narrowed by the command-line options."""
+    import _whole_run
+
+    runs = tuple((b, epochs or e) for b, e in _whole_run.PLAN if not batches or b in batches)
+    extra = {"n_train": samples} if samples else None
+    return _whole_run.plan(tuple(optimizers or ("adam", "sgd")), runs, extra)
+
+
+def whole_run(args: argparse.Namespace, argv: list[str] | None) -> int:
+    """``--whole-run``: run every child in turn, then print (and write) the table."""
+    configs = whole_plan(args.epochs, args.batches, args.optimizers, args.samples)
+    machine = machine_info()
+    print(f"# {machine['cpu']}, {machine['usable_cpus']} usable CPUs, BLAS {machine['blas']}, "
+          f"load {protocol.loadavg()}; {len(configs)} runs", flush=True)  # fmt: skip
+    command = " ".join(["python benchmarks/speed.py", *(sys.argv[1:] if argv is None else argv)])
+    base = {"command": command, "nice": args.nice, "machine": machine, "whole_run": True}
+    # a long run: what is done so far stays in <json>.partial if it is stopped (--table-from)
+    partial = (f"{args.json}.partial", base) if args.json else None
+    results = run_plan(configs, args.nice, partial)
+    machine["git_after"] = machine_info()["git"]
+    payload = {"command": command, "nice": args.nice, "machine": machine, "whole_run": True,
+               "results": results}  # fmt: skip
+    if args.json:
+        Path(args.json).write_text(json.dumps(payload, indent=1))
+        Path(f"{args.json}.partial").unlink(missing_ok=True)
+    return report_whole_run(payload, args.readme)
+
+
+def report_whole_run(payload: dict[str, Any], readme: str | None) -> int:
+    """Print the whole-run table; write it between the whole-run markers of ``readme``."""
+    import _whole_run
+
+    text = _whole_run.format_whole_run(payload)
+    print()
+    print(text)
+    failed = [r for r in payload["results"] if "error" in r]
+    for r in failed:
+        print(f"failed: {describe(r['config'])}: {r['error'].splitlines()[-1:]}")
+    if readme:
+        path = Path(readme)
+        path.write_text(table.replace_between_markers(path.read_text(), text,
+                                                      WHOLE_START, WHOLE_END))  # fmt: skip
+        print(f"\nwrote the whole-run table into {path}")
+    return 1 if failed else 0
 
 
 def report(payload: dict[str, Any], markdown: bool, readme: str | None) -> int:

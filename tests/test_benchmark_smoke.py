@@ -317,3 +317,85 @@ def test_two_thread_rows_run_each_contender_in_its_own_process():
         assert run["samples"] == {"fit": 48, "gemm": 48} and run["final_loss"]["fit"] > 0
     # the two processes trained their own models: adam's loss is not sgd's
     assert result["runs"][0]["final_loss"]["fit"] != result["runs"][1]["final_loss"]["fit"]
+
+
+# -- the whole-run mode (speed.py --whole-run) ----------------------------------------------------
+whole = _load("_whole_run")
+
+
+@pytest.mark.parametrize("lib", ["fit", "fit-numpy", "partial_fit", "torch", "sklearn"])
+def test_whole_run_child_trains_and_scores_every_library(lib):
+    if lib == "torch":
+        pytest.importorskip("torch")
+    config = {"lib": lib, "optimizer": "adam", "batch": 16, "epochs": 2, "synthetic": True,
+              "n_train": 64, "n_test": 32}  # fmt: skip
+    result = whole.run(config)
+    assert result["source"] == "synthetic" and (result["n_train"], result["n_test"]) == (64, 32)
+    assert len(result["epoch_cpu"]) == 2 and min(result["epoch_cpu"]) > 0
+    assert 0.0 <= result["accuracy"] <= 1.0 and len(result["loadavg"]) == 2
+
+
+def test_whole_run_gemm_child_times_each_batch():
+    config = {"lib": "gemm", "epochs": 2, "batches": [16, 32], "synthetic": True, "n_train": 40}
+    gemm = whole.run(config)["gemm"]
+    assert gemm["16"]["samples"] == 32 and gemm["32"]["samples"] == 32  # whole batches only
+    assert all(len(g["epoch_cpu"]) == 2 for g in gemm.values())
+
+
+def test_whole_run_plan_covers_the_issue_s_runs():
+    configs = speed.whole_plan()
+    runs = [(c["lib"], c["optimizer"], c["batch"], c["epochs"]) for c in configs[1:]]
+    assert len(runs) == len(set(runs)) == 2 * 5 + 2 * 4 + 2 * 4  # fit-numpy at batch 128 only
+    assert {e for _, _, b, e in runs if b == 128} == {30}
+    assert {e for _, _, b, e in runs if b != 128} == {10}
+    assert {lib for lib, *_ in runs} == {"fit", "fit-numpy", "partial_fit", "torch", "sklearn"}
+    assert configs[0]["lib"] == "gemm" and configs[0]["batches"] == [128, 512, 32]
+    assert [c["batch"] for c in configs[1:11]] == [128] * 10  # the headline runs first
+    assert all(c["kind"] == "whole" and c["threads"] == 1 for c in configs)
+    firsts = [c["lib"] for c in configs[1:] if c["batch"] != 128][::4]
+    assert len(set(firsts)) > 1  # the order rotates: no library always runs first
+    narrow = speed.whole_plan(epochs=2, batches=[512], optimizers=["sgd"], samples=1024)
+    assert [(c["batch"], c["epochs"], c["n_train"]) for c in narrow[1:]] == [(512, 2, 1024)] * 4
+
+
+def _whole_result(lib: str, times: list[float], accuracy: float, batch: int = 128) -> dict:
+    config = {"kind": "whole", "threads": 1, "lib": lib, "batch": batch, "optimizer": "adam",
+              "epochs": len(times)}  # fmt: skip
+    return {"config": config, "whole": {"epoch_cpu": times, "accuracy": accuracy,
+            "n_train": 1000, "loadavg": [1.0] * len(times)}}  # fmt: skip
+
+
+def test_whole_run_table_shows_whole_run_ratios_and_the_slow_down():
+    # fit: 1, 1, 1, 1.2, 1.2, 1.2 s (6.6 s, 1.10 s an epoch): last 3 / first 3 epochs = 1.2;
+    # torch: 12 s in all -> 12 / 6.6 = 1.82x; GEMM: 0.5 s per 1,000 samples -> 0.5 / 1.1 = 0.45
+    results = [
+        _whole_result("fit", [1.0, 1.0, 1.0, 1.2, 1.2, 1.2], 0.88),
+        _whole_result("torch", [2.0] * 6, 0.87),
+        {"config": {"kind": "whole", "threads": 1, "lib": "gemm"},
+         "whole": {"gemm": {"128": {"epoch_cpu": [0.5, 0.5], "samples": 1000}}}},
+        {"config": {"kind": "whole", "lib": "sklearn", "batch": 128}, "error": "boom"},
+    ]  # fmt: skip
+    payload = {"command": "python benchmarks/speed.py --whole-run", "results": results,
+               "machine": {"date": "d", "cpu": "AMD EPYC", "usable_cpus": 2, "git": "abc"}}  # fmt: skip
+    text = whole.format_whole_run(payload)
+    assert "on AMD EPYC (2 CPUs)" in text and "`python benchmarks/speed.py --whole-run`" in text
+    fit_row = next(line for line in text.splitlines() if "Sequential.fit" in line)
+    assert "| 1.00 | 1.20 | 1.10 | 1.20 | 0.8800 | GEMM share 0.45 |" in fit_row
+    torch_row = next(line for line in text.splitlines() if "PyTorch" in line)
+    assert "| 2.00 | 2.00 | 1.00 | 0.8700 | 1.82x |" in torch_row
+    assert "scikit-learn" not in text  # the failed run has no row
+    summary = whole.summarize(results)
+    assert summary["groups"][(128, "adam")]["fit"]["ends"] == pytest.approx(1.2)
+
+
+def test_readme_keeps_only_stable_multi_threaded_cells():
+    stable = _train_result(2, {"fit": [1.0, 1.0, 1.0], "torch": [1.5, 1.6, 1.55]})
+    unstable = _train_result(2, {"fit": [1.0, 1.0, 1.0], "torch": [0.5, 3.0, 1.5]})
+    unstable["train"]["runs"][0]["batch"] = 512
+    payload = {"command": "c", "settings": {"n_samples": 100, "rounds": 3},
+               "machine": {"cpu": "CPU", "usable_cpus": 2, "git": "abc", "versions": {}},
+               "results": [stable, unstable]}  # fmt: skip
+    short = table.format_readme(payload)
+    assert "| 2 | 128 | SGD-momentum | 1.55x |" in short  # spread 0.1 / 1.55 = 6%
+    assert "| 2 | 512 |" not in short  # spread 2.5 / 1.5: the row is left out, and said so
+    assert "1 multi-threaded row(s) had no such cell and are left out" in short

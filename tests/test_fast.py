@@ -271,3 +271,44 @@ def test_kernels_are_cached_on_disk():
     _fast.update.run("sgd", np.zeros(4), np.ones(4), (), 0.5)
     serial = _fast.update._KERNELS["sgd"][0]
     assert serial._cache is not None and serial._cache.cache_path  # a cache directory exists
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["momentum", "adam", "rmsprop", "sklearn-adam"])
+def test_update_kernels_flush_subnormal_state_as_numpy_does(name, dtype, form):
+    # Seed a quarter of the state subnormal, with zero gradients there (dead units). The kernel
+    # flushes at every step, NumPy every FLUSH_EVERY steps; after FLUSH_EVERY steps both hold
+    # the same state, with no subnormal left, and the same parameters to float tolerance.
+    if form == "parallel" and dtype is np.float64:
+        pytest.skip("the multi-threaded form is checked in float32 (compile time)")
+    from nablanet.optimizers import FLUSH_EVERY
+
+    def run(fast: bool):
+        rng = np.random.default_rng(3)
+        p = rng.normal(size=1000).astype(dtype)
+        g = np.zeros_like(p)
+        dead = np.arange(0, 1000, 4)
+        optimizer = OPTIMIZERS[name]()
+        optimizer.build([("layers.0.W", p, g)])
+        for buf in optimizer.state["layers.0.W"].values():
+            buf[...] = rng.random(1000) * 1e-3
+            buf[dead] = np.finfo(dtype).smallest_subnormal * 4
+        states = []
+        with _fast.use_fast(fast):
+            for _ in range(FLUSH_EVERY):
+                g[...] = rng.normal(size=1000)
+                g[dead] = 0
+                optimizer.step()
+                states.append({k: b.copy() for k, b in optimizer.state["layers.0.W"].items()})
+        return p, states
+
+    p_ref, states_ref = run(fast=False)
+    p_fast, states_fast = run(fast=True)
+    tiny = np.finfo(dtype).tiny
+    for state in states_fast:  # the kernel: no subnormal after any step
+        for buf in state.values():
+            assert not np.any((buf != 0) & (np.abs(buf) < tiny))
+    for key, buf in states_ref[-1].items():  # NumPy after its flush: the kernel's state
+        np.testing.assert_allclose(states_fast[-1][key], buf, **TOL[dtype])
+        assert np.all(buf[::4] == 0)
+    np.testing.assert_allclose(p_fast, p_ref, **TOL[dtype])

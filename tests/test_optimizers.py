@@ -341,3 +341,143 @@ def test_packed_update_equals_the_update_of_each_parameter(name):
     state0, state1 = models[0].optimizer.get_state(), models[1].optimizer.get_state()
     for key in state0:
         np.testing.assert_allclose(state1[key], state0[key], rtol=1e-12, err_msg=key)
+
+
+# ------------------------------------------------ subnormal state is flushed (issue 20)
+def _is_subnormal(x: np.ndarray) -> np.ndarray:
+    return (x != 0) & (np.abs(x) < np.finfo(x.dtype).tiny)
+
+
+def _scikit_adam():
+    from nablanet.estimators._optimizers import ScikitAdam
+
+    return ScikitAdam(lr=1e-3)
+
+
+SUBNORMAL_CASES = {
+    # name: (factory, state buffer holding the stuck entries, its multiplier per zero-grad step)
+    "adam": (lambda: nn.Adam(lr=1e-3), "m"),
+    "momentum": (lambda: nn.SGD(lr=1e-2, momentum=0.9), "v"),
+    "nesterov": (lambda: nn.SGD(lr=1e-2, momentum=0.9, nesterov=True), "v"),
+    "rmsprop": (lambda: nn.RMSProp(lr=1e-3), "v"),
+    "scikit_adam": (_scikit_adam, "m"),
+}
+
+
+def _unflushed_step(name: str, opt, p, g, state, t):
+    """The step of ``name`` in float64 from the pre-step values, without any flush."""
+    p, g = p.astype(np.float64), g.astype(np.float64)
+    s = {k: b.astype(np.float64) for k, b in state.items()}
+    if name in ("adam", "scikit_adam"):
+        m = opt.beta_1 * s["m"] + (1 - opt.beta_1) * g
+        v = opt.beta_2 * s["v"] + (1 - opt.beta_2) * g * g
+        eps = opt.epsilon / math.sqrt(1 - opt.beta_2**t) if name == "adam" else None
+        m_hat, v_hat = m / (1 - opt.beta_1**t), v / (1 - opt.beta_2**t)
+        if name == "adam":  # PyTorch's form
+            return p - opt.lr * m_hat / (np.sqrt(v_hat) + opt.epsilon), eps
+        # scikit-learn's: eps added to sqrt(v), not sqrt(v_hat)
+        lr_t = opt.lr * math.sqrt(1 - opt.beta_2**t) / (1 - opt.beta_1**t)
+        return p - lr_t * m / (np.sqrt(v) + opt.epsilon), None
+    if name == "rmsprop":
+        v = opt.rho * s["v"] + (1 - opt.rho) * g * g
+        return p - opt.lr * g / (np.sqrt(v) + opt.epsilon), None
+    v = opt.momentum * s["v"] + g
+    return p - opt.lr * (g + opt.momentum * v if opt.nesterov else v), None
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["numpy", "compiled"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", list(SUBNORMAL_CASES))
+def test_a_seeded_subnormal_state_is_flushed_and_the_step_is_unchanged(name, dtype, fast):
+    # A dead unit's moments stuck at 4 * smallest subnormal (a fixed point of 0.9 m, gradient 0):
+    # after the step they are exactly 0, nothing else in the state is subnormal, and every
+    # parameter equals the unflushed rule's within float tolerance (the flush moves a step by
+    # < lr * tiny / eps: far below one ulp of any parameter here).
+    if fast and not _fast.AVAILABLE:
+        pytest.skip("numba is not installed")
+    from nablanet.optimizers import FLUSH_EVERY
+
+    make, buffer = SUBNORMAL_CASES[name]
+    rng = np.random.default_rng(7)
+    n = 4096
+    p = (rng.standard_normal(n) * 0.05).astype(dtype)
+    g = (rng.standard_normal(n) * 1e-3).astype(dtype)
+    stuck = np.zeros(n, dtype=bool)
+    stuck[rng.choice(n, 300, replace=False)] = True
+    g[stuck] = 0
+    opt = make()
+    opt.build([("layers.0.W", p, g)])
+    state = opt.state["layers.0.W"]
+    for key, buf in state.items():  # momentum's v and Adam's m are signed; a second moment >= 0
+        signed = key == "m" or name in ("momentum", "nesterov")
+        buf[...] = rng.standard_normal(n) * 1e-4 if signed else rng.random(n) * 1e-6
+    sub = np.finfo(dtype).smallest_subnormal * 4
+    state[buffer][stuck] = sub
+    if name == "rmsprop":  # RMSProp's v decays alone: seed it just below tiny
+        state["v"][stuck] = np.finfo(dtype).tiny * 0.5
+    opt.iterations = FLUSH_EVERY - 1  # this step is one where the NumPy path flushes too
+    expected, _ = _unflushed_step(name, opt, p, g, state, FLUSH_EVERY)
+    assert _is_subnormal(state[buffer]).sum() == 300  # the seeded state is as described
+    with _fast.use_fast(fast):
+        opt.step()
+    for key, buf in state.items():
+        assert not _is_subnormal(buf).any(), f"{key} still holds subnormals"
+    assert np.all(state[buffer][stuck] == 0)
+    # a few ulps of the parameters' scale (0.05): float32 chained ops; float64 replay
+    rtol = 1e-6 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(p, expected, rtol=rtol, atol=rtol * 0.05)
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["numpy", "compiled"])
+def test_flush_keeps_nan_and_infinity(fast):
+    # a diverged state must stay visible (reset_nonfinite_state and the guards rely on it)
+    if fast and not _fast.AVAILABLE:
+        pytest.skip("numba is not installed")
+    from nablanet.optimizers import FLUSH_EVERY
+
+    p = np.zeros(8, dtype=np.float32)
+    g = np.array([np.nan, 0, 0, 0, 1, 1, 1, 1], dtype=np.float32)
+    opt = nn.SGD(lr=0.1, momentum=0.9)
+    opt.build([("w", p, g)])
+    v = opt.state["w"]["v"]
+    v[1:4] = [np.inf, -np.inf, 1e-45]
+    opt.iterations = FLUSH_EVERY - 1
+    with _fast.use_fast(fast):
+        opt.step()
+    assert np.isnan(v[0]) and v[1] == np.inf and v[2] == -np.inf and v[3] == 0
+    np.testing.assert_array_equal(v[4:], np.ones(4, dtype=np.float32))
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["numpy", "compiled"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_adam_training_with_dead_units_keeps_its_state_normal(dtype, fast):
+    # Train a ReLU net with Adam, then kill 4 hidden units (bias -1e4: no gradient ever again)
+    # and keep training. Their first moments decay by 0.9 a step: below tiny after about 800
+    # steps in float32 and 6,700 in float64, where they used to stick at 4 * 2**-149 (float32).
+    # With the flush they end at exactly 0 and no state element is subnormal.
+    if fast and not _fast.AVAILABLE:
+        pytest.skip("numba is not installed")
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((32, 4)).astype(dtype)
+    Y = np.eye(2, dtype=dtype)[(X[:, 0] * X[:, 1] > 0).astype(int)]
+    model = nn.Sequential.from_sizes(
+        [4, 16, 2], "relu", "softmax", loss="categorical_cross_entropy",
+        optimizer=nn.Adam(lr=1e-3), seed=0, dtype=dtype,
+    )  # fmt: skip
+    with _fast.use_fast(fast):
+        for _ in range(5):
+            model.train_step(X, Y)
+        dense = model.layers[0]
+        dead = np.arange(4)
+        m = model.optimizer.state["layers.0.W"]["m"]
+        assert np.all(m[:, dead] != 0)  # the units learned before they died
+        dense.params["b"][dead] = -1e4
+        steps = 900 if dtype == "float32" else 7000
+        for _ in range(steps):
+            model.train_step(X, Y)
+    assert np.all(dense.grads["W"][:, dead] == 0)  # dead: no gradient
+    assert np.all(m[:, dead] == 0)  # flushed, not stuck at a subnormal
+    for key, bufs in model.optimizer.state.items():
+        for name, buf in bufs.items():
+            assert not _is_subnormal(buf).any(), f"{key}.{name}"
+    assert np.isfinite(model.parameters_to_vector()).all()

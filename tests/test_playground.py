@@ -46,9 +46,12 @@ def url() -> Iterator[str]:
 
 
 def call(url: str, method: str, path: str, body: Any = None, **headers: str) -> tuple[int, Any]:
-    """``(status, decoded JSON)`` of one request; ``body`` is JSON-encoded unless bytes."""
+    """``(status, decoded JSON)`` of one request; ``body`` is JSON-encoded unless bytes, and
+    sent as ``Content-Type: application/json`` unless ``headers`` say otherwise."""
     data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
     request = urllib.request.Request(url.rstrip("/") + path, data=data, method=method)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
     for name, value in headers.items():
         request.add_header(name, value)
     try:
@@ -274,7 +277,9 @@ def test_a_refused_request_leaves_the_connection_usable(url: str) -> None:
         for path, headers, status in [("/api/nothing", {}, 404),
                                       ("/api/new", {"Host": "elsewhere:1"}, 403),
                                       ("/api/step?n=0", {}, 400)]:  # fmt: skip
-            connection.request("POST", path, body=body, headers=headers)
+            connection.request(
+                "POST", path, body=body, headers={"Content-Type": "application/json", **headers}
+            )
             response = connection.getresponse()
             assert response.status == status and "error" in json.loads(response.read())
         connection.request("GET", "/api/options")
@@ -501,3 +506,45 @@ def test_page_trains_and_opens_a_unit(url: str, browser: Any) -> None:
         assert f"dL/dW{layer} = a{layer - 1}.T @ delta{layer}" in cells["dW"][2].text
         assert cells["delta"][3].text.startswith(f"delta{layer}[{unit}] = ")
         browser.save_screenshot(f"/tmp/playground_unit_{layer}_{unit}.png")
+
+
+def test_a_page_of_another_origin_cannot_drive_the_playground(url: str, browser: Any) -> None:
+    """The CSRF the corpus found, sent by Chromium itself: a page at another port of
+    127.0.0.1 posts a new session with ``mode: "no-cors"`` and ``text/plain`` (no preflight)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = f"""<!doctype html><title>loading</title><script>
+    const options = {{method: "POST", mode: "no-cors", headers: {{"Content-Type": "text/plain"}}}};
+    Promise.all([
+      fetch("{url}api/new", {{...options, body: '{{"dataset": "moons", "seed": 9}}'}}),
+      fetch("{url}api/step?n=7", options),
+    ]).then(() => {{ document.title = "sent"; }}, (e) => {{ document.title = "failed " + e; }});
+    </script>""".encode()
+
+    class Elsewhere(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    _, before = call(url, "POST", "/api/new", XOR)
+    other = ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere)
+    thread = threading.Thread(target=other.serve_forever, daemon=True)
+    thread.start()
+    try:
+        browser.get(f"http://127.0.0.1:{other.server_address[1]}/")
+        WebDriverWait(browser, 60).until(lambda b: b.title != "loading")
+        assert browser.title == "sent"  # the requests left (their answers are opaque to the page)
+    finally:
+        other.shutdown()
+        other.server_close()
+    _, after = call(url, "GET", "/api/state")
+    assert after["config"] == before["config"] and after["weights"] == before["weights"]
+    assert after["history"] == before["history"]

@@ -93,9 +93,12 @@ def load_training_data(args: Any, default_dataset: str) -> TrainData:
         y_te = check_array(_numeric_targets(y_te), "labels", ndim=1, dtype=np.float64)
         return TrainData(X_tr, y_tr, X_te, y_te, None, name, names)
     if np.asarray(y_tr).dtype.kind == "f":
+        labels = np.asarray(y_tr)
+        fraction = labels[labels != np.floor(labels)]
+        example = f" (e.g. {fraction[0].item()!r})" if fraction.size else ""
         raise ValueError(
-            "the labels are fractional numbers; pass --regression to predict numbers, or use "
-            "whole-number or text class labels"
+            f"the labels are fractional numbers{example}; pass --regression to predict numbers, "
+            "or use whole-number or text class labels"
         )
     codes, classes = encode_labels(np.concatenate([y_tr, y_te]))
     n_train = len(y_tr)
@@ -285,13 +288,50 @@ def parse_target(text: str, model: Any) -> Any:
     return parse_numbers(text, "--target")
 
 
+#: Losses that take only some output values, the output activations that give them, and what
+#: they need: the cross-entropies take probabilities (log p), the Poisson deviance positive
+#: means (log mu). Every other loss (the squared errors; the logits losses, which apply their
+#: own link) takes any real output.
+LOSS_DOMAINS = {
+    "binary_cross_entropy": (("Sigmoid", "Softmax"), "probabilities in (0, 1)"),
+    "categorical_cross_entropy": (("Softmax", "Sigmoid"), "probabilities in (0, 1)"),
+    "half_poisson_deviance": (("Exp", "Sigmoid", "Softmax"), "positive means (mu > 0)"),
+}
+POISSON_LOSSES = {"half_poisson_deviance", "exp_half_poisson_deviance"}
+
+
+def check_loss_output(loss: str, output: str) -> None:
+    """Refuse an output activation whose values the loss is not defined on (``--loss
+    half_poisson_deviance --output identity`` gives NaN at the first negative output), before
+    anything is trained or checked. Unknown names are left to the model's own message."""
+    from .layers import ACTIVATIONS
+    from .losses import ALIASES
+
+    name = ALIASES.get(loss, loss)
+    if name not in LOSS_DOMAINS or output not in ACTIVATIONS:
+        return
+    allowed, needs = LOSS_DOMAINS[name]
+    if ACTIVATIONS[output].__name__ in allowed:
+        return
+    choices = [n for kind in allowed for n, cls in ACTIVATIONS.items()
+               if cls.__name__ == kind and n != "logistic"]  # fmt: skip
+    raise ValueError(
+        f"--loss {loss} needs {needs} from the output layer, which --output {output} does not "
+        f"give; use --output {' or '.join(choices)}"
+    )
+
+
 def random_batch(model: Any, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Random inputs and targets that suit ``model`` (for gradcheck)."""
+    """Random inputs and targets that suit ``model`` (for gradcheck): class labels for the
+    classification losses, counts (Poisson, mean 2) for the Poisson deviances, standard normal
+    numbers for the squared errors."""
     from .targets import CATEGORICAL_LOSSES, CLASSIFICATION_LOSSES
 
     rng = np.random.default_rng(seed)
     n_out = model.n_outputs
     X = rng.normal(size=(n, model.input_dim))
+    if model.loss.name in POISSON_LOSSES:  # y >= 0: negative counts are outside the loss
+        return X, rng.poisson(2.0, size=(n, n_out)).astype(np.float64)
     if model.task == "multiclass" or model.loss.name in CATEGORICAL_LOSSES:
         return X, rng.integers(0, n_out, size=n)
     if model.task in ("binary", "multilabel") or model.loss.name in CLASSIFICATION_LOSSES:

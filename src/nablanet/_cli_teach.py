@@ -73,6 +73,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
                 f"--layers needs the input and output sizes at least, got {args.layers!r}"
             )
         acts = [*io_.parse_activations(args.activation, len(sizes) - 2), args.output]
+        io_.check_loss_output(args.loss, args.output)
         model = Sequential.from_sizes(sizes, acts, loss=args.loss, seed=args.seed)
     check_gradcheck_memory(model, args.samples, "--samples")  # before the batch is drawn
     X, y = io_.random_batch(model, args.samples, args.seed)

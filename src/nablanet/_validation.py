@@ -221,12 +221,18 @@ def check_array(
     allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
     if X is None:
         raise TypeError(f"{name} must be a numeric array, got None")
+    _refuse_pandas_na(X, name)
     try:
-        arr = np.asarray(X)
+        try:
+            arr = np.asarray(X)
+        except OverflowError:  # a Python int past float64 beside other numbers: named below
+            arr = np.asarray(X, dtype=object)
     except ValueError as exc:  # ragged nested lists: rows of different lengths
         raise ValueError(
             f"{name} must be a rectangular array (every row the same length), got {_short(X)}"
         ) from exc
+    if arr.dtype == object:
+        arr = _numbers_from_objects(X, arr, name)
     if arr.dtype.kind not in "biuf":
         raise TypeError(
             f"{name} must contain numbers, got an array of dtype {arr.dtype} "
@@ -249,14 +255,79 @@ def check_array(
         target = arr.dtype if arr.dtype in FLOAT_DTYPES else np.dtype(np.float32)
     else:
         target = check_dtype(dtype)
-    arr = np.asarray(arr, dtype=target)
+    source = arr
+    with np.errstate(over="ignore"):  # a finite value past float32's range: named below
+        arr = np.asarray(arr, dtype=target)
     if not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))[0]
+        original = source[tuple(bad)]
+        if np.isfinite(original):
+            raise ValueError(
+                f"{name} has {original.item()!r} at index {tuple(int(i) for i in bad)}, beyond "
+                f"the range of {target} (largest finite value {np.finfo(target).max:.6g}); "
+                "rescale the data or use float64"
+            )
         raise ValueError(
             f"{name} contains NaN or infinity (first at index {tuple(int(i) for i in bad)}: "
             f"{arr[tuple(bad)]!r})"
         )
     return arr
+
+
+def _refuse_pandas_na(X: Any, name: str) -> None:
+    """Raise naming the first ``pd.NA`` of a pandas nullable column (``Int64``, ``Float64``...).
+
+    NumPy would turn it into NaN or an object array and the message would not say ``pd.NA``.
+    """
+    if type(X).__module__.partition(".")[0] != "pandas" or not hasattr(X, "isna"):
+        return
+    frame = X.to_frame() if getattr(X, "ndim", 2) == 1 else X
+    for j, (column, dtype) in enumerate(frame.dtypes.items()):
+        if type(getattr(dtype, "na_value", None)).__name__ != "NAType":
+            continue  # a NumPy column: its NaN gets the NaN message below
+        missing = np.flatnonzero(np.asarray(frame.iloc[:, j].isna()))
+        if missing.size:
+            row = int(missing[0])
+            raise ValueError(
+                f"{name} has a missing value (pd.NA) in column {_short(column)} of dtype {dtype}, "
+                f"row {row} (index label {_short(frame.index[row])}); fill or drop the missing "
+                "values first"
+            )
+
+
+def _numbers_from_objects(X: Any, arr: np.ndarray, name: str) -> np.ndarray:
+    """An object array of numbers as float64: a pandas frame of nullable numeric columns
+    (``Int64``, ``Float64``, ``boolean``), or Python ints too large for int64. Anything else
+    (strings, None, mixed objects) is returned as it is, for the caller's message."""
+    dtypes = getattr(X, "dtypes", None)
+    if type(X).__module__.partition(".")[0] == "pandas" and dtypes is not None:
+        kinds = {getattr(dtype, "kind", "O") for dtype in dtypes}
+        if kinds <= set("biuf"):
+            return np.asarray(X.to_numpy(dtype=np.float64))
+        return arr
+    flat = arr.ravel()
+    if flat.size == 0 or not all(
+        isinstance(v, numbers.Real) and not isinstance(v, np.timedelta64 | np.datetime64)
+        for v in flat
+    ):
+        return arr
+    try:
+        return arr.astype(np.float64)
+    except OverflowError:  # a Python int past float64 (about 1.8e308)
+        i = next(i for i, v in enumerate(flat) if not _fits_float(v))
+        index = tuple(int(k) for k in np.unravel_index(i, arr.shape))
+        raise ValueError(
+            f"{name} has {format_count(flat[i])} at index {index}, beyond the range of float64 "
+            f"(largest finite value {np.finfo(np.float64).max:.6g})"
+        ) from None
+
+
+def _fits_float(value: Any) -> bool:
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
 
 
 def check_consistent_length(

@@ -98,6 +98,7 @@ def _build_model(args: argparse.Namespace, data: io_.TrainData) -> tuple[Any, li
     acts = [*io_.parse_activations(args.activation, len(sizes) - 2), output]
     default_loss = {"softmax": "categorical_cross_entropy", "sigmoid": "binary_cross_entropy"}
     loss = args.loss or default_loss.get(output, "mse")
+    io_.check_loss_output(loss, output)
     model = Sequential.from_sizes(
         sizes, acts, kernel_initializer=args.init, loss=loss, optimizer=_optimizer(args),
         seed=args.seed,

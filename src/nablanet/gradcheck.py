@@ -185,6 +185,14 @@ def gradcheck(
     def objective() -> float:
         return twin.compute_loss(Xc, Y)
 
+    start = objective()
+    if not np.isfinite(start):  # every difference would be NaN: there is nothing to compare
+        raise ValueError(
+            f"the loss {twin.loss.name} is {start} at these weights and samples, so its "
+            "gradient cannot be checked; the outputs or targets are outside the loss's domain "
+            "(e.g. a non-positive mean for a Poisson deviance, a target outside [0, 1] for a "
+            "cross-entropy)"
+        )
     # in inference mode (dropout off): the gradient of the same deterministic objective
     twin.loss_and_grads(Xc, Y, training=False)
 

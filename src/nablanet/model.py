@@ -346,6 +346,12 @@ class Sequential(SequentialEngine, SequentialExtras):
             and all_finite(X)
         ):
             return X  # fast path: already a finite 2-D array of the model's dtype and width
+        if hasattr(X, "__dask_graph__"):  # a Dask collection: never pulled in silently
+            raise TypeError(
+                f"X is a Dask collection ({type(X).__name__}); Sequential would load all of it "
+                "into this process. Train on the cluster with nablanet.dask "
+                "(DaskMLPClassifier, DaskMLPRegressor), or call X.compute() if it fits in memory"
+            )
         arr = check_array(X, "X", dtype=self.dtype)
         if self.built:
             assert self.input_dim is not None

@@ -222,7 +222,7 @@ def load_csv(
             column = f"column {j}" + (f" ({names[j]!r})" if names else "")
             if value is None:
                 hint = ""
-                if header == "infer" and i == 0:
+                if header == "infer" and i == 0 and not has_header:
                     hint = (
                         f"; line {line} mixes text and numbers, so it is read as data, not as a "
                         "header (pass header=True, or --header to the nablanet command, if it "
@@ -262,7 +262,10 @@ def load_npz(
     X : ndarray of shape (n_samples, n_features)
         float32 or float64 as stored (integers become float32).
     y : ndarray of shape (n_samples,)
-        As stored; a column ``(n_samples, 1)`` is flattened.
+        As stored (a column ``(n_samples, 1)`` is flattened), except that labels are read as
+        :func:`load_csv` reads them: floats that are all whole numbers become int64 (``1.0``
+        is the label ``1``; past int64, the exact whole numbers as text), and bytes (dtype
+        ``S``) are decoded as UTF-8 text. A NaN or infinite label is refused.
     """
     path = Path(path)
     where = repr(str(path))
@@ -275,7 +278,30 @@ def load_npz(
     if y.dtype.kind not in "biufUS":
         raise TypeError(f"{where}[{y_key!r}] must hold numbers or strings, got dtype {y.dtype}")
     check_consistent_length(X, y, names=(f"{where}[{x_key!r}]", f"{where}[{y_key!r}]"))
-    return X, y
+    return X, _labels_as_csv_reads_them(y, f"{where}[{y_key!r}]")
+
+
+def _labels_as_csv_reads_them(y: np.ndarray, where: str) -> np.ndarray:
+    """Stored labels given the identities :func:`_parse_labels` gives a CSV file's labels."""
+    if y.dtype.kind == "S":
+        texts = []
+        for i, raw in enumerate(y.tolist()):
+            try:
+                texts.append(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                raise ValueError(f"{where}: label {i} is {raw!r}, not UTF-8 text") from None
+        return np.array(texts, dtype=np.str_)
+    if y.dtype.kind != "f" or y.size == 0:
+        return y
+    finite = np.isfinite(y)
+    if not finite.all():
+        i = int(np.flatnonzero(~finite)[0])
+        raise ValueError(f"{where}: label {i} is {y[i].item()!r}; labels must be finite numbers")
+    if not np.all(y == np.floor(y)):
+        return y  # fractional: numbers to regress on, as in a CSV file
+    if np.abs(y).max() < 2.0**63:
+        return y.astype(np.int64)
+    return np.array([str(int(v)) for v in y.tolist()], dtype=np.str_)
 
 
 _NPY_MAGIC = b"\x93NUMPY"

@@ -170,6 +170,12 @@ def _load_split(
             f"{str(labels_path)!r} should hold uint8 labels of shape (n,), "
             f"got {labels.dtype} of shape {labels.shape}"
         )
+    if images.size == 0:  # an empty split: nothing to train or test on
+        raise ValueError(
+            f"{str(images_path)!r} holds no pixels: its header says shape {images.shape} "
+            f"(images, rows, columns); the {prefix} split needs at least one image of at "
+            "least one pixel"
+        )
     if len(images) != len(labels):
         raise ValueError(
             f"{str(images_path)!r} has {len(images)} images but {str(labels_path)!r} has "

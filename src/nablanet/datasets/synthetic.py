@@ -17,6 +17,7 @@ from nablanet._validation import (
     _short,
     as_generator,
     check_fraction,
+    check_memory,
     check_positive_float,
     check_positive_int,
 )
@@ -36,6 +37,24 @@ def _balanced_sizes(n_samples: int, n_classes: int) -> list[int]:
     """Class sizes that add up to ``n_samples`` and differ by at most one (larger ones first)."""
     base, extra = divmod(n_samples, n_classes)
     return [base + (1 if k < extra else 0) for k in range(n_classes)]
+
+
+def _check_room(n_samples: int, n_features: int, what: str) -> None:
+    """Refuse, before NumPy tries, a data set larger than the available memory (the points,
+    their noise and a shuffled copy: about three float64 arrays)."""
+    check_memory(
+        3 * 8 * n_samples * (n_features + 1),
+        what,
+        hint="ask for fewer samples",
+    )
+
+
+def _finite(X: np.ndarray, setting: str) -> np.ndarray:
+    """``X``, or an error when a huge noise or spread overflowed a coordinate to infinity."""
+    if not np.isfinite(X).all():
+        bad = X[~np.isfinite(X)][0]
+        raise ValueError(f"{setting} is too large: a coordinate overflowed float64 to {bad}")
+    return X
 
 
 def _shuffled(
@@ -120,6 +139,7 @@ def make_circles(
     n_samples = check_positive_int("n_samples", n_samples, minimum=2)
     factor = check_fraction("factor", factor, low_open=False)
     noise = check_positive_float("noise", noise, allow_zero=True)
+    _check_room(n_samples, 2, f"make_circles(n_samples={n_samples})")
     rng = as_generator(seed)
     n_out, n_in = n_samples // 2, n_samples - n_samples // 2
     angle_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
@@ -132,7 +152,7 @@ def make_circles(
     )
     y = np.concatenate([np.zeros(n_out, np.int64), np.ones(n_in, np.int64)])
     X, y = _shuffled(X, y, rng)
-    return X + rng.normal(0.0, noise, size=X.shape), y
+    return _finite(X + rng.normal(0.0, noise, size=X.shape), f"noise={noise!r}"), y
 
 
 def make_moons(
@@ -156,6 +176,7 @@ def make_moons(
     """
     n_samples = check_positive_int("n_samples", n_samples, minimum=2)
     noise = check_positive_float("noise", noise, allow_zero=True)
+    _check_room(n_samples, 2, f"make_moons(n_samples={n_samples})")
     rng = as_generator(seed)
     n_out, n_in = n_samples // 2, n_samples - n_samples // 2
     t_out = np.linspace(0, np.pi, n_out)
@@ -168,7 +189,7 @@ def make_moons(
     )
     y = np.concatenate([np.zeros(n_out, np.int64), np.ones(n_in, np.int64)])
     X, y = _shuffled(X, y, rng)
-    return X + rng.normal(0.0, noise, size=X.shape), y
+    return _finite(X + rng.normal(0.0, noise, size=X.shape), f"noise={noise!r}"), y
 
 
 def make_blobs(
@@ -203,6 +224,9 @@ def make_blobs(
     if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
         n_centers = check_positive_int("centers", centers)
         dim = 2 if n_features is None else check_positive_int("n_features", n_features)
+        _check_room(
+            max(n_samples, n_centers), dim, f"make_blobs(n_samples={n_samples}, {dim} features)"
+        )
         centre_arr = rng.uniform(-10.0, 10.0, size=(n_centers, dim))
     else:
         centre_arr = np.asarray(centers)
@@ -232,12 +256,17 @@ def make_blobs(
                 f"cluster_std must be a number >= 0 or {n_centers} of them, "
                 f"got {_short(cluster_std)}"
             )
+    _check_room(n_samples, dim, f"make_blobs(n_samples={n_samples}, {dim} features)")
     sizes = _balanced_sizes(n_samples, n_centers)
-    X = np.vstack(
-        [centre_arr[k] + stds[k] * rng.standard_normal((size, dim)) for k, size in enumerate(sizes)]
-    )
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is named by _finite
+        X = np.vstack(
+            [
+                centre_arr[k] + stds[k] * rng.standard_normal((size, dim))
+                for k, size in enumerate(sizes)
+            ]
+        )
     y = np.repeat(np.arange(n_centers, dtype=np.int64), sizes)
-    return _shuffled(X, y, rng)
+    return _shuffled(_finite(X, f"cluster_std={_short(cluster_std)}"), y, rng)
 
 
 def make_spirals(
@@ -269,16 +298,18 @@ def make_spirals(
     n_classes = check_positive_int("n_classes", n_classes, minimum=2)
     n_samples = check_positive_int("n_samples", n_samples, minimum=n_classes)
     noise = check_positive_float("noise", noise, allow_zero=True)
+    _check_room(n_samples, 2, f"make_spirals(n_samples={n_samples})")
     rng = as_generator(seed)
     sizes = _balanced_sizes(n_samples, n_classes)
     arms = []
     for j, size in enumerate(sizes):
         r = np.linspace(0.0, 1.0, size)
-        theta = 2 * np.pi * j / n_classes + 4.0 * r + rng.normal(0.0, noise, size)
-        arms.append(np.column_stack([r * np.sin(theta), r * np.cos(theta)]))
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is named by _finite
+            theta = 2 * np.pi * j / n_classes + 4.0 * r + rng.normal(0.0, noise, size)
+            arms.append(np.column_stack([r * np.sin(theta), r * np.cos(theta)]))
     X = np.vstack(arms)
     y = np.repeat(np.arange(n_classes, dtype=np.int64), sizes)
-    return _shuffled(X, y, rng)
+    return _shuffled(_finite(X, f"noise={noise!r}"), y, rng)
 
 
 def load_digits() -> tuple[np.ndarray, np.ndarray]:

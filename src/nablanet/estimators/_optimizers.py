@@ -18,6 +18,11 @@ rate the two SGD forms take the same steps (:math:`u = -\eta v`); with ``invscal
 ``adaptive`` rates scikit-learn's velocity keeps the rates it was built with. Both keep
 nablanet's state buffers and config names (``"sgd"``, ``"adam"``), so a model file reloads them
 as nablanet's own optimizers; ``from_model`` puts these back for an estimator.
+
+Like nablanet's own optimizers (and unlike scikit-learn), both flush state elements below the
+dtype's smallest normal number to zero (:func:`~nablanet.optimizers.flush_subnormals`; every
+step in the compiled kernels, every ``FLUSH_EVERY`` steps in NumPy): in float64 a dead unit's
+moments reach the subnormal range later than in float32, but they do.
 """
 
 from __future__ import annotations
@@ -101,6 +106,7 @@ class ScikitAdam(Optimizer):
         tmp *= f(1 - self.beta_2)
         v *= f(self.beta_2)
         v += tmp  # v <- b2 v + (1 - b2) g^2
+        self._flush_state(tmp, m, v)  # as nablanet's optimizers do (nablanet.optimizers)
         np.sqrt(v, out=tmp)
         tmp += f(self.epsilon)
         np.divide(m, tmp, out=tmp)  # m / (sqrt(v) + eps)

@@ -50,12 +50,15 @@ def _int(name: str, value: Any, low: int, high: int) -> int:
 def _float(name: str, value: Any, low: float, high: float, *, low_open: bool) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise RequestError(f"{name} must be a number, got {_short(value)}")
-    value = float(value)
-    above = value > low if low_open else value >= low
-    if not (math.isfinite(value) and above and value <= high):
+    try:
+        number = shown = float(value)
+    except OverflowError:  # a JSON integer of hundreds of digits: past any float
+        number, shown = math.inf, value
+    above = number > low if low_open else number >= low
+    if not (math.isfinite(number) and above and number <= high):
         bracket = "(" if low_open else "["
-        raise RequestError(f"{name} must be in {bracket}{low}, {high}], got {_short(value)}")
-    return value
+        raise RequestError(f"{name} must be in {bracket}{low}, {high}], got {_short(shown)}")
+    return number
 
 
 def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:

@@ -14,16 +14,27 @@ Routes (every answer is JSON except the three static files):
 ``GET /api/unit?layer=&unit=&sample=``  one unit opened up for one training sample
 =================================  ===============================================================
 
-A bad parameter gets ``400 {"error": "..."}`` naming it and the value received. The server
-binds to 127.0.0.1 and answers only requests whose ``Host`` is that address (or
-``localhost``) with its port, so a web page elsewhere cannot drive it through DNS rebinding.
-Bound to another address (``--host``), it answers any ``Host``: the user chose to share it.
+A bad parameter gets ``400 {"error": "..."}`` naming it and the value received; every request
+gets an answer, a body the server cannot parse included (JSON nested too deeply: 400; an
+error of the server itself: 500 naming it). The server binds to 127.0.0.1 and answers only
+requests whose ``Host`` is that address (or ``localhost``) with its port, so a web page
+elsewhere cannot drive it through DNS rebinding. Bound to another address (``--host``), it
+answers any ``Host``: the user chose to share it.
+
+Cross-site requests are refused (CSRF): a POST whose ``Origin`` or ``Referer`` is not the
+origin the server is reached at (``http://`` + the ``Host`` header), or whose
+``Sec-Fetch-Site`` is neither ``same-origin`` nor ``none``, gets 403 naming the origin; a
+POST body must be sent as ``Content-Type: application/json`` (else 415), which a page on
+another site cannot do without a CORS preflight the server never grants. Clients that send
+none of these headers (curl, scripts) are served. A body must come with ``Content-Length``
+(ASCII digits): a chunked body is refused with 411 rather than silently ignored.
 One lock serialises the requests: the session is shared, and requests are small.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +42,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from .._validation import _short
 from .config import MAX_BODY, MAX_STEPS, Config, RequestError, limits, parse_config, parse_int_param
 from .session import Session
 from .units import inspect_unit
@@ -108,6 +120,8 @@ class PlaygroundHandler(BaseHTTPRequestHandler):
             if allowed is not None and self.headers.get("Host") not in allowed:
                 host = self.headers.get("Host")
                 raise RequestError(f"unexpected Host header {host!r}", status=403)
+            if method == "POST":  # the requests that change the session
+                self._check_same_origin()
             parts = urlsplit(self.path)
             query = parse_qs(parts.query, keep_blank_values=True, strict_parsing=False)
             if method == "GET" and parts.path in STATIC:
@@ -120,7 +134,7 @@ class PlaygroundHandler(BaseHTTPRequestHandler):
                 if (other, parts.path) in ROUTES:
                     raise RequestError(f"{parts.path} takes {other}, not {method}", status=405)
                 raise RequestError(f"no such page or endpoint {parts.path!r}", status=404)
-            body = _decode(raw) if method == "POST" else None
+            body = _decode(raw, self.headers.get("Content-Type")) if method == "POST" else None
             with self.server.lock:
                 payload = route(self.server, query, body)
             self._json(HTTPStatus.OK, payload)
@@ -128,18 +142,61 @@ class PlaygroundHandler(BaseHTTPRequestHandler):
             self._error(exc.status, str(exc))
         except (ValueError, TypeError) as exc:  # a check deeper in nablanet: still the user's input
             self._error(HTTPStatus.BAD_REQUEST, str(exc))
+        except Exception as exc:  # a bug of ours: still an answer, never a dropped connection
+            self.close_connection = True
+            message = f"internal error of the playground: {type(exc).__name__}: {exc}"
+            self._error(HTTPStatus.INTERNAL_SERVER_ERROR, message)
 
     def _read_raw(self) -> bytes:
-        """The request body (at most MAX_BODY bytes; a larger one closes the connection)."""
-        length_text = self.headers.get("Content-Length", "0")
-        if not length_text.isdigit():
+        """The request body (at most MAX_BODY bytes, sent with ``Content-Length``).
+
+        A refused body is left unread, so the connection is closed after the answer.
+        """
+        encoding = self.headers.get("Transfer-Encoding")
+        if encoding is not None:
             self.close_connection = True
-            raise RequestError(f"bad Content-Length {length_text!r}")
-        length = int(length_text)
-        if length > MAX_BODY:
+            raise RequestError(
+                f"Transfer-Encoding {_short(encoding)} is not supported; "
+                "send the body with a Content-Length header",
+                status=411,
+            )
+        lengths = self.headers.get_all("Content-Length") or ["0"]
+        length_text = lengths[0].strip()
+        if len(lengths) > 1 or not re.fullmatch(r"[0-9]+", length_text):
+            self.close_connection = True
+            raise RequestError(
+                f"bad Content-Length header {_short(', '.join(lengths))}: "
+                "expected one decimal number of bytes (ASCII digits 0-9)"
+            )
+        length_text = length_text.lstrip("0") or "0"
+        if len(length_text) > len(str(MAX_BODY)) or int(length_text) > MAX_BODY:
             self.close_connection = True  # the body is not read
-            raise RequestError(f"request body of {length} bytes; at most {MAX_BODY}", status=413)
-        return self.rfile.read(length)
+            size = length_text if len(length_text) <= 20 else f"{len(length_text)}-digit number of"
+            raise RequestError(f"request body of {size} bytes; at most {MAX_BODY}", status=413)
+        return self.rfile.read(int(length_text))
+
+    def _check_same_origin(self) -> None:
+        """Refuse (403) a request that a page of another site made the browser send."""
+        host = self.headers.get("Host")
+        served = f"http://{host}" if host else self.server.url.rstrip("/")
+        origin = self.headers.get("Origin")
+        if origin is not None and origin.lower() != served.lower():
+            raise RequestError(
+                f"cross-site request refused: Origin {_short(origin)} is not {served}", status=403
+            )
+        site = self.headers.get("Sec-Fetch-Site")
+        if site is not None and site.lower() not in ("same-origin", "none"):
+            raise RequestError(
+                f"cross-site request refused: Sec-Fetch-Site {_short(site)} from Origin "
+                f"{_short(origin)}; only pages of {served} may change the session",
+                status=403,
+            )
+        referer = self.headers.get("Referer")
+        if referer is not None and _origin_of(referer) != served.lower():
+            raise RequestError(
+                f"cross-site request refused: Referer {_short(referer)} is not a page of {served}",
+                status=403,
+            )
 
     def do_GET(self) -> None:
         """Answer a GET."""
@@ -150,13 +207,33 @@ class PlaygroundHandler(BaseHTTPRequestHandler):
         self._handle("POST")
 
 
-def _decode(raw: bytes) -> Any:
-    """A request body as JSON (an empty body is ``{}``)."""
+def _origin_of(url: str) -> str:
+    """``scheme://host:port`` of a URL, lowercased (the part a browser's Origin header holds)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unbalanced "[" in the host
+        return ""
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}".lower()
+
+
+def _decode(raw: bytes, content_type: str | None) -> Any:
+    """A request body as JSON (an empty body is ``{}``); it must be typed application/json."""
     if not raw.strip():
         return {}
+    media_type = (content_type or "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise RequestError(
+            f"a request body must be sent as Content-Type 'application/json', "
+            f"got {_short(content_type)}",
+            status=415,
+        )
     try:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RequestError(f"the request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise RequestError("the request body is not valid JSON: nested too deeply") from None
+    except ValueError as exc:  # Python's limit on the digits of an int (4300)
         raise RequestError(f"the request body is not valid JSON: {exc}") from None
 
 

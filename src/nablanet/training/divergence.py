@@ -1,4 +1,4 @@
-"""The one divergence policy, shared by :meth:`nablanet.Sequential.fit` and the estimators.
+"""The divergence policy of :meth:`nablanet.Sequential.fit` (the training loop).
 
 When a batch's training loss is NaN or infinite:
 
@@ -10,8 +10,13 @@ When a batch's training loss is NaN or infinite:
 4. the reason, with the learning rate to lower, is in ``model.stop_reason``.
 
 Then :meth:`~nablanet.Sequential.fit` warns with :class:`DivergenceWarning` and returns (the
-History's ``stop_reason`` says why), while the scikit-learn estimators raise ``ValueError`` with
-the same message, as a failed ``fit`` does in scikit-learn, and are put back as they were.
+History's ``stop_reason`` says why).
+
+The scikit-learn estimators do not use this policy: as drop-ins they follow scikit-learn's. In
+``MLPClassifier`` and ``MLPRegressor`` a non-finite loss does not stop training, and the fit
+raises ``ValueError`` only when the final weights are not finite (see
+:mod:`nablanet.estimators._base`); ``Perceptron`` raises scikit-learn's ``ValueError`` at the
+epoch its weights stop being finite.
 """
 
 from __future__ import annotations

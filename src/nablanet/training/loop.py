@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import _fast
+from .._batching import take
 from .._validation import (
     _short,
     as_generator,
@@ -214,14 +214,6 @@ def _check_monitors(callbacks: list[Callback], metrics: list[str], validated: bo
                 f"{type(cb).__name__} monitors {monitor!r}, which the epochs will not log; "
                 f"they log {logged}"
             )
-
-
-def take(A: Array, rows: slice | Array) -> Array:
-    """``A[rows]``: a view for a slice, a gathered copy for an index array (compiled with the
-    ``nablanet[fast]`` extra: :func:`nablanet._fast.gather.take_rows`)."""
-    if _fast.enabled() and _fast.gather.fits(A, rows):
-        return _fast.gather.take_rows(A, rows)
-    return A[rows]
 
 
 def _describe(value: Any) -> str:
