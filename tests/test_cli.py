@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nablanet import _cli_io, cli
+from nablanet import cli
+from nablanet.cli import common as cli_common
+from nablanet.cli import train as cli_train
 from nablanet.model_io import read_model
 
 COLUMNS = ["width", "height", "depth", "species"]
@@ -254,15 +256,15 @@ def test_bad_input_exits_2_with_one_line_and_touches_nothing(guarded, args, mess
 )
 def test_layers_may_start_with_the_input_size(text, n_features, expected):
     args = cli.build_parser().parse_args(["train", "--layers", text])
-    assert cli._architecture(args, n_features, 10) == expected
+    assert cli_train.architecture(args, n_features, 10) == expected
 
 
 def test_bad_layer_text_is_refused():
     args = cli.build_parser().parse_args(["train", "--layers", "64-x-10"])
     with pytest.raises(ValueError, match="positive sizes joined by '-'"):
-        cli._architecture(args, 64, 10)
+        cli_train.architecture(args, 64, 10)
     with pytest.raises(ValueError, match="2 names for 3 hidden layers"):
-        _cli_io.parse_activations("relu,tanh", 3)
+        cli_common.parse_activations("relu,tanh", 3)
 
 
 def test_no_stray_temporary_files(work):

@@ -3,7 +3,7 @@
 ``Sequential`` inherits these methods from :class:`SequentialExtras`: weights in and out,
 the text description (:mod:`nablanet.describe`), the JSON configuration (weights travel
 separately), and three facades that import their front end when called, as Keras's
-``Model.save`` does (:mod:`nablanet.model_io`, :mod:`nablanet.onnx_export`,
+``Model.save`` does (:mod:`nablanet.saving`, :mod:`nablanet.onnx_export`,
 :mod:`nablanet.explain`): the deliberate upward imports of the engine layer.
 """
 
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from ._validation import _short, check_array, check_dtype
+from ._validation import check_array, check_dtype, short_repr
 from .describe import info_text, summary_text
 from .layers import Layer, layer_from_config
 from .losses import Loss
@@ -34,12 +34,14 @@ def _check_config(config: Any) -> None:
     """Refuse a ``config`` that :meth:`Sequential.get_config` could not have written, naming
     the entry (the layers' own settings are checked by the layers)."""
     if not isinstance(config, dict):
-        raise TypeError(f"config must be a dict from Sequential.get_config(), got {_short(config)}")
+        raise TypeError(
+            f"config must be a dict from Sequential.get_config(), got {short_repr(config)}"
+        )
     missing = [key for key in ("layers", "loss", "optimizer") if key not in config]
     if missing:
         raise ValueError(f"config lacks the entries {missing} that Sequential.get_config() writes")
     if not isinstance(config["layers"], list | tuple):
-        raise TypeError(f"config['layers'] must be a list, got {_short(config['layers'])}")
+        raise TypeError(f"config['layers'] must be a list, got {short_repr(config['layers'])}")
     for i, entry in enumerate(config["layers"]):
         if (
             not isinstance(entry, dict)
@@ -48,16 +50,18 @@ def _check_config(config: Any) -> None:
         ):
             raise TypeError(
                 f"config['layers'][{i}] must be {{'class': name, 'config': {{...}}}}, got "
-                f"{_short(entry)}"
+                f"{short_repr(entry)}"
             )
     if not isinstance(config["optimizer"], dict):
         raise TypeError(
             f"config['optimizer'] must be a dict such as {{'name': 'sgd', 'lr': 0.01}}, got "
-            f"{_short(config['optimizer'])}"
+            f"{short_repr(config['optimizer'])}"
         )
     task = config.get("task")
     if task is not None and (not isinstance(task, str) or task not in TASKS):
-        raise ValueError(f"config['task'] must be None or one of {list(TASKS)}, got {_short(task)}")
+        raise ValueError(
+            f"config['task'] must be None or one of {list(TASKS)}, got {short_repr(task)}"
+        )
     classes = config.get("classes")
     if classes is not None and (
         not isinstance(classes, list | tuple)
@@ -66,7 +70,7 @@ def _check_config(config: Any) -> None:
         or len(set(classes)) != len(classes)
     ):
         raise ValueError(
-            f"config['classes'] must be None or a list of distinct labels, got {_short(classes)}"
+            f"config['classes'] must be None or a list of distinct labels, got {short_repr(classes)}"
         )
 
 
@@ -107,7 +111,7 @@ class SequentialExtras:
         if not isinstance(weights, list | tuple):
             raise TypeError(
                 f"weights must be a list of one dict per layer (as get_weights() returns), got "
-                f"{type(weights).__name__} {_short(weights)}"
+                f"{type(weights).__name__} {short_repr(weights)}"
             )
         if len(weights) != len(self.layers):
             raise ValueError(f"expected weights for {len(self.layers)} layers, got {len(weights)}")
@@ -117,7 +121,7 @@ class SequentialExtras:
             if not isinstance(new, dict):
                 raise TypeError(
                     f"weights[{i}] must be a dict of parameter name -> array, got "
-                    f"{type(new).__name__} {_short(new)}"
+                    f"{type(new).__name__} {short_repr(new)}"
                 )
             if set(new) != set(layer.params):
                 raise ValueError(
@@ -211,14 +215,14 @@ class SequentialExtras:
             twin.set_weights(self.get_weights())
         return twin
 
-    # -- persistence and teaching (bodies in model_io.py and explain/) --------------------
+    # -- persistence and teaching (bodies in saving/, onnx_export.py and explain/) -------
     def save(self, path: Any, **extras: Any) -> Any:
-        """Write the model to one file (no pickle); see :func:`nablanet.model_io.save`.
+        """Write the model to one file (no pickle); see :func:`nablanet.saving.sequential.save`.
 
         ``extras``: ``preprocessing=`` (a fitted Standardizer) and ``metadata=`` (a JSON dict).
         Returns the ``pathlib.Path`` written.
         """
-        from .model_io import save
+        from .saving.sequential import save
 
         return save(cast("Sequential", self), path, **extras)
 

@@ -45,7 +45,6 @@ from ._model_extras import TASKS as TASKS
 from ._model_extras import SequentialExtras
 from ._shorthand import layers_from_sizes
 from ._validation import (
-    _short,
     as_generator,
     check_array,
     check_consistent_length,
@@ -54,6 +53,7 @@ from ._validation import (
     check_n_features,
     check_positive_float,
     check_positive_int,
+    short_repr,
 )
 from .functional import all_finite
 from .layers import Dense, Layer
@@ -210,7 +210,7 @@ class Sequential(SequentialEngine, SequentialExtras):
             for name in metrics:
                 if name not in METRIC_NAMES:
                     raise ValueError(
-                        f"unknown metric {_short(name)}; expected one of {list(METRIC_NAMES)}"
+                        f"unknown metric {short_repr(name)}; expected one of {list(METRIC_NAMES)}"
                     )
         if not self.built:
             self._set_compiled(new_loss, new_optimizer, lr, metrics)

@@ -42,9 +42,7 @@ Examples
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -299,59 +297,3 @@ def _check_runtime(data: bytes, opset: int) -> None:
             f"{onnxruntime.__version__}, which cannot load the exported model ({reason}); "
             f"choose a lower opset (>= {MIN_OPSET}, e.g. the default {DEFAULT_OPSET})"
         ) from exc
-
-
-EXPORT_EXAMPLES = (
-    "  nablanet export model.nbnet model.onnx\n  nablanet export model.nbnet m.onnx --opset 13\n"
-)
-
-
-def add_export_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``export`` command's arguments (MODEL, OUTPUT, ``--opset``) to ``parser``."""
-    parser.add_argument("model", metavar="MODEL", help="nablanet model file (e.g. model.nbnet)")
-    parser.add_argument("output", metavar="OUTPUT", help="ONNX file to write (e.g. model.onnx)")
-    parser.add_argument(
-        "--opset",
-        type=int,
-        default=DEFAULT_OPSET,
-        help=f"ONNX opset, from {MIN_OPSET} to the newest the installed onnx (and onnxruntime, "
-        f"if installed) supports (default {DEFAULT_OPSET})",
-    )
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    """Run ``nablanet export`` for parsed ``args``; errors propagate (the CLI prints them).
-
-    The model file's Standardizer, if any, is folded into the graph, so the ONNX model takes
-    the same raw features as ``nablanet predict``.
-    """
-    from ._cli_io import check_distinct_paths
-    from .model_io import read_model
-
-    check_distinct_paths([("MODEL", args.model)], [("OUTPUT", args.output)])
-    saved = read_model(args.model)
-    proto = to_onnx(saved.model, args.output, preprocessing=saved.preprocessing, opset=args.opset)
-    outputs = ", ".join(o.name for o in proto.graph.output)
-    print(f"wrote {args.output} (ONNX opset {args.opset}; input X; outputs {outputs})")
-    return 0
-
-
-def export_main(argv: Sequence[str] | None = None) -> int:
-    """``nablanet export MODEL OUTPUT [--opset N]`` as a function; returns the exit status.
-
-    0 on success; 2 on an error, printed to stderr as one line.
-    """
-    parser = argparse.ArgumentParser(
-        prog="nablanet export",
-        description="Convert a nablanet model file to ONNX (input 'X'; outputs 'label' and "
-        "'probabilities' for classifiers, 'variable' for regressors).",
-        epilog="examples:\n" + EXPORT_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_export_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return cmd_export(args)
-    except (OSError, ValueError, TypeError, ImportError) as exc:
-        print(f"nablanet export: error: {' '.join(str(exc).split())}", file=sys.stderr)
-        return 2

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from nablanet._validation import _short, check_array, check_consistent_length
+from nablanet._validation import check_array, check_consistent_length, short_repr
 
 __all__ = ["load_csv", "load_npz"]
 
@@ -175,12 +175,12 @@ def load_csv(
     if not path.is_file():
         raise FileNotFoundError(f"CSV file not found: {where}")
     if not isinstance(delimiter, str) or len(delimiter) != 1:
-        raise ValueError(f"delimiter must be a single character, got {_short(delimiter)}")
+        raise ValueError(f"delimiter must be a single character, got {short_repr(delimiter)}")
     if header not in ("infer", True, False) or (header != "infer" and not isinstance(header, bool)):
-        raise ValueError(f"header must be 'infer', True or False, got {_short(header)}")
+        raise ValueError(f"header must be 'infer', True or False, got {short_repr(header)}")
     if isinstance(label_column, bool) or not isinstance(label_column, int | str):
         raise TypeError(
-            f"label_column must be an int index or a column name, got {_short(label_column)}"
+            f"label_column must be an int index or a column name, got {short_repr(label_column)}"
         )
 
     rows = _read_rows(path, delimiter)

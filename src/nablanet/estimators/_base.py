@@ -405,7 +405,7 @@ class BaseMLP(Solvers, BaseEstimator):
     def save(self, path: Any, *, metadata: dict[str, Any] | None = None) -> Any:
         """Write the fitted network and these parameters to a nablanet model file; see
         :func:`nablanet.estimators.model_files.save`. Returns the ``pathlib.Path`` written."""
-        from .model_files import save
+        from ..saving.estimator_files import save_estimator as save
 
         return save(self, path, metadata=metadata)
 

@@ -29,19 +29,49 @@ if TYPE_CHECKING:
 
 
 class DivergenceWarning(RuntimeWarning):
-    """Training stopped because the loss became NaN or infinite."""
+    """Training stopped because the loss became NaN or infinite.
+
+    Parameters
+    ----------
+    message : str
+        The whole reason, as in ``model.stop_reason``.
+    epoch : int or None
+        The epoch whose batch failed, counted from 1 (as in the message).
+    step : int or None
+        The failed batch within that epoch, counted from 1.
+    loss : float or None
+        The training loss of that batch (NaN or infinite).
+
+    The fields let a caller phrase its own message (``nablanet train`` does) without parsing
+    this one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        epoch: int | None = None,
+        step: int | None = None,
+        loss: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.epoch = epoch
+        self.step = step
+        self.loss = loss
 
 
 class DivergenceGuard:
     """Keeps the weights of the last two epoch starts (one flat copy each) to fall back on.
 
     Call :meth:`begin_epoch` at the start of every epoch and :meth:`check` with every batch
-    loss; ``check`` returns False, after restoring, when the loss is not finite.
+    loss; ``check`` returns False, after restoring, when the loss is not finite, and
+    :attr:`warning` then holds the :class:`DivergenceWarning` to issue.
     """
 
     def __init__(self, model: Sequential) -> None:
         self.model = model
         self.diverged = False
+        self.warning: DivergenceWarning | None = None
         self.snapshot = model.parameters_to_vector()
         self.previous = self.snapshot.copy()
 
@@ -71,5 +101,8 @@ class DivergenceGuard:
             f"(epoch {epoch + 1}, batch {step + 1}). Training stopped; the model keeps the "
             f"weights from the start of epoch {kept}. Try a smaller learning rate (it was "
             f"{model.optimizer.lr:g}), or scale the inputs (e.g. with StandardScaler)."
+        )
+        self.warning = DivergenceWarning(
+            model.stop_reason, epoch=epoch + 1, step=step + 1, loss=loss
         )
         return False
