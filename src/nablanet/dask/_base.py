@@ -16,10 +16,12 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from .. import model_io
+from ..estimators._base import build_network
+from ..estimators._optimizers import new_optimizer
 from ..estimators._params import check_mlp_params, random_state_of
 from ..layers import Dense
 from . import _lbfgs, _local_sgd, _setup, _tasks
-from ._network import build_network, local_estimator, new_optimizer
+from ._network import local_estimator
 
 Array = np.ndarray
 #: the parameters only nablanet.dask has (not passed to the plain estimator)

@@ -53,9 +53,8 @@ from ..losses import (
     apply_link,
 )
 from ..model import Sequential
-from ..optimizers import SGD, Adam, Optimizer, RMSProp, get_optimizer, optimizer_from_config
-from ..schedules import Schedule
-from ._optimizers import ScikitAdam, ScikitSGD
+from ..optimizers import Optimizer
+from ._optimizers import new_optimizer
 from ._params import (
     MLP_CONSTRAINTS,
     MLPSettings,
@@ -82,6 +81,41 @@ NONFINITE = (
 )
 PREDICT_CHUNK = 8192
 DTYPES = (np.float64, np.float32)  # float32 data stays float32
+
+
+def build_network(
+    settings: MLPSettings,
+    units: list[int],
+    out_activation: str,
+    dropout: float,
+    dtype: Any,
+    rng: Random,
+    seed: Any = 0,
+) -> Sequential:
+    """A new network ``units[0] -> ... -> units[-1]`` with scikit-learn's initial weights.
+
+    The draws are scikit-learn's ``_init_coef``, in its order: for each layer, the weights
+    then the intercepts, uniform in ``[-bound, bound)`` from ``rng``, with
+    ``bound = sqrt(factor / (fan_in + fan_out))`` (factor 2 for logistic units, 6 otherwise).
+    ``seed`` seeds the dropout masks (``nablanet.dask``, which builds its networks here too,
+    leaves it 0: each of its stochastic rounds seeds its own).
+    """
+    weights = []
+    for (fan_in, fan_out), factor in zip(pairwise(units), settings.init_factors, strict=True):
+        bound = math.sqrt(factor / (fan_in + fan_out))
+        W = rng.uniform(-bound, bound, (fan_in, fan_out))
+        b = rng.uniform(-bound, bound, fan_out)
+        weights.append((W.astype(dtype), b.astype(dtype)))
+    activation, loss, loss_settings = OUTPUTS[out_activation]
+    return Sequential.from_sizes(
+        units,
+        activation=[*settings.activations, activation],
+        dropout=float(dropout),
+        weights=weights,
+        loss=loss(**loss_settings),
+        seed=seed,
+        dtype=dtype,
+    )
 
 
 def overflow_as_sklearn(model: Sequential, total: float) -> None:
@@ -295,21 +329,14 @@ class BaseMLP(Solvers, BaseEstimator):
         )
         self.n_layers_ = len(units)
         self.out_activation_ = self._output_activation()
-        weights = []
-        for (fan_in, fan_out), factor in zip(pairwise(units), s.init_factors, strict=True):
-            bound = math.sqrt(factor / (fan_in + fan_out))
-            W = rng.uniform(-bound, bound, (fan_in, fan_out))
-            b = rng.uniform(-bound, bound, fan_out)
-            weights.append((W.astype(dtype), b.astype(dtype)))
-        activation, loss, settings = OUTPUTS[self.out_activation_]
-        self.model_ = Sequential.from_sizes(
+        self.model_ = build_network(
+            s,
             units,
-            activation=[*s.activations, activation],
-            dropout=float(self.dropout),
-            weights=weights,
-            loss=loss(**settings),
+            self.out_activation_,
+            self.dropout,
+            dtype,
+            rng,
             seed=rng if isinstance(rng, np.random.Generator) else 0,  # dropout: see _fit
-            dtype=dtype,
         )
         self.model_.task = self._task()
         self.model_.classes_ = self._model_classes()
@@ -336,27 +363,7 @@ class BaseMLP(Solvers, BaseEstimator):
 
     def _new_optimizer(self) -> Optimizer:
         """A fresh optimizer: scikit-learn's rule for ``solver``, or the ``optimizer`` extra."""
-        lr: float | Schedule = (
-            self.learning_rate
-            if isinstance(self.learning_rate, Schedule)
-            else float(self.learning_rate_init)
-        )
-        name = self.optimizer
-        if name is None and self.solver == "sgd":
-            return ScikitSGD(lr, float(self.momentum), bool(self.nesterovs_momentum))
-        if name is None:
-            return ScikitAdam(lr, self.beta_1, self.beta_2, self.epsilon)
-        if isinstance(name, Optimizer):
-            return optimizer_from_config(name.get_config())  # never train the user's instance
-        if name == "sgd":
-            mom = float(self.momentum)
-            return SGD(lr, momentum=mom, nesterov=bool(self.nesterovs_momentum) and mom > 0)
-        if name in ("adam", "adamw"):
-            decay = 0.01 if name == "adamw" else 0.0
-            return Adam(lr, self.beta_1, self.beta_2, self.epsilon, weight_decay=decay)
-        if name == "rmsprop":
-            return RMSProp(lr, epsilon=self.epsilon)
-        return get_optimizer(name, lr=lr)
+        return new_optimizer(self)
 
     # -- one step -------------------------------------------------------------------------
     def _loss_and_grads(self, xb: Array, yb: Array, swb: Array | None) -> float:

@@ -32,7 +32,8 @@ from typing import Any
 import numpy as np
 
 from .. import _fast
-from ..optimizers import SGD, Optimizer
+from ..optimizers import SGD, Adam, Optimizer, RMSProp, get_optimizer, optimizer_from_config
+from ..schedules import Schedule
 
 Array = np.ndarray
 
@@ -115,3 +116,32 @@ class ScikitAdam(Optimizer):
 
     def _extra_config(self) -> dict[str, Any]:
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+def new_optimizer(est: Any) -> Optimizer:
+    """A fresh stochastic rule for the estimator ``est`` (``solver="sgd"``/``"adam"``):
+    scikit-learn's rule, or nablanet's named by the ``optimizer`` extra.
+
+    Shared by ``nablanet.estimators`` and ``nablanet.dask``, so that both take the same steps.
+    """
+    lr: float | Schedule = (
+        est.learning_rate
+        if isinstance(est.learning_rate, Schedule)
+        else float(est.learning_rate_init)
+    )
+    name = est.optimizer
+    if name is None and est.solver == "sgd":
+        return ScikitSGD(lr, float(est.momentum), bool(est.nesterovs_momentum))
+    if name is None:
+        return ScikitAdam(lr, est.beta_1, est.beta_2, est.epsilon)
+    if isinstance(name, Optimizer):
+        return optimizer_from_config(name.get_config())  # never train the user's instance
+    if name == "sgd":
+        mom = float(est.momentum)
+        return SGD(lr, momentum=mom, nesterov=bool(est.nesterovs_momentum) and mom > 0)
+    if name in ("adam", "adamw"):
+        decay = 0.01 if name == "adamw" else 0.0
+        return Adam(lr, est.beta_1, est.beta_2, est.epsilon, weight_decay=decay)
+    if name == "rmsprop":
+        return RMSProp(lr, epsilon=est.epsilon)
+    return get_optimizer(name, lr=lr)
