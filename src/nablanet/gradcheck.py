@@ -168,7 +168,7 @@ def gradcheck(
     h = check_positive_float("h", h)
     rng = as_generator(seed)
     twin = model.clone(dtype="float64")
-    if not getattr(twin, "built", False):
+    if not twin.built:
         Xc = np.asarray(X, dtype=np.float64)
         twin.build(Xc.shape[1] if Xc.ndim == 2 else 1)
     twin.task = model.task

@@ -174,7 +174,7 @@ def from_model(source: Any) -> Any:
         model, preprocessing, metadata = saved.model, saved.preprocessing, saved.metadata
     else:
         raise TypeError(f"source must be a model file path or a Sequential, got {source!r}")
-    if not getattr(model, "built", False):
+    if not model.built:
         raise ValueError("the model is not built: train it (or build it) first")
     model = _with_output_activation(model)
     task = _task(model)

@@ -20,7 +20,7 @@ def check_built(model: Any) -> None:
     """Refuse anything but a built :class:`~nablanet.model.Sequential`, naming what came."""
     if not isinstance(model, Sequential):
         raise TypeError(f"model must be a nablanet Sequential, got {short_repr(model)}")
-    if not getattr(model, "built", False):
+    if not model.built:
         raise ValueError("the model is not built yet: call fit(X, y) or build(n_features) first")
 
 
