@@ -56,3 +56,9 @@ def test_gradcheck_memory_counts_absurd_sample_counts_exactly():
     )
     with pytest.raises(ValueError, match=r"--samples=100000000000000000000 needs about"):
         check_gradcheck_memory(model, 10**20, "--samples")
+
+
+@pytest.mark.parametrize("model", [object(), None, "model.nbnet"])
+def test_gradcheck_refuses_anything_but_a_sequential_by_name(model):
+    with pytest.raises(TypeError, match="model must be a nablanet Sequential, got"):
+        nn.gradcheck(model, [[1.0, 2.0]], [0])

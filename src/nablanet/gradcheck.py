@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -27,9 +27,7 @@ from ._validation import (
     short_repr,
 )
 from .layers import Dense
-
-if TYPE_CHECKING:
-    from .model import Sequential
+from .model import Sequential
 
 Array = np.ndarray
 
@@ -165,6 +163,8 @@ def gradcheck(
     seed : None, int or Generator
         Chooses the entries when ``max_checks`` is smaller than an array.
     """
+    if not isinstance(model, Sequential):
+        raise TypeError(f"model must be a nablanet Sequential, got {short_repr(model)}")
     h = check_positive_float("h", h)
     rng = as_generator(seed)
     twin = model.clone(dtype="float64")
