@@ -115,7 +115,7 @@ def check_kind(header: dict[str, Any], where: str) -> None:
     if header.get("kind") != MODEL_KIND:
         raise ModelFileError(
             f"{where} holds {short_repr(header.get('kind'))}, not a {MODEL_KIND} model; was it "
-            "written by nablanet.model_io.save?"
+            "written by Sequential.save (nablanet.saving.save)?"
         )
     for key in ("config", "parameters", "optimizer_state", "rng_state"):
         if key not in header:
