@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nablanet.datasets import _csv_fast, load_csv
-from nablanet.datasets._csv_fast import read_csv_fast
+from nablanet.datasets import csv_fast, load_csv
+from nablanet.datasets.csv_fast import read_csv_fast
 
 ENGINES = ["numpy", pytest.param("pyarrow", marks=pytest.mark.skipif(
-    not _csv_fast._have_pyarrow(), reason="pyarrow is not installed"))]  # fmt: skip
+    not csv_fast._have_pyarrow(), reason="pyarrow is not installed"))]  # fmt: skip
 
 # Files the bulk readers read themselves: name -> (text, load_csv keywords)
 CLEAN: dict[str, tuple[str, dict[str, Any]]] = {
@@ -163,9 +163,9 @@ def test_bulk_reader_matches_on_a_random_file(tmp_path, engine) -> None:
 def test_auto_engine_uses_numpy_without_pyarrow(tmp_path, monkeypatch) -> None:
     path = _write(tmp_path, "a,b,y\n1,2,0\n3,4,1\n")
     used = []
-    monkeypatch.setattr(_csv_fast, "_have_pyarrow", lambda: False)
-    real = _csv_fast._read_numpy
-    monkeypatch.setattr(_csv_fast, "_read_numpy", lambda *a: used.append(1) or real(*a))
+    monkeypatch.setattr(csv_fast, "_have_pyarrow", lambda: False)
+    real = csv_fast._read_numpy
+    monkeypatch.setattr(csv_fast, "_read_numpy", lambda *a: used.append(1) or real(*a))
     X, y, names = load_csv(path)
     assert used == [1]
     np.testing.assert_array_equal(X, [[1, 2], [3, 4]])

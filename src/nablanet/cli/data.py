@@ -120,9 +120,9 @@ def _numeric_targets(y: Any) -> np.ndarray:
 def _read_csv_features(path: Path, header: bool | None = None) -> np.ndarray:
     """Every column of a CSV file as features. The first row is a header if ``header`` says so,
     or, with ``header=None``, if the whole file says so (see ``first_row_is_header``)."""
-    from ..datasets.files import _read_rows, _to_float, first_row_is_header
+    from ..datasets.cells import first_row_is_header, read_rows, to_float
 
-    rows = _read_rows(path, ",")  # non-blank rows as (line number, stripped fields)
+    rows = read_rows(path, ",")  # non-blank rows as (line number, stripped fields)
     inferred = header is None
     if inferred:
         header = bool(rows) and first_row_is_header(rows[0][1], [r for _, r in rows[1:]], None)
@@ -136,7 +136,7 @@ def _read_csv_features(path: Path, header: bool | None = None) -> np.ndarray:
         if len(row) != width:
             raise ValueError(f"'{path}', line {line}: expected {width} fields, got {len(row)}")
         for j, text in enumerate(row):
-            if _to_float(text) is None:
+            if to_float(text) is None:
                 hint = "if that column holds the labels, name it with --label-column"
                 if i == 0 and inferred and not header:
                     hint = (

@@ -4,11 +4,11 @@
 sets; ``DATASETS`` lists the names.
 """
 
-from nablanet.datasets.files import load_csv, load_npz
-from nablanet.datasets.idx import FASHION_MNIST_CLASSES, load_fashion_mnist, load_mnist, read_idx
-from nablanet.datasets.parquet import load_parquet
-from nablanet.datasets.registry import DATASETS, Dataset, load_dataset
-from nablanet.datasets.synthetic import (
+from .files import load_csv, load_npz
+from .idx import FASHION_MNIST_CLASSES, load_fashion_mnist, load_mnist, read_idx
+from .parquet import load_parquet
+from .registry import DATASETS, Dataset, load_dataset
+from .synthetic import (
     load_digits,
     make_blobs,
     make_circles,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import decimal
 import math
 import os
 import zipfile
@@ -12,129 +10,18 @@ from typing import Any
 
 import numpy as np
 
-from nablanet._validation import check_array, check_consistent_length, short_repr
+from .._validation import check_array, check_consistent_length, short_repr
+from .cells import (
+    first_row_is_header,
+    label_index,
+    labels_as_csv_reads_them,
+    parse_labels,
+    read_rows,
+    to_float,
+)
+from .csv_fast import ENGINES, read_csv_fast
 
 __all__ = ["load_csv", "load_npz"]
-
-
-def _to_float(text: str) -> float | None:
-    """``float(text)``, or None if ``text`` is not a number."""
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def _read_rows(path: Path, delimiter: str) -> list[tuple[int, list[str]]]:
-    """Non-blank rows of a CSV file as ``(line_number, stripped_fields)``."""
-    rows = []
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f, delimiter=delimiter)
-            for row in reader:
-                fields = [field.strip() for field in row]
-                if any(fields):
-                    rows.append((reader.line_num, fields))
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{str(path)!r} is not a UTF-8 text file: {exc}") from exc
-    except csv.Error as exc:
-        raise ValueError(f"{str(path)!r} is not valid CSV: {exc}") from exc
-    return rows
-
-
-def _label_index(label_column: int | str, names: list[str] | None, n_cols: int, where: str) -> int:
-    if isinstance(label_column, str):
-        if names is None:
-            raise ValueError(
-                f"label_column={label_column!r} is a column name, but {where} has no header row"
-            )
-        hits = [j for j, name in enumerate(names) if name == label_column]
-        if not hits:
-            raise ValueError(
-                f"label_column {label_column!r} is not a column of {where}; columns: {names}"
-            )
-        if len(hits) > 1:
-            raise ValueError(
-                f"label_column {label_column!r} names several columns of {where}: {hits}"
-            )
-        return hits[0]
-    if not -n_cols <= label_column < n_cols:
-        raise ValueError(
-            f"label_column={label_column} is out of range for {where}, which has {n_cols} columns"
-        )
-    return label_column % n_cols
-
-
-_INT64 = np.iinfo(np.int64)
-_MAX_LABEL_DIGITS = 400  # whole-number labels longer than this are refused, not converted
-
-
-def _exact_label(text: str) -> decimal.Decimal | None:
-    """The exact decimal value of a numeric label, or None if ``text`` is not a number."""
-    if _to_float(text) is None:
-        return None
-    try:
-        return decimal.Decimal(text)
-    except decimal.InvalidOperation:
-        return None
-
-
-def _parse_labels(labels: list[str], lines: list[int], where: str) -> np.ndarray:
-    """Labels as identities, never rounded through float64.
-
-    Text if any label is not a number; int64 if every label is a whole number that int64 holds
-    exactly (``"1"``, ``"1.0"`` and ``"1e0"`` are one class); the exact whole numbers as text
-    (``"100000000000000000000"`` for ``1e20``) if some do not fit int64; else float64.
-    """
-    for text, line in zip(labels, lines, strict=True):
-        if text == "":
-            raise ValueError(f"{where}, line {line}: the label is empty")
-    values = [_exact_label(text) for text in labels]
-    if any(v is None for v in values):
-        return np.array(labels, dtype=np.str_)
-    exact = [v for v in values if v is not None]
-    for value, text, line in zip(exact, labels, lines, strict=True):
-        if not value.is_finite():
-            raise ValueError(f"{where}, line {line}: the label is {text!r}")
-    if not all(v == v.to_integral_value() for v in exact):
-        return np.array([float(v) for v in exact], dtype=np.float64)
-    for value, text, line in zip(exact, labels, lines, strict=True):
-        if value.adjusted() >= _MAX_LABEL_DIGITS:
-            raise ValueError(
-                f"{where}, line {line}: the label {text!r} has more than {_MAX_LABEL_DIGITS} "
-                "digits; class labels must be shorter whole numbers or text"
-            )
-    whole = [int(v) for v in exact]
-    if all(_INT64.min <= v <= _INT64.max for v in whole):
-        return np.array(whole, dtype=np.int64)
-    return np.array([str(v) for v in whole], dtype=np.str_)
-
-
-def first_row_is_header(first: list[str], rest: list[list[str]], label: int | None) -> bool:
-    """Whether the first row of a CSV file holds column names, decided from the whole file.
-
-    Feature columns must hold numbers, so a first row whose feature fields are all text is a
-    header, and one whose feature fields are all numbers is data unless its label field is text
-    while every other row's label is a number (a header named only over the labels). A first row
-    that mixes text and numbers among its features is data: the caller then reports its first bad
-    field instead of dropping the row as a header.
-    """
-    decided = header_from_first_row(first, label)
-    if decided is not None or label is None:
-        return bool(decided)
-    return bool(rest) and all(_to_float(row[label]) is not None for row in rest)
-
-
-def header_from_first_row(first: list[str], label: int | None) -> bool | None:
-    """What the first row alone says of :func:`first_row_is_header`: True or False, or None
-    when its features are numbers and its label is text, which the other rows' labels decide."""
-    features = [v for j, v in enumerate(first) if j != label]
-    text = [_to_float(v) is None for v in features]
-    if features and all(text):
-        return True
-    if any(text) or label is None or _to_float(first[label]) is not None:
-        return False
-    return None
 
 
 def load_csv(
@@ -196,8 +83,6 @@ def load_csv(
         raise TypeError(
             f"label_column must be an int index or a column name, got {short_repr(label_column)}"
         )
-    from ._csv_fast import ENGINES, read_csv_fast
-
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {short_repr(engine)}")
     if engine != "python":
@@ -212,7 +97,7 @@ def _load_csv_exact(
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """:func:`load_csv`, field by field: the reference result, and every error message."""
     where = repr(str(path))
-    rows = _read_rows(path, delimiter)
+    rows = read_rows(path, delimiter)
     if not rows:
         raise ValueError(f"{where} is empty")
     n_cols = len(rows[0][1])
@@ -233,12 +118,12 @@ def _load_csv_exact(
         if isinstance(label_column, str):
             has_header = True
         else:
-            k = _label_index(label_column, None, n_cols, where)
+            k = label_index(label_column, None, n_cols, where)
             has_header = first_row_is_header(first, [fields for _, fields in rows[1:]], k)
     else:
         has_header = bool(header)
     names = first if has_header else None
-    label_idx = _label_index(label_column, names, n_cols, where)
+    label_idx = label_index(label_column, names, n_cols, where)
     data = rows[1:] if has_header else rows
     if not data:
         raise ValueError(f"{where} has a header row but no data rows")
@@ -247,7 +132,7 @@ def _load_csv_exact(
     X = np.empty((len(data), len(feature_cols)), dtype=np.float64)
     for i, (line, fields) in enumerate(data):
         for c, j in enumerate(feature_cols):
-            value = _to_float(fields[j])
+            value = to_float(fields[j])
             column = f"column {j}" + (f" ({names[j]!r})" if names else "")
             if value is None:
                 hint = ""
@@ -265,7 +150,7 @@ def _load_csv_exact(
                     f"{where}, line {line}, {column}: {fields[j]!r} is not a finite number"
                 )
             X[i, c] = value
-    y = _parse_labels([fields[label_idx] for _, fields in data], [line for line, _ in data], where)
+    y = parse_labels([fields[label_idx] for _, fields in data], [line for line, _ in data], where)
     feature_names = (
         [names[j] for j in feature_cols] if names else [f"x{c}" for c in range(len(feature_cols))]
     )
@@ -307,30 +192,7 @@ def load_npz(
     if y.dtype.kind not in "biufUS":
         raise TypeError(f"{where}[{y_key!r}] must hold numbers or strings, got dtype {y.dtype}")
     check_consistent_length(X, y, names=(f"{where}[{x_key!r}]", f"{where}[{y_key!r}]"))
-    return X, _labels_as_csv_reads_them(y, f"{where}[{y_key!r}]")
-
-
-def _labels_as_csv_reads_them(y: np.ndarray, where: str) -> np.ndarray:
-    """Stored labels given the identities :func:`_parse_labels` gives a CSV file's labels."""
-    if y.dtype.kind == "S":
-        texts = []
-        for i, raw in enumerate(y.tolist()):
-            try:
-                texts.append(raw.decode("utf-8"))
-            except UnicodeDecodeError:
-                raise ValueError(f"{where}: label {i} is {raw!r}, not UTF-8 text") from None
-        return np.array(texts, dtype=np.str_)
-    if y.dtype.kind != "f" or y.size == 0:
-        return y
-    finite = np.isfinite(y)
-    if not finite.all():
-        i = int(np.flatnonzero(~finite)[0])
-        raise ValueError(f"{where}: label {i} is {y[i].item()!r}; labels must be finite numbers")
-    if not np.all(y == np.floor(y)):
-        return y  # fractional: numbers to regress on, as in a CSV file
-    if np.abs(y).max() < 2.0**63:
-        return y.astype(np.int64)
-    return np.array([str(int(v)) for v in y.tolist()], dtype=np.str_)
+    return X, labels_as_csv_reads_them(y, f"{where}[{y_key!r}]")
 
 
 _NPY_MAGIC = b"\x93NUMPY"

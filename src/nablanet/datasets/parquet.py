@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from nablanet._validation import short_repr
-from nablanet.datasets.files import _label_index, _labels_as_csv_reads_them
+from .._validation import short_repr
+from .cells import label_index, labels_as_csv_reads_them
 
 __all__ = ["load_parquet"]
 
@@ -70,7 +70,7 @@ def load_parquet(
         )
     if table.num_rows == 0:
         raise ValueError(f"{where} has no rows")
-    label = _label_index(label_column, names, len(names), where)
+    label = label_index(label_column, names, len(names), where)
     features = [j for j in range(len(names)) if j != label]
     X = np.empty((table.num_rows, len(features)), dtype=np.float64)
     for c, j in enumerate(features):
@@ -122,5 +122,5 @@ def _labels(column: Any, where: str, pa: Any) -> np.ndarray:
     if pa.types.is_integer(kind):
         return column.to_numpy().astype(np.int64)
     if pa.types.is_floating(kind):
-        return _labels_as_csv_reads_them(column.to_numpy().astype(np.float64), where)
+        return labels_as_csv_reads_them(column.to_numpy().astype(np.float64), where)
     raise TypeError(f"{where} holds {kind}; labels must be integers, floats or strings")

@@ -8,9 +8,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from nablanet._validation import as_generator, check_choice
-from nablanet.datasets.idx import load_fashion_mnist
-from nablanet.datasets.synthetic import (
+from .._validation import as_generator, check_choice
+from ..preprocessing import train_test_split
+from .idx import load_fashion_mnist
+from .synthetic import (
     load_digits,
     make_blobs,
     make_circles,
@@ -19,7 +20,6 @@ from nablanet.datasets.synthetic import (
     make_spirals,
     make_xor,
 )
-from nablanet.preprocessing import train_test_split
 
 __all__ = ["DATASETS", "Dataset", "load_dataset"]
 

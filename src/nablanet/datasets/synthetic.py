@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from nablanet._validation import (
+from .._validation import (
     as_generator,
     check_fraction,
     check_memory,

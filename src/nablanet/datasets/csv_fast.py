@@ -1,7 +1,7 @@
 """The bulk CSV readers behind :func:`nablanet.datasets.load_csv`: pyarrow's, or ``np.loadtxt``.
 
 They parse the numeric block in C and keep the labels as text, then give the labels the exact
-identities the field-by-field reader gives them, by running its own ``_parse_labels`` on the
+identities the field-by-field reader gives them, by running the same ``parse_labels`` on the
 distinct labels only. They never report an error: whenever something does not parse, or could
 parse differently from Python's ``csv`` and ``float`` (a row that is blank but not empty, a
 NaN, a number with spaces pyarrow does not strip, a ragged row, text that is not UTF-8),
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import _label_index, _parse_labels, _to_float, header_from_first_row
+from .cells import header_from_first_row, label_index, parse_labels, to_float
 
 ENGINES = ("auto", "pyarrow", "numpy", "python")
 _QUOTE = '"'  # the csv module's default dialect (excel): quote '"', doubled inside quotes
@@ -71,8 +71,8 @@ def _read(
     elif isinstance(label_column, str):
         has_header = True
     else:
-        has_header = header_from_first_row(first, _label_index(label_column, None, n_cols, where))
-    label = _label_index(label_column, first if has_header else None, n_cols, where)
+        has_header = header_from_first_row(first, label_index(label_column, None, n_cols, where))
+    label = label_index(label_column, first if has_header else None, n_cols, where)
     features = [j for j in range(n_cols) if j != label]
     if has_header and first_line != last_line:
         raise _Refused  # a header with a quoted line break: the readers skip lines, not rows
@@ -84,7 +84,7 @@ def _read(
     labels = np.char.strip(labels)  # str.strip's whitespace, as the exact reader strips
     if has_header is None:
         rest = np.unique(labels[1:])
-        has_header = rest.size > 0 and all(_to_float(text) is not None for text in rest.tolist())
+        has_header = rest.size > 0 and all(to_float(text) is not None for text in rest.tolist())
         if has_header:
             X, labels = X[1:], labels[1:]
     if len(X) == 0 or not np.isfinite(X).all():
@@ -108,10 +108,10 @@ def _first_row(path: Path, delimiter: str) -> tuple[list[str], int, int]:
 
 
 def _exact_labels(labels: np.ndarray) -> np.ndarray:
-    """The exact reader's labels, from its ``_parse_labels`` run on the distinct labels."""
+    """The exact reader's labels, from its ``parse_labels`` run on the distinct labels."""
     distinct, codes = np.unique(labels, return_inverse=True)
     try:
-        parsed = _parse_labels(distinct.tolist(), [0] * len(distinct), "")
+        parsed = parse_labels(distinct.tolist(), [0] * len(distinct), "")
     except ValueError:
         raise _Refused from None  # an empty or non-finite label: the exact reader names its line
     return parsed[codes.reshape(-1)]
