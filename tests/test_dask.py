@@ -262,6 +262,46 @@ def test_worker_tasks_run_kernels_on_one_thread(client):
         assert future.result() == (2, 1, 1), address  # the cluster sets NUMBA_NUM_THREADS=2
 
 
+def test_read_files_reads_every_file_on_the_workers(client, tmp_path, monkeypatch):
+    """Three CSV files (a header, text labels in a named column) read by nablanet's reader on
+    the workers train bitwise as the same rows given as Dask arrays; a bad file fails with the
+    reader's message naming the file and line; the client never reads a file."""
+    from nablanet.dask import read_files
+    from nablanet.datasets import files
+
+    X, y = blobs(600, seed=9)
+    names = np.array(["ant", "bee", "cat"])
+    for i in range(3):
+        lines = ["a,kind,c,d,e,f"]
+        for row, label in zip(X[200 * i : 200 * (i + 1)], y[200 * i : 200 * (i + 1)], strict=True):
+            values = [repr(float(v)) for v in row]  # repr round-trips float64 exactly
+            lines.append(",".join([values[0], str(names[label]), *values[1:]]))
+        (tmp_path / f"part-{i}.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "other.csv").write_text("not,part,of,the,pattern\n")
+
+    def no_reading_here(*args, **kwargs):
+        raise AssertionError("the client read a file")
+
+    monkeypatch.setattr(files, "load_csv", no_reading_here)  # in this process only
+    chunks = read_files(str(tmp_path / "part-*.csv"), label_column="kind")
+    assert len(chunks) == 3
+    params = dict(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=3, random_state=0)
+    from_files = DaskMLPClassifier(**params).fit(chunks)
+    arrays = DaskMLPClassifier(**params).fit(
+        da.from_array(X, chunks=200), da.from_array(names[y], chunks=200)
+    )
+    assert list(from_files.classes_) == ["ant", "bee", "cat"]
+    for a, b in zip(weights(from_files), weights(arrays), strict=True):
+        np.testing.assert_array_equal(a, b)
+    (tmp_path / "part-3.csv").write_text("a,kind,c,d,e,f\n1,ant,2,3,x,5\n")
+    with pytest.raises(ValueError, match=r"part-3\.csv', line 2, column 4 \('e'\): 'x' is not"):
+        DaskMLPClassifier(**params).fit(read_files(str(tmp_path / "part-*.csv"), label_column=1))
+    with pytest.raises(FileNotFoundError, match="no file matches"):
+        read_files(str(tmp_path / "nothing-*.csv"))
+    with pytest.raises(TypeError, match="glob pattern"):
+        read_files(["a.csv"])
+
+
 def test_in_memory_front_ends_refuse_dask_collections():
     X, y = blobs(100)
     Xd = da.from_array(X, chunks=50)
