@@ -355,67 +355,84 @@ def measure(args: Any) -> list[dict[str, Any]]:
 # -- the cost model ----------------------------------------------------------------------------
 def cost_model(
     W: int,
+    compute: float,
     params: int = 235_146,
     bytes_per: int = 8,
     bandwidth: float = 125e6,
-    hop: float = 1e-3,
+    round_latency: float = 0.06,
     per_task: float = 1e-3,
-    compute: float = 1.6,
+    ring_hop: float = 50e-6,
 ) -> dict[str, float]:
-    """One synchronous step (an L-BFGS evaluation, or one ``sync_every=1`` step) for ``W``
-    workers, in seconds and bytes.
+    """Seconds and bytes of one synchronous step (an L-BFGS evaluation, or one ``sync_every=1``
+    step) on ``W`` workers.
 
-    ``params`` parameters of ``bytes_per`` bytes each (8: scipy's float64 theta and the float64
-    sums) give a message of ``m = params * bytes_per`` bytes; ``bandwidth`` is one link's bytes
-    per second (125e6: 1 GbE), ``hop`` the latency of one message, ``per_task`` the scheduler's
-    cost per task (Dask's documented order: 1 ms), ``compute`` the one-worker seconds of the
-    step's arithmetic (split evenly over the workers).
+    ``compute`` is the step's arithmetic on one worker (split evenly over ``W``); a message is
+    ``m = params * bytes_per`` bytes (8: scipy's float64 theta and the float64 sums);
+    ``bandwidth`` is one link's bytes per second (125e6: 1 GbE); ``round_latency`` the fixed
+    cost of a Dask round (client -> scheduler -> workers -> client), measured by
+    ``benchmarks/dask_round.py``; ``per_task`` the scheduler's cost per task (Dask's
+    documentation: 200 us to 1 ms); ``ring_hop`` the latency of one ring step of an all-reduce
+    library (gloo/NCCL on a LAN; assumed, not measured here).
 
-    - client reduction: the client sends theta to W workers and receives W gradients: 2 W m
-      bytes through the client's link, 2 rounds of messages, W tasks;
-    - tree reduction (nablanet.dask): theta once to the cluster (workers fetch from each
-      other: log2 W rounds), W - 1 pairwise sums in log2 W rounds, one vector to the client:
-      2 m through the client, each worker sends at most about 2 m, 2 W tasks, 2 log2 W + 2 rounds;
-    - ring all-reduce (PyTorch DDP, Horovod): no client; every worker sends and receives
-      2 (W - 1) / W m in 2 (W - 1) rounds, and no scheduler.
+    - client reduction: the client sends theta to each worker and receives each gradient:
+      ``2 W m`` bytes through the client's link, 2 message rounds, ``W`` tasks;
+    - tree reduction (nablanet.dask): theta reaches the cluster once (``m``) and spreads by
+      worker-to-worker fetches, ``W - 1`` pairwise sums in ``ceil(log2 W)`` levels, one vector
+      back: ``2 m`` through the client, ``2 ceil(log2 W) + 2`` message rounds, ``2 W`` tasks;
+    - ring all-reduce (PyTorch DDP, Horovod): every worker sends and receives
+      ``2 (W - 1) / W * m`` bytes in ``2 (W - 1)`` steps; no client, no scheduler.
     """
     m = params * bytes_per
-    depth = math.ceil(math.log2(max(W, 2)))
+    depth = math.ceil(math.log2(W)) if W > 1 else 0
     work = compute / W
-    client_red = work + 2 * W * m / bandwidth + 2 * hop + W * per_task
-    tree = work + (2 * depth + 2) * (m / bandwidth + hop) + 2 * W * per_task
-    ring = work + 2 * (W - 1) / W * m / bandwidth + 2 * (W - 1) * hop / 10  # NCCL/gloo hop ~0.1 ms
     return {
         "W": W,
         "client_bytes_client_reduction": 2 * W * m,
         "client_bytes_tree": 2 * m,
         "worker_bytes_ring": 2 * (W - 1) / W * m,
-        "rounds_client": 2,
         "rounds_tree": 2 * depth + 2,
         "rounds_ring": 2 * (W - 1),
         "compute_s": work,
-        "client_reduction_s": client_red,
-        "tree_s": tree,
-        "ring_s": ring,
+        "client_reduction_s": work + round_latency + 2 * W * m / bandwidth + W * per_task,
+        "tree_s": work + round_latency + (2 * depth + 2) * m / bandwidth + 2 * W * per_task,
+        "ring_s": work + 2 * (W - 1) / W * m / bandwidth + 2 * (W - 1) * ring_hop,
     }
 
 
-def print_cost_model(compute: float, per_task: float, hop: float) -> None:
+def print_cost_model(
+    compute: float, round_latency: float, per_task: float, bandwidth: float = 125e6
+) -> None:
+    """The cost model's table for W = 2 ... 1024 (Markdown)."""
     print(
-        f"cost model: 235,146 parameters, float64 messages (1.88 MB), 1 GbE, hop {hop * 1e3:.1f} ms, "
-        f"scheduler {per_task * 1e3:.1f} ms/task, one-worker compute {compute:.2f} s per step"
+        f"One step of 784-256-128-10 (235,146 parameters, 1.88 MB float64 messages), "
+        f"{bandwidth * 8 / 1e9:g} Gbit/s links, "
+        f"one-worker compute {compute:.3g} s, Dask round {round_latency * 1e3:.0f} ms, "
+        f"{per_task * 1e3:.1f} ms per task, ring step 0.05 ms."
     )
     print(
-        "| W | client MB: client reduction | client MB: tree | MB per worker: ring | rounds client/tree/ring | compute s | step s: client | tree | ring |"
+        "\n| W | compute s | client MB: client reduction | client MB: tree | MB per worker: ring "
+        "| rounds: tree / ring | step s: client reduction | tree (nablanet.dask) | ring (DDP) "
+        "| speed-up: tree | ring |"
     )
-    print("|---:|---:|---:|---:|---|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
     for W in (2, 4, 8, 16, 32, 64, 128, 256, 512, 1024):
-        c = cost_model(W, compute=compute, per_task=per_task, hop=hop)
-        print(
-            f"| {W} | {c['client_bytes_client_reduction'] / 1e6:.0f} | {c['client_bytes_tree'] / 1e6:.2f} | "
-            f"{c['worker_bytes_ring'] / 1e6:.2f} | {c['rounds_client']}/{c['rounds_tree']}/{c['rounds_ring']} | "
-            f"{c['compute_s']:.4f} | {c['client_reduction_s']:.3f} | {c['tree_s']:.3f} | {c['ring_s']:.3f} |"
+        c = cost_model(
+            W, compute, bandwidth=bandwidth, round_latency=round_latency, per_task=per_task
         )
+        print(
+            f"| {W} | {c['compute_s']:.4f} | {c['client_bytes_client_reduction'] / 1e6:.0f} | "
+            f"{c['client_bytes_tree'] / 1e6:.2f} | {c['worker_bytes_ring'] / 1e6:.2f} | "
+            f"{c['rounds_tree']} / {c['rounds_ring']} | {c['client_reduction_s']:.3f} | "
+            f"{c['tree_s']:.3f} | {c['ring_s']:.3f} | {compute / c['tree_s']:.1f}x | "
+            f"{compute / c['ring_s']:.1f}x |"
+        )
+    best = min(
+        range(1, 4097),
+        key=lambda w: cost_model(
+            w, compute, bandwidth=bandwidth, round_latency=round_latency, per_task=per_task
+        )["tree_s"],
+    )
+    print(f"\nThe tree's step time is lowest at W = {best}; beyond it more workers cost time.")
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
@@ -464,13 +481,24 @@ def main() -> None:
     parser.add_argument("--only", choices=("synthetic", "fashion-mnist"))
     parser.add_argument("--json", help="write the rows here")
     parser.add_argument("--single", nargs=2, help=argparse.SUPPRESS)
-    parser.add_argument("--cost-model", action="store_true")
+    parser.add_argument("--cost-model", action="store_true", help="print the cost model only")
+    parser.add_argument("--compute", type=float, default=1.07,
+                        help="cost model: one-worker seconds of a step (default: Fashion-MNIST's "
+                        "full-batch evaluation, measured)")  # fmt: skip
+    parser.add_argument(
+        "--round",
+        type=float,
+        default=0.06,
+        help="cost model: seconds of a Dask round (benchmarks/dask_round.py)",
+    )
+    parser.add_argument("--per-task", type=float, default=1e-3)
+    parser.add_argument("--gbit", type=float, default=1.0, help="cost model: link speed, Gbit/s")
     args = parser.parse_args()
     if args.single:
         print(json.dumps(single(args)))
         return
     if args.cost_model:
-        print_cost_model(compute=1.6, per_task=1e-3, hop=1e-3)
+        print_cost_model(args.compute, args.round, args.per_task, args.gbit * 1e9 / 8)
         return
     rows = measure(args)
     if args.json:
