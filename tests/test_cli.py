@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nablanet import _cli_io, cli
+from nablanet import cli
+from nablanet.cli import common as cli_common
+from nablanet.cli import train as cli_train
 from nablanet.model_io import read_model
 
 COLUMNS = ["width", "height", "depth", "species"]
@@ -254,15 +256,15 @@ def test_bad_input_exits_2_with_one_line_and_touches_nothing(guarded, args, mess
 )
 def test_layers_may_start_with_the_input_size(text, n_features, expected):
     args = cli.build_parser().parse_args(["train", "--layers", text])
-    assert cli._architecture(args, n_features, 10) == expected
+    assert cli_train.architecture(args, n_features, 10) == expected
 
 
 def test_bad_layer_text_is_refused():
     args = cli.build_parser().parse_args(["train", "--layers", "64-x-10"])
     with pytest.raises(ValueError, match="positive sizes joined by '-'"):
-        cli._architecture(args, 64, 10)
+        cli_train.architecture(args, 64, 10)
     with pytest.raises(ValueError, match="2 names for 3 hidden layers"):
-        _cli_io.parse_activations("relu,tanh", 3)
+        cli_common.parse_activations("relu,tanh", 3)
 
 
 def test_no_stray_temporary_files(work):
@@ -543,16 +545,43 @@ def test_export_refuses_an_opset_out_of_range(work, tmp_path, opset):
     assert not (tmp_path / "x.onnx").exists()
 
 
+def _wait_for_output(proc: subprocess.Popen[str], marker: bytes, timeout: float) -> bytes:
+    """The child's stdout read until a line holding ``marker`` has been printed; fails the test
+    (after killing the child) if it is not printed within ``timeout`` seconds or stdout ends."""
+    import selectors
+    import time
+
+    assert proc.stdout is not None
+    seen = b""
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        while marker not in seen:
+            left = deadline - time.monotonic()
+            ready = left > 0 and selector.select(left)
+            chunk = os.read(proc.stdout.fileno(), 4096) if ready else None
+            if not chunk:  # timed out, or stdout closed: the child will never print it
+                proc.kill()
+                _, err = proc.communicate(timeout=60)
+                reason = f"within {timeout:.0f} s" if chunk is None else "before its stdout closed"
+                pytest.fail(f"the child did not print {marker!r} {reason}; "
+                            f"return code {proc.returncode}, stdout {seen!r}, stderr {err!r}")  # fmt: skip
+            seen += chunk
+    return seen
+
+
 def test_sigterm_during_training_cleans_up_like_ctrl_c(tmp_path):
     import signal
-    import time
 
     pytest.importorskip("sklearn")  # the default data set is scikit-learn's digits
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nablanet", "train", "--epochs", "100000", "--out", "m.nbnet"],
+        [sys.executable, "-u", "-m", "nablanet", "train", "--epochs", "100000", "--out", "m.nbnet"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    time.sleep(3.0)  # past start-up, inside training
+    # Signal only once training is under way, not after a fixed sleep (too short on a loaded
+    # machine: the default SIGTERM action kills a child still importing). `train` prints its
+    # "network:" line (unbuffered: -u) inside main's SIGTERM handler, just before fitting.
+    _wait_for_output(proc, b"\nnetwork: ", timeout=120)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

@@ -1,4 +1,4 @@
-"""The engine seam for data-parallel and penalised training (nablanet/model.py's engine section):
+"""The engine seam for data-parallel and penalised training (nablanet/_model_engine.py):
 ``penalty(l2)``, ``penalty_gradients(l2)``, ``loss_and_grads(..., l2=)``, ``loss_and_grad_sums``
 and ``set_gradients``."""
 

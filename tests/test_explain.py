@@ -310,7 +310,9 @@ def test_trace_bad_input():
 
 # -- the command line -------------------------------------------------------------------------------
 def test_cli_tutorial_replays_output4_to_output5(capsys):
-    """`nablanet explain --example seed001 --tutorial`: Output.5's numbers, typed from the seed."""
+    """`nablanet explain --example seed001 --tutorial`: Output.5's numbers, typed from the seed.
+    Compared digit for digit: the replay calls math.exp, not NumPy's CPU-dependent exp, and gives
+    these digits with every exp build an x86-64 CPU runs (tests/test_cpu_paths.py)."""
     from nablanet import cli
 
     assert cli.main(["explain", "--example", "seed001", "--tutorial"]) == 0

@@ -94,6 +94,13 @@ def test_sigmoid_output_with_a_loss_from_logits_warns():
         nn.Sequential([nn.Dense(1), nn.Sigmoid()], loss="bce").build(2)  # fused, no warning
 
 
+def test_built_is_false_until_build_and_true_after():
+    model = Sequential([Dense(3), ReLU(), Dense(1)])
+    assert model.built is False
+    model.build(2)
+    assert model.built is True
+
+
 # -- compile ---------------------------------------------------------------------------------------
 def test_compile_keeps_metrics_unless_given_and_accepts_one_name():
     X, y = three_class_data()

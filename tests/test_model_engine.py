@@ -338,6 +338,17 @@ def test_copies_carry_no_scratch_space_and_train_like_the_original():
     np.testing.assert_array_equal(twin.parameters_to_vector(), model.parameters_to_vector())
 
 
+def test_an_unbuilt_model_pickled_without_built_unpickles_unbuilt():
+    # an unbuilt model pickled before Sequential.__init__ set ``built`` has no such attribute
+    state = Sequential([nn.Dense(3), nn.ReLU(), nn.Dense(1)]).__getstate__()
+    state.pop("built", None)
+    model = Sequential.__new__(Sequential)
+    model.__setstate__(state)
+    assert model.built is False
+    model.fit(X12, Y12_REG[:, :1], epochs=1)
+    assert model.built is True and model.input_dim == X12.shape[1]
+
+
 def test_a_deep_copy_trains_its_own_weights_like_the_original():
     # the parameters are views into one packed buffer: a copy must be re-linked, or its
     # optimizer would update a detached buffer and fit() would change nothing

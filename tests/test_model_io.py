@@ -253,13 +253,13 @@ def test_failed_save_leaves_the_previous_file_intact(tmp_path, saved_path, monke
     with pytest.raises(TypeError, match="preprocessing"):
         model.save(saved_path, preprocessing="standardize")
 
-    import nablanet.saving
+    import nablanet.saving.container
 
     def half_written(file, header, arrays):
         file.write(b"PK partial")
         raise OSError("disk full")
 
-    monkeypatch.setattr(nablanet.saving, "_write_archive", half_written)
+    monkeypatch.setattr(nablanet.saving.container, "_write_archive", half_written)
     with pytest.raises(OSError, match="disk full"):
         model.save(saved_path)
 

@@ -139,8 +139,8 @@ def test_export_errors_leave_no_file(tmp_path):
 
 
 def test_export_command_folds_the_standardizer(tmp_path, capsys):
+    from nablanet.cli import main
     from nablanet.model_io import read_model
-    from nablanet.onnx_export import export_main
 
     rng = np.random.default_rng(0)
     raw = rng.normal(loc=5.0, scale=3.0, size=(80, 4))
@@ -151,14 +151,14 @@ def test_export_command_folds_the_standardizer(tmp_path, capsys):
     )
     model.fit(scaler.transform(raw), y, epochs=5, verbose=False)
     model.save(tmp_path / "m.nbnet", preprocessing=scaler)
-    assert export_main([str(tmp_path / "m.nbnet"), str(tmp_path / "m.onnx")]) == 0
+    assert main(["export", str(tmp_path / "m.nbnet"), str(tmp_path / "m.onnx")]) == 0
     assert "outputs label, probabilities" in capsys.readouterr().out
     saved = read_model(tmp_path / "m.nbnet")
     result = run(onnx.load(tmp_path / "m.onnx"), raw)  # raw features in, as `nablanet predict`
     np.testing.assert_allclose(result["probabilities"][:, 1:], saved.predict_proba(raw), atol=1e-5)
     np.testing.assert_array_equal(result["label"], saved.predict(raw))
 
-    assert export_main([str(tmp_path / "missing.nbnet"), str(tmp_path / "x.onnx")]) == 2
+    assert main(["export", str(tmp_path / "missing.nbnet"), str(tmp_path / "x.onnx")]) == 2
     assert "error: model file not found" in capsys.readouterr().err
     assert not (tmp_path / "x.onnx").exists()
 

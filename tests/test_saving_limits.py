@@ -21,8 +21,7 @@ import numpy as np
 import pytest
 
 from _helpers import array_entry, crafted_header, flip_trials, npy_bytes, refused_cheaply
-from nablanet import saving
-from nablanet.saving import read_model_file, write_model_file
+from nablanet.saving import limits, read_model_file, write_model_file
 
 
 def _npy_header(dtype: str, shape: tuple[int, ...]) -> bytes:
@@ -111,7 +110,7 @@ def test_declared_shapes_beyond_the_array_limit_are_refused(tmp_path, shape):
 
 
 def test_declared_total_beyond_the_limit_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(saving, "MAX_TOTAL_BYTES", 1000)
+    monkeypatch.setattr(limits, "MAX_TOTAL_BYTES", 1000)
     arrays, members = {}, {}
     for i in range(3):
         data = npy_bytes(np.zeros(50))  # 400 bytes each: 1200 in all
@@ -123,7 +122,7 @@ def test_declared_total_beyond_the_limit_is_refused(tmp_path, monkeypatch):
 
 
 def test_more_than_the_available_memory_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(saving, "available_memory", lambda: 10_000)
+    monkeypatch.setattr(limits, "available_memory", lambda: 10_000)
     data = npy_bytes(np.zeros(1000))  # 8000 bytes, loading needs about twice that
     path = _craft(
         tmp_path / "m.nbnet",
@@ -136,9 +135,9 @@ def test_more_than_the_available_memory_is_refused(tmp_path, monkeypatch):
 
 def test_a_file_declaring_a_huge_layer_in_a_few_kb_is_refused(tmp_path, monkeypatch):
     # 30000 x 30000 float32 is 3.6 GB: within a raised limit, the member's size betrays the lie.
-    monkeypatch.setattr(saving, "MAX_ARRAY_BYTES", 2**40)
-    monkeypatch.setattr(saving, "MAX_TOTAL_BYTES", 2**40)
-    monkeypatch.setattr(saving, "available_memory", lambda: 2**50)
+    monkeypatch.setattr(limits, "MAX_ARRAY_BYTES", 2**40)
+    monkeypatch.setattr(limits, "MAX_TOTAL_BYTES", 2**40)
+    monkeypatch.setattr(limits, "available_memory", lambda: 2**50)
     data = _npy_header("<f4", (30000, 30000)) + b"\x00" * 10_000
     path = _craft(
         tmp_path / "m.nbnet",

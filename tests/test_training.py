@@ -261,6 +261,31 @@ def test_divergence_guard(lr, batch_size, dtype, regression_data):
     assert np.all(np.isfinite(model.predict(X)))
 
 
+def test_divergence_warning_carries_epoch_step_and_loss(regression_data):
+    """The warning's fields count from 1, as its message does; callers read them, not the text."""
+    from nablanet.training import DivergenceGuard
+
+    X, y = regression_data
+    model = nn.Sequential.from_sizes([3, 8, 1], "identity", optimizer="sgd", lr=1e3, seed=0)
+    model.build(3)
+    guard = DivergenceGuard(model)
+    assert guard.warning is None
+    assert guard.check(float("inf"), epoch=4, step=2) is False
+    warning = guard.warning
+    assert isinstance(warning, nn.DivergenceWarning)
+    assert (warning.epoch, warning.step, warning.loss) == (5, 3, math.inf)
+    assert "(epoch 5, batch 3)" in str(warning) and str(warning) == model.stop_reason
+
+    with np.errstate(all="ignore"), pytest.warns(nn.DivergenceWarning) as caught:
+        history = model.fit(X, y, epochs=50, batch_size=8)
+    warning = caught[0].message
+    assert isinstance(warning, nn.DivergenceWarning)
+    assert warning.epoch == len(history.epoch) + 1  # the epochs before it completed
+    assert 1 <= warning.step <= math.ceil(len(X) / 8)
+    assert not math.isfinite(warning.loss)
+    assert f"(epoch {warning.epoch}, batch {warning.step})" in str(warning)
+
+
 def test_no_divergence_warning_on_a_sane_run(regression_data, recwarn):
     X, y = regression_data
     model = nn.Sequential.from_sizes([3, 4, 1], "tanh", lr=0.05, seed=0)

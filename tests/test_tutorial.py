@@ -7,6 +7,7 @@ nablanet; the conventions are checked against formulas worked out here by hand.
 from __future__ import annotations
 
 import math
+import re
 import runpy
 from pathlib import Path
 
@@ -36,6 +37,14 @@ SEED000_LOG = {
     148: (665.06165774, 0.71),
     149: (683.6170298, 0.614),
 }
+# The seed prints 8 decimals, so its own value is within PRINTED of what it prints. Ours goes
+# through BLAS and np.exp as the seed's did, whose kernels depend on the CPU: over the 150 epochs
+# the losses moved by at most 8e-15 relative between OpenBLAS's Haswell, Sandybridge, Nehalem,
+# Core2 and Prescott kernels, NumPy without AVX2, and np.exp one ulp off on 1 input in 20
+# (`python benchmarks/cpu_paths.py`; tests/test_cpu_paths.py checks the last). SEED000_SPREAD
+# allows that, rounded up to the next power of ten.
+PRINTED = 5e-9
+SEED000_SPREAD = 1e-14
 
 
 def test_seed000_data_is_scikit_learns_make_circles():
@@ -62,10 +71,18 @@ def test_seed000_prints_the_seeds_log(seed000_log):
     assert len(seed000_log) == 150
     for epoch, (loss, accuracy) in SEED000_LOG.items():
         line = seed000_log[epoch]
-        assert line.loss == pytest.approx(loss, abs=5e-9), epoch  # printed to 8 decimals
+        assert line.loss == pytest.approx(loss, abs=PRINTED + SEED000_SPREAD * loss), epoch
+        # a count of outputs > 0.5 over 1000 samples: no output lies within the spread of 0.5
         assert line.accuracy == accuracy, epoch
-    assert str(seed000_log[145]) == "Iteration 145 - loss value [[664.60120828]] accuracy 0.818"
-    assert str(seed000_log[149]) == "Iteration 149 - loss value [[683.6170298]] accuracy 0.614"
+
+
+def test_seed000_log_line_is_the_seeds_format():
+    """The printed line, on the seed's own numbers (the values are checked above)."""
+    from nablanet.tutorial.seed000 import Epoch
+
+    line = "Iteration 145 - loss value [[664.60120828]] accuracy 0.818"
+    assert str(Epoch(145, 664.60120828, 0.818)) == line
+    assert str(Epoch(149, 683.6170298, 0.614)).endswith("[[683.6170298]] accuracy 0.614")
 
 
 def test_seed000_without_its_conventions_stays_at_one_half():
@@ -221,6 +238,9 @@ def test_seed001_starts_from_output4():
 
 
 def test_seed001_replay_prints_output5_digit_for_digit(replay):
+    """Digit for digit on every CPU, by design: the replay calls math.exp as the seed does and
+    otherwise adds and multiplies in the seed's order (tests/test_cpu_paths.py shows why the
+    exp builds x86-64 CPUs run all give these digits)."""
     assert len(replay.steps) == 100
     assert replay.info() == OUTPUT_5
 
@@ -342,8 +362,12 @@ def _example(name: str, capsys) -> str:
 
 def test_example_seed000_reproduces_and_compares(capsys):
     out = _example("tutorial_seed000.py", capsys)
-    assert "Iteration 145 - loss value [[664.60120828]] accuracy 0.818" in out
-    assert "Iteration 146 - loss value [[697.97739669]] accuracy 0.58" in out
+    logged = re.findall(r"Iteration (\d+) - loss value \[\[([\d.]+)\]\] accuracy ([\d.]+)", out)
+    printed = {int(n): (float(loss), float(accuracy)) for n, loss, accuracy in logged}
+    for epoch in (145, 146):  # rounded to 8 digits: allow half a digit and the CPU spread
+        loss, accuracy = SEED000_LOG[epoch]
+        assert printed[epoch][0] == pytest.approx(loss, abs=2 * PRINTED + SEED000_SPREAD * loss)
+        assert printed[epoch][1] == accuracy
     assert "he_uniform    momentum 0.9    0.2" in out  # the ablation's rows
     assert "all three off (nablanet)       best 0.500" in out
 

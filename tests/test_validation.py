@@ -36,9 +36,9 @@ def test_format_count_is_exact_for_ordinary_sizes_and_short_for_absurd_ones() ->
 
 
 def test_short_quotes_ints_too_long_to_print() -> None:
-    assert v._short(10**5000) == "2**16609"
-    assert v._short((10**5000,)) == "(2**16609,)"
-    assert v._short([1, 10**5000]) == "[1, 2**16609]"
+    assert v.short_repr(10**5000) == "2**16609"
+    assert v.short_repr((10**5000,)) == "(2**16609,)"
+    assert v.short_repr([1, 10**5000]) == "[1, 2**16609]"
 
 
 def test_available_memory_reads_the_machine() -> None:

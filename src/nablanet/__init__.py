@@ -34,9 +34,9 @@ from .layers import (
 )
 from .losses import get_loss
 from .model import Sequential
-from .model_io import SavedModel, load, read_model
 from .optimizers import SGD, Adam, RMSProp, get_optimizer
 from .perceptron import Perceptron
+from .saving import SavedModel, load, read_model
 from .training import (
     Callback,
     DivergenceWarning,

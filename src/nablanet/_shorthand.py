@@ -1,4 +1,4 @@
-"""The seeds' shorthand for a network: layer sizes plus activation names."""
+"""The tutorials' shorthand for a network: layer sizes plus activation names."""
 
 from __future__ import annotations
 

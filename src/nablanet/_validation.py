@@ -17,15 +17,22 @@ import numpy as np
 FLOAT_DTYPES = (np.float32, np.float64)
 
 
-def _short(value: Any) -> str:
-    """``repr`` of a value, cut short so that error messages stay one line."""
+def short_repr(value: Any) -> str:
+    """``repr`` of a value, cut short so that error messages stay one line.
+
+    The one helper every module quotes a bad value with (``f"got {short_repr(value)}"``): at
+    most 80 characters on one line, and it never fails, even on an integer too long for
+    ``repr`` (more than ``sys.get_int_max_str_digits()`` digits: ``10**5000`` -> ``2**16609``).
+    """
     try:
         text = repr(value)
     except ValueError:  # an int too long for Python's int-to-str limit (4300 digits)
         if isinstance(value, numbers.Integral):
             text = format_count(int(value))
         elif isinstance(value, list | tuple):
-            inner = ", ".join(_short(v) for v in value[:10]) + (", ..." if len(value) > 10 else "")
+            inner = ", ".join(short_repr(v) for v in value[:10]) + (
+                ", ..." if len(value) > 10 else ""
+            )
             if isinstance(value, tuple):
                 text = f"({inner},)" if len(value) == 1 else f"({inner})"
             else:
@@ -137,21 +144,23 @@ def check_memory(n_bytes: int, what: str, *, purpose: str = "", hint: str = "") 
 def check_positive_int(name: str, value: Any, *, minimum: int = 1) -> int:
     """Return ``value`` as an int, or raise if it is not an integer >= ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}, got {_short(value)}")
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {short_repr(value)}")
     if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {_short(value)}")
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {short_repr(value)}")
     return int(value)
 
 
 def check_positive_float(name: str, value: Any, *, allow_zero: bool = False) -> float:
     """Return ``value`` as a float, or raise if it is not a finite number > 0 (>= 0)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {_short(value)}")
+        raise TypeError(f"{name} must be a number, got {short_repr(value)}")
     bound = ">= 0" if allow_zero else "> 0"
     try:
         number = float(value)
     except OverflowError:  # an int beyond the float range
-        raise ValueError(f"{name} must be a finite number {bound}, got {_short(value)}") from None
+        raise ValueError(
+            f"{name} must be a finite number {bound}, got {short_repr(value)}"
+        ) from None
     ok = number >= 0 if allow_zero else number > 0
     if not (np.isfinite(number) and ok):
         raise ValueError(f"{name} must be a finite number {bound}, got {number!r}")
@@ -163,11 +172,11 @@ def check_fraction(
 ) -> float:
     """Return ``value`` as a float inside (0, 1) (bounds open or closed as asked)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number between 0 and 1, got {_short(value)}")
+        raise TypeError(f"{name} must be a number between 0 and 1, got {short_repr(value)}")
     try:
         value = float(value)
     except OverflowError:  # an int beyond the float range
-        raise ValueError(f"{name} must be between 0 and 1, got {_short(value)}") from None
+        raise ValueError(f"{name} must be between 0 and 1, got {short_repr(value)}") from None
     low_ok = value > 0 if low_open else value >= 0
     high_ok = value < 1 if high_open else value <= 1
     if not (low_ok and high_ok):
@@ -181,7 +190,7 @@ def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
     """Return ``value`` if it is one of ``choices`` (a string), else raise naming them all."""
     options = sorted(choices)
     if not isinstance(value, str) or value not in options:
-        raise ValueError(f"unknown {name} {_short(value)}; expected one of {options}")
+        raise ValueError(f"unknown {name} {short_repr(value)}; expected one of {options}")
     return value
 
 
@@ -190,7 +199,7 @@ def check_dtype(dtype: Any) -> np.dtype[Any]:
     try:
         dt = np.dtype(dtype)
     except (TypeError, ValueError, OverflowError) as exc:  # ValueError: a 4300-digit int
-        raise TypeError(f"dtype must be float32 or float64, got {_short(dtype)}") from exc
+        raise TypeError(f"dtype must be float32 or float64, got {short_repr(dtype)}") from exc
     if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise ValueError(f"dtype must be float32 or float64, got {dt}")
     return dt
@@ -229,14 +238,14 @@ def check_array(
             arr = np.asarray(X, dtype=object)
     except ValueError as exc:  # ragged nested lists: rows of different lengths
         raise ValueError(
-            f"{name} must be a rectangular array (every row the same length), got {_short(X)}"
+            f"{name} must be a rectangular array (every row the same length), got {short_repr(X)}"
         ) from exc
     if arr.dtype == object:
         arr = _numbers_from_objects(X, arr, name)
     if arr.dtype.kind not in "biuf":
         raise TypeError(
             f"{name} must contain numbers, got an array of dtype {arr.dtype} "
-            f"(first value {_short(arr.flat[0]) if arr.size else 'none'})"
+            f"(first value {short_repr(arr.flat[0]) if arr.size else 'none'})"
         )
     if arr.ndim not in allowed:
         hint = ""
@@ -289,8 +298,8 @@ def _refuse_pandas_na(X: Any, name: str) -> None:
         if missing.size:
             row = int(missing[0])
             raise ValueError(
-                f"{name} has a missing value (pd.NA) in column {_short(column)} of dtype {dtype}, "
-                f"row {row} (index label {_short(frame.index[row])}); fill or drop the missing "
+                f"{name} has a missing value (pd.NA) in column {short_repr(column)} of dtype {dtype}, "
+                f"row {row} (index label {short_repr(frame.index[row])}); fill or drop the missing "
                 "values first"
             )
 
@@ -358,5 +367,5 @@ def as_generator(seed: Any) -> np.random.Generator:
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
         return np.random.default_rng(None if seed is None else int(seed))
     raise TypeError(
-        f"seed must be None, a non-negative int or a np.random.Generator, got {_short(seed)}"
+        f"seed must be None, a non-negative int or a np.random.Generator, got {short_repr(seed)}"
     )

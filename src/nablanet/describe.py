@@ -1,4 +1,5 @@
-"""Text descriptions of a model: ``summary`` (a Keras-style table) and ``info`` (seed 001's print)."""
+"""Text descriptions of a model: ``summary`` (a Keras-style table) and ``info`` (the print of the
+tutorial "Introduction to Deep Learning - Part 3")."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ def summary_text(model: Sequential) -> str:
 
 
 def info_text(model: Sequential) -> str:
-    """Every Dense layer's biases and weights, neuron by neuron, as seed 001's ``info()`` prints.
+    """Every Dense layer's biases and weights, neuron by neuron, as the ``info()`` of the tutorial
+    "Introduction to Deep Learning - Part 3" prints them.
 
     Neuron ``j`` of a layer owns column ``j`` of ``W`` (shape (n_in, n_out)) and ``b[j]``.
     """

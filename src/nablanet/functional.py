@@ -75,7 +75,8 @@ def softplus(z: np.ndarray) -> np.ndarray:
 
 
 def step(z: np.ndarray) -> np.ndarray:
-    """Heaviside step of seed 001: 1 where ``z > 0``, else 0 (same dtype as ``z``).
+    """Heaviside step of the perceptron in the tutorial "Introduction to Deep Learning - Part 3":
+    1 where ``z > 0``, else 0 (same dtype as ``z``).
 
     Its derivative is zero almost everywhere, so it cannot be trained by backpropagation; it
     belongs to the classic :class:`nablanet.Perceptron`.

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._validation import (
-    _short,
     as_generator,
     check_memory,
     check_positive_float,
     check_positive_int,
+    short_repr,
 )
 from .layers import Dense
 
@@ -98,7 +98,7 @@ def check_gradcheck_memory(model: Sequential, n_samples: Any, name: str = "n_sam
     n = check_positive_int(name, n_samples)
     check_memory(
         gradcheck_memory(model, n),
-        f"gradcheck with {name}={_short(n)}",
+        f"gradcheck with {name}={short_repr(n)}",
         purpose=" in float64 for the data, the activations of every layer and the network",
         hint="use fewer samples (a few dozen are plenty)",
     )

@@ -7,13 +7,16 @@ from the ``np.random.Generator`` it is given and never from NumPy's global state
 name               distribution                                                 used by
 =================  ==========================================================  ================
 ``zeros``          0                                                            biases
-``small_normal``   :math:`0.1\\,\\mathcal N(0, 1)`                               seed 000
-``uniform01``      :math:`\\mathcal U[0, 1)`                                      seeds 001, 004
+``small_normal``   :math:`0.1\\,\\mathcal N(0, 1)`                               a tutorial
+``uniform01``      :math:`\\mathcal U[0, 1)`                                      tutorials
 ``glorot_uniform`` :math:`\\mathcal U[-l, l],\\ l = \\sqrt{6 / (n_{in} + n_{out})}`  Keras default
 ``glorot_normal``  :math:`\\mathcal N(0, 2 / (n_{in} + n_{out}))`                 tanh, sigmoid
 ``he_uniform``     :math:`\\mathcal U[-l, l],\\ l = \\sqrt{6 / n_{in}}`             ReLU
 ``he_normal``      :math:`\\mathcal N(0, 2 / n_{in})`                            ReLU
 =================  ==========================================================  ================
+
+The tutorials are the five that :mod:`nablanet.tutorial` lists; each function's docstring names
+its own by title.
 """
 
 from __future__ import annotations
@@ -42,14 +45,16 @@ def zeros(shape: tuple[int, ...], rng: np.random.Generator, dtype: Any = np.floa
 def small_normal(
     shape: tuple[int, ...], rng: np.random.Generator, dtype: Any = np.float32
 ) -> np.ndarray:
-    """Standard normal times 0.1, as seed 000 (``np.random.randn(n_in, n_out) * 0.1``)."""
+    """Standard normal times 0.1, as in the tutorial "Application of differentiations in neural
+    networks" (``np.random.randn(n_in, n_out) * 0.1``)."""
     return (rng.standard_normal(shape) * 0.1).astype(dtype)
 
 
 def uniform01(
     shape: tuple[int, ...], rng: np.random.Generator, dtype: Any = np.float32
 ) -> np.ndarray:
-    """Uniform on [0, 1), as seeds 001 and 004 (``np.random.random``)."""
+    """Uniform on [0, 1), as in the tutorial "Introduction to Deep Learning - Part 3" and the
+    question on the ``a1.T`` update (``np.random.random``)."""
     return rng.random(shape).astype(dtype)
 
 

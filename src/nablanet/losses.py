@@ -11,15 +11,18 @@ returns the same gradient.
 name                                   value (``n`` samples, ``k`` outputs)                     from
 =====================================  ======================================================  ==========
 ``mse``                                :math:`\frac{1}{nk}\sum_i\sum_j (a_{ij} - y_{ij})^2`      Keras, torch
-``sum_squared_error``                  :math:`\frac{1}{n}\sum_i\sum_j (a_{ij} - y_{ij})^2`       seeds 000, 002
-``half_squared_error``                 :math:`\frac{1}{n}\sum_i\sum_j \tfrac12(a_{ij} - y_{ij})^2` seeds 001, 003
-``binary_cross_entropy``               :math:`-\frac{1}{nk}\sum y\log a + (1-y)\log(1-a)`        seed 000
+``sum_squared_error``                  :math:`\frac{1}{n}\sum_i\sum_j (a_{ij} - y_{ij})^2`       tutorials
+``half_squared_error``                 :math:`\frac{1}{n}\sum_i\sum_j \tfrac12(a_{ij} - y_{ij})^2` tutorials
+``binary_cross_entropy``               :math:`-\frac{1}{nk}\sum y\log a + (1-y)\log(1-a)`        a tutorial
 ``categorical_cross_entropy``          :math:`-\frac{1}{n}\sum_i\sum_j y_{ij}\log a_{ij}`
 ``half_poisson_deviance``              :math:`\frac{1}{n}\sum_i\sum_j y\log\frac{y}{a} - y + a`  scikit-learn
 ``sigmoid_binary_cross_entropy``       BCE of :math:`\sigma(z)` from logits ``z``, stable
 ``softmax_cross_entropy``              CE of :math:`\mathrm{softmax}(z)` from logits ``z``, stable
 ``exp_half_poisson_deviance``          Poisson deviance of :math:`e^z` from log-means ``z``      scikit-learn
 =====================================  ======================================================  ==========
+
+The tutorials are the five that :mod:`nablanet.tutorial` lists; each class's docstring names its
+own by title.
 
 **The link.** Every loss names, in :attr:`Loss.link`, the function it applies to the last
 layer's output ``z`` before comparing with the targets (in GLM terms the *inverse* link: the
@@ -222,7 +225,8 @@ class MeanSquaredError(_Squared):
 class SumSquaredError(_Squared):
     r"""Per sample the sum over outputs of :math:`(a - y)^2`, averaged over the batch.
 
-    Seed 000's :math:`L = \sum_i (y_i - \hat y_i)^2` and seed 002's ``np.sum(np.square(y - a))``
+    The :math:`L = \sum_i (y_i - \hat y_i)^2` of the tutorial "Application of differentiations in
+    neural networks" and the ``np.sum(np.square(y - a))`` of "Neural Networks: The Backward Pass",
     for one sample; mean over the batch. Backward: :math:`\frac{2}{n}(a - y)`.
     """
 
@@ -232,7 +236,8 @@ class SumSquaredError(_Squared):
 class HalfSquaredError(_Squared):
     r"""Per sample :math:`\frac12\sum_j (a_j - y_j)^2`, averaged over the batch.
 
-    The "divide by 2 so the 2 cancels" convention of seeds 001 and 003 (and scikit-learn's
+    The "divide by 2 so the 2 cancels" convention of the tutorials "Introduction to Deep Learning -
+    Part 3" and "A simple neural network with backpropagation using Python" (and scikit-learn's
     squared-error gradient). Backward: :math:`\frac{1}{n}(a - y)`.
     """
 
@@ -368,47 +373,6 @@ class SoftmaxCrossEntropy(Loss):
         return grad
 
 
-LOSSES: dict[str, type[Loss]] = {
-    cls.name: cls
-    for cls in (
-        MeanSquaredError,
-        SumSquaredError,
-        HalfSquaredError,
-        BinaryCrossEntropy,
-        CategoricalCrossEntropy,
-        SigmoidBinaryCrossEntropy,
-        SoftmaxCrossEntropy,
-    )
-}
-ALIASES = {
-    "mean_squared_error": "mse",
-    "sse": "sum_squared_error",
-    "bce": "binary_cross_entropy",
-    "binary_crossentropy": "binary_cross_entropy",
-    "cross_entropy": "categorical_cross_entropy",
-    "categorical_crossentropy": "categorical_cross_entropy",
-    "ce": "categorical_cross_entropy",
-    "bce_with_logits": "sigmoid_binary_cross_entropy",
-}
-
-
-def get_loss(name: str | dict[str, Any] | Loss) -> Loss:
-    """Return a loss for ``name`` (canonical name or alias, or a ``get_config()`` dict such as
-    ``{"name": "binary_cross_entropy", "outputs": "sum"}``); instances pass through."""
-    if isinstance(name, Loss):
-        return name
-    kwargs: dict[str, Any] = {}
-    if isinstance(name, dict):
-        kwargs = dict(name)
-        name = kwargs.pop("name", None)
-    key = ALIASES.get(name, name) if isinstance(name, str) else name
-    cls = LOSSES[check_choice("loss", key, list(LOSSES) + list(ALIASES))]
-    try:
-        return cls(**kwargs)
-    except TypeError:
-        raise ValueError(f"loss {key!r} takes no settings {sorted(kwargs)}") from None
-
-
 class HalfPoissonDeviance(Loss):
     r"""Half the Poisson deviance of positive means ``mu``, summed over outputs, mean over samples.
 
@@ -456,4 +420,44 @@ class ExpHalfPoissonDeviance(Loss):
         return (self._mu - self._y) * self._r  # (e^z - y) / n
 
 
-LOSSES.update({cls.name: cls for cls in (HalfPoissonDeviance, ExpHalfPoissonDeviance)})
+LOSSES: dict[str, type[Loss]] = {
+    cls.name: cls
+    for cls in (
+        MeanSquaredError,
+        SumSquaredError,
+        HalfSquaredError,
+        BinaryCrossEntropy,
+        CategoricalCrossEntropy,
+        SigmoidBinaryCrossEntropy,
+        SoftmaxCrossEntropy,
+        HalfPoissonDeviance,
+        ExpHalfPoissonDeviance,
+    )
+}
+ALIASES = {
+    "mean_squared_error": "mse",
+    "sse": "sum_squared_error",
+    "bce": "binary_cross_entropy",
+    "binary_crossentropy": "binary_cross_entropy",
+    "cross_entropy": "categorical_cross_entropy",
+    "categorical_crossentropy": "categorical_cross_entropy",
+    "ce": "categorical_cross_entropy",
+    "bce_with_logits": "sigmoid_binary_cross_entropy",
+}
+
+
+def get_loss(name: str | dict[str, Any] | Loss) -> Loss:
+    """Return a loss for ``name`` (canonical name or alias, or a ``get_config()`` dict such as
+    ``{"name": "binary_cross_entropy", "outputs": "sum"}``); instances pass through."""
+    if isinstance(name, Loss):
+        return name
+    kwargs: dict[str, Any] = {}
+    if isinstance(name, dict):
+        kwargs = dict(name)
+        name = kwargs.pop("name", None)
+    key = ALIASES.get(name, name) if isinstance(name, str) else name
+    cls = LOSSES[check_choice("loss", key, list(LOSSES) + list(ALIASES))]
+    try:
+        return cls(**kwargs)
+    except TypeError:
+        raise ValueError(f"loss {key!r} takes no settings {sorted(kwargs)}") from None

@@ -25,19 +25,11 @@ The engine, public so that every front end uses the same one (the training loop,
                                     ``vector_to_parameters``; gradients: ``gradients_to_vector``)
 ==================================  ==========================================================
 
-The objective of a batch of total sample weight :math:`S` (its size without weights) is
-
-.. math::
-    J(\theta) = \frac{1}{S}\sum_i s_i\, \ell_i(\theta)
-               + \sum_k \frac{\lambda_k + \mu}{2}\|W_k\|^2
-
-with :math:`\lambda_k` the ``l2`` of Dense layer :math:`k` (part of the network's config) and
-:math:`\mu` the ``l2`` a caller passes for one evaluation (the estimators pass scikit-learn's
-``alpha / S``, so their network stays a plain one). The data term comes from ``backward``, the
-penalty from ``penalty``/``penalty_gradients``; ``loss_and_grads`` adds them. Over chunks
-:math:`c` of one data set, ``loss_and_grad_sums`` gives :math:`S_c`, :math:`S_c J_c` and
-:math:`S_c \nabla J_c` of the data term; their sums divided by :math:`S = \sum_c S_c` are the
-whole set's mean loss and gradient, to which the caller adds the penalty once.
+``Sequential``'s methods live in three modules: this one (construction, ``build``, the task,
+checked input, ``fit``/``predict``/``evaluate``), :mod:`nablanet._model_engine` (the engine
+above but ``prepare``, and the objective it computes) and :mod:`nablanet._model_extras`
+(weights, ``summary``/``info``, ``get_config``/``from_config``/``clone``, and the facades
+``save``/``to_onnx``/``explain``).
 """
 
 from __future__ import annotations
@@ -48,10 +40,11 @@ from typing import Any
 
 import numpy as np
 
-from . import _fast
+from ._model_engine import SequentialEngine
+from ._model_extras import TASKS as TASKS
+from ._model_extras import SequentialExtras
 from ._shorthand import layers_from_sizes
 from ._validation import (
-    _short,
     as_generator,
     check_array,
     check_consistent_length,
@@ -60,19 +53,18 @@ from ._validation import (
     check_n_features,
     check_positive_float,
     check_positive_int,
+    short_repr,
 )
-from .describe import info_text, summary_text
 from .functional import all_finite
-from .layers import Dense, Layer, layer_from_config
+from .layers import Dense, Layer
 from .layers.packing import pack_parameters
 from .losses import Loss, apply_link, check_link, get_loss
 from .metrics import METRIC_NAMES
-from .optimizers import Optimizer, get_optimizer, optimizer_from_config
+from .optimizers import Optimizer, get_optimizer
 from .targets import CATEGORICAL_LOSSES, CLASSIFICATION_LOSSES, infer_task, prepare_targets
 from .training.rollback import unchanged_on_error
 
 Array = np.ndarray
-Weights = list[dict[str, Array]]
 
 
 #: output layer -> the loss without a link that trains through the same fused form
@@ -83,68 +75,7 @@ _PLAIN_LOSS = {
 }
 
 
-#: The tasks a model may be fitted on (``Sequential.task``).
-TASKS = ("binary", "multiclass", "multilabel", "regression")
-
-
-def _check_config(config: Any) -> None:
-    """Refuse a ``config`` that :meth:`Sequential.get_config` could not have written, naming
-    the entry (the layers' own settings are checked by the layers)."""
-    if not isinstance(config, dict):
-        raise TypeError(f"config must be a dict from Sequential.get_config(), got {_short(config)}")
-    missing = [key for key in ("layers", "loss", "optimizer") if key not in config]
-    if missing:
-        raise ValueError(f"config lacks the entries {missing} that Sequential.get_config() writes")
-    if not isinstance(config["layers"], list | tuple):
-        raise TypeError(f"config['layers'] must be a list, got {_short(config['layers'])}")
-    for i, entry in enumerate(config["layers"]):
-        if (
-            not isinstance(entry, dict)
-            or not isinstance(entry.get("class"), str)
-            or not isinstance(entry.get("config", {}), dict)
-        ):
-            raise TypeError(
-                f"config['layers'][{i}] must be {{'class': name, 'config': {{...}}}}, got "
-                f"{_short(entry)}"
-            )
-    if not isinstance(config["optimizer"], dict):
-        raise TypeError(
-            f"config['optimizer'] must be a dict such as {{'name': 'sgd', 'lr': 0.01}}, got "
-            f"{_short(config['optimizer'])}"
-        )
-    task = config.get("task")
-    if task is not None and (not isinstance(task, str) or task not in TASKS):
-        raise ValueError(f"config['task'] must be None or one of {list(TASKS)}, got {_short(task)}")
-    classes = config.get("classes")
-    if classes is not None and (
-        not isinstance(classes, list | tuple)
-        or not classes
-        or not all(isinstance(c, str | int | float | np.generic) for c in classes)
-        or len(set(classes)) != len(classes)
-    ):
-        raise ValueError(
-            f"config['classes'] must be None or a list of distinct labels, got {_short(classes)}"
-        )
-
-
-def _copy_flat(flat: Array, vector: Any, what: str) -> None:
-    """Copy ``vector`` into the flat buffer ``flat``, or raise naming what was received."""
-    shape = np.shape(vector)
-    if shape != flat.shape:
-        raise ValueError(f"expected a vector of {flat.size} {what}, got shape {shape}")
-    dtype = np.asarray(vector).dtype
-    if dtype.kind not in "fiu":
-        raise TypeError(f"expected a vector of real numbers for the {what}, got dtype {dtype}")
-    np.copyto(flat, vector, casting="same_kind")
-
-
-def _emit(text: str, print_fn: Any) -> str:
-    if print_fn is not None:
-        print_fn(text)
-    return text
-
-
-class Sequential:
+class Sequential(SequentialEngine, SequentialExtras):
     """A feed-forward network: layers applied in order, batch first.
 
     Parameters
@@ -189,6 +120,7 @@ class Sequential:
         seed: Any = None,
         dtype: Any = "float32",
     ) -> None:
+        self.built = False  # build() sets it, with every layer's parameters
         self.layers: list[Layer] = []
         for layer in layers or []:
             self.add(layer)
@@ -218,15 +150,16 @@ class Sequential:
         weights: Sequence[tuple[Any, Any]] | None = None,
         **kwargs: Any,
     ) -> Sequential:
-        """Build from the seeds' shorthand: layer sizes and activations.
+        """Build from the tutorials' shorthand: layer sizes and activations.
 
         Parameters
         ----------
         sizes : sequence of int
-            ``[n_inputs, hidden..., n_outputs]``, e.g. seed 000's ``[2, 4, 3, 1]``.
+            ``[n_inputs, hidden..., n_outputs]``, e.g. ``[2, 4, 3, 1]`` in the tutorial
+            "Application of differentiations in neural networks".
         activation : str or sequence of str
             One name for every hidden layer (then ``output`` names the last), or one name per layer
-            (``len(sizes) - 1`` of them, the last being the output's), as seed 000's
+            (``len(sizes) - 1`` of them, the last being the output's), as that tutorial's
             ``[relu, relu, sigmoid]``.
         kernel_initializer : str, optional
             Default: ``he_uniform`` before ReLU-like activations, ``glorot_uniform`` otherwise.
@@ -248,7 +181,7 @@ class Sequential:
         """Append ``layer`` (before the model is built)."""
         if not isinstance(layer, Layer):
             raise TypeError(f"layers must be nablanet Layer objects, got {layer!r}")
-        if getattr(self, "built", False):
+        if self.built:
             raise RuntimeError("cannot add layers to a model that is already built")
         self.layers.append(layer)
 
@@ -277,9 +210,9 @@ class Sequential:
             for name in metrics:
                 if name not in METRIC_NAMES:
                     raise ValueError(
-                        f"unknown metric {_short(name)}; expected one of {list(METRIC_NAMES)}"
+                        f"unknown metric {short_repr(name)}; expected one of {list(METRIC_NAMES)}"
                     )
-        if not getattr(self, "built", False):
+        if not self.built:
             self._set_compiled(new_loss, new_optimizer, lr, metrics)
             return
         with unchanged_on_error(self):  # binding the new loss or optimizer may still fail
@@ -374,244 +307,16 @@ class Sequential:
         return sum(layer.n_params for layer in self.layers)
 
     def _require_built(self) -> None:
-        if not getattr(self, "built", False):
+        if not self.built:
             raise ValueError(
                 "the model is not built yet: call fit(X, y) or build(n_features) first"
             )
 
-    # -- the engine -----------------------------------------------------------------------
-    @property
-    def training_loss(self) -> Loss:
-        """The loss training minimises: ``loss``, or its fused form from logits when the last
-        layer is the matching activation (Sigmoid + BCE, Softmax + CE)."""
-        self._require_built()
-        return self._train_loss
+    # The engine (forward, backward, penalty, loss_and_grads, train_step, ...) is inherited
+    # from SequentialEngine (nablanet/_model_engine.py); weights, summary/info, config and
+    # save/to_onnx/explain from SequentialExtras (nablanet/_model_extras.py).
 
-    def forward(
-        self,
-        X: Array,
-        training: bool = False,
-        *,
-        loss_input: bool = False,
-        start: int = 0,
-        trace: list[Array] | None = None,
-    ) -> Array:
-        """Run the layers on the prepared batch ``X`` of shape (n_samples, n_features).
-
-        Parameters
-        ----------
-        X : ndarray of shape (n_samples, n_features)
-            Already checked (see :meth:`prepare`); the input of layer ``start``.
-        training : bool
-            Training mode: dropout is on.
-        loss_input : bool
-            Stop where :attr:`training_loss` takes over: before a fused output activation, so
-            the result is the logits; the whole network otherwise.
-        start : int
-            Index of the first layer to run (``X`` is then that layer's input).
-        trace : list, optional
-            Receives a copy of every layer's output, in order (for teaching tools).
-        """
-        stop = len(self._train_layers) if loss_input else len(self.layers)
-        if _fast.enabled() and trace is None:  # Dense + activation fused: nablanet._fast.network
-            return _fast.network.forward(self.layers[start:stop], X, training)
-        out = X
-        for layer in self.layers[start:stop]:
-            out = layer.forward(out, training)
-            if trace is not None:
-                trace.append(out.copy())
-        return out
-
-    def backward(
-        self, grad: Array, *, loss_input: bool = False, trace: list[Array] | None = None
-    ) -> Array:
-        """Back-propagate ``dL/d(output)`` through the layers in reverse; return ``dL/dX``.
-
-        Every layer's ``grads`` is filled on the way, with the gradient of the data term only:
-        :meth:`penalty_gradients` adds the L2 term's (:meth:`loss_and_grads` calls both). With
-        ``loss_input=True``, ``grad`` is ``dL/d(logits)`` from :attr:`training_loss` and a fused
-        output activation is skipped. Call after :meth:`forward` on the same batch. ``trace``
-        receives a copy of ``dL/d(input)`` of every layer, last layer first.
-        """
-        layers = self._train_layers if loss_input else self.layers
-        if _fast.enabled() and trace is None:  # the compiled twin of the loop below
-            return _fast.network.backward(layers, grad)
-        for layer in reversed(layers):
-            grad = layer.backward(grad)
-            if trace is not None:
-                trace.append(grad.copy())
-        return grad
-
-    def penalty(self, l2: float = 0.0) -> float:
-        r"""The L2 term of the objective, :math:`\sum_k \frac{\lambda_k + \mu}{2}\|W_k\|^2`.
-
-        Parameters
-        ----------
-        l2 : float
-            :math:`\mu`, added to every Dense layer's own ``l2`` (:math:`\lambda_k`) for this
-            call only; e.g. scikit-learn's ``alpha / S`` (``S`` the number of samples, or the
-            sum of their weights).
-        """
-        l2 = check_positive_float("l2", l2, allow_zero=True)
-        total = 0.0
-        for layer in self._dense_layers:
-            total += layer.penalty(l2)  # 0.0 when lambda_k + mu is 0
-        return total
-
-    def penalty_gradients(self, l2: float = 0.0) -> None:
-        r"""Add the gradient of :meth:`penalty` to the Dense layers' ``grads`` in place:
-        :math:`dL/dW_k \mathrel{+}= (\lambda_k + \mu) W_k`. Call after :meth:`backward`.
-
-        Parameters
-        ----------
-        l2 : float
-            :math:`\mu`, as in :meth:`penalty`.
-        """
-        l2 = check_positive_float("l2", l2, allow_zero=True)
-        for layer in self._dense_layers:
-            layer.penalty_gradient(l2)  # nothing when lambda_k + mu is 0
-
-    def compute_loss(
-        self, X: Array, Y: Array, sample_weight: Array | None = None, *, l2: float = 0.0
-    ) -> float:
-        """The training objective on a prepared batch at the current weights, in inference mode
-        (dropout off): :attr:`training_loss` (weighted by ``sample_weight``) plus
-        :meth:`penalty` (``l2`` as there).
-        """
-        out = self.forward(X, loss_input=True)
-        return self._train_loss.forward(out, Y, sample_weight) + self.penalty(l2)
-
-    def loss_and_grads(
-        self,
-        X: Array,
-        Y: Array,
-        sample_weight: Array | None = None,
-        *,
-        training: bool = True,
-        l2: float = 0.0,
-    ) -> tuple[float, Array]:
-        r"""Forward, loss and backward on one prepared batch, L2 term included.
-
-        Fills every layer's ``grads`` with :math:`dJ/d\theta` of the batch's objective
-        (:meth:`backward`'s data term, then :meth:`penalty_gradients`).
-
-        Parameters
-        ----------
-        X : ndarray of shape (n_samples, n_features)
-        Y : ndarray of shape (n_samples, n_outputs)
-            Targets as :meth:`prepare` returns them.
-        sample_weight : ndarray of shape (n_samples,), optional
-            The loss becomes the weighted mean over the batch.
-        training : bool
-            Training mode (dropout on); False gives the gradient of :meth:`compute_loss`.
-        l2 : float
-            An L2 coefficient added to the Dense layers' own for this batch (see
-            :meth:`penalty`).
-
-        Returns
-        -------
-        loss : float
-            The batch loss plus :meth:`penalty`.
-        output : ndarray of shape (n_samples, n_outputs)
-            What the loss compared with ``Y`` (logits when the output activation is fused);
-            a buffer that the next step overwrites.
-        """
-        l2 = check_positive_float("l2", l2, allow_zero=True)
-        out = self.forward(X, training, loss_input=True)
-        loss = self._train_loss.forward(out, Y, sample_weight)
-        self.backward(self._train_loss.backward(), loss_input=True)
-        self.penalty_gradients(l2)
-        return loss + self.penalty(l2), out  # the penalty of the weights the loss was computed with
-
-    def loss_and_grad_sums(
-        self, X: Array, Y: Array, sample_weight: Array | None = None
-    ) -> tuple[float, float, Array]:
-        r"""The data term of one chunk as sums: ``(S_c, S_c * loss, S_c * grad)``.
-
-        In inference mode (dropout off), without the L2 term. ``S_c`` is the chunk's number of
-        rows, or the sum of its ``sample_weight``; ``loss`` is :attr:`training_loss` (its
-        weighted mean over the chunk) and ``grad`` its gradient. Over the chunks of a data set,
-
-        .. math::
-            J = \frac{\sum_c S_c J_c}{\sum_c S_c},\qquad
-            \nabla J = \frac{\sum_c S_c \nabla J_c}{\sum_c S_c}
-
-        are the whole set's mean loss and gradient; the caller then adds :meth:`penalty` and
-        :meth:`penalty_gradients` once (e.g. after :meth:`set_gradients`). Overwrites
-        ``grads``.
-
-        Parameters
-        ----------
-        X : ndarray of shape (n_samples, n_features)
-            A prepared chunk (see :meth:`prepare`).
-        Y : ndarray of shape (n_samples, n_outputs)
-        sample_weight : ndarray of shape (n_samples,), optional
-
-        Returns
-        -------
-        sum_w : float
-            :math:`S_c`; a chunk of zero total weight gives ``(0.0, 0.0, zeros)``.
-        weighted_loss : float
-            :math:`S_c J_c`.
-        weighted_grad : ndarray of shape (n_params,)
-            :math:`S_c \nabla J_c`, a new float64 array (whatever the model's dtype, so that
-            sums over many chunks keep their precision) in :meth:`parameters_to_vector` order.
-        """
-        self._require_built()
-        sum_w = float(len(X)) if sample_weight is None else float(np.sum(sample_weight))
-        if sum_w == 0.0:
-            return 0.0, 0.0, np.zeros(self._flat[1].size)
-        out = self.forward(X, loss_input=True)
-        loss = self._train_loss.forward(out, Y, sample_weight)
-        self.backward(self._train_loss.backward(), loss_input=True)
-        return sum_w, sum_w * loss, np.multiply(self._flat[1], sum_w, dtype=np.float64)
-
-    def apply_gradients(self) -> None:
-        """One optimizer step: update every parameter in place from its gradient."""
-        self.optimizer.step()
-
-    def train_step(
-        self, X: Array, Y: Array, sample_weight: Array | None = None
-    ) -> tuple[float, Array]:
-        """One gradient step on a prepared batch: :meth:`loss_and_grads`, then
-        :meth:`apply_gradients`. Returns what :meth:`loss_and_grads` returns."""
-        loss, out = self.loss_and_grads(X, Y, sample_weight)
-        self.apply_gradients()
-        return loss, out
-
-    def parameters_to_vector(self, out: Array | None = None) -> Array:
-        """All parameters, layer by layer, as one flat array (a copy; written into ``out``
-        if given). The order is that of :meth:`slots`."""
-        self._require_built()
-        if out is None:
-            return self._flat[0].copy()
-        np.copyto(out, self._flat[0])
-        return out
-
-    def vector_to_parameters(self, vector: Array) -> None:
-        """Copy a flat array (as :meth:`parameters_to_vector` returns) into the parameters."""
-        self._require_built()
-        _copy_flat(self._flat[0], vector, "parameters")
-
-    def gradients_to_vector(self) -> Array:
-        """The gradients in ``grads`` (of the last :meth:`loss_and_grads`, say), as one flat
-        array (a copy)."""
-        self._require_built()
-        return self._flat[1].copy()
-
-    def set_gradients(self, vector: Array) -> None:
-        """Copy a flat gradient, in :meth:`parameters_to_vector` order, into every layer's
-        ``grads``, so that :meth:`apply_gradients` steps with it (e.g. a gradient averaged
-        over chunks or workers).
-
-        Parameters
-        ----------
-        vector : ndarray of shape (n_params,)
-            Cast to the model's dtype.
-        """
-        self._require_built()
-        _copy_flat(self._flat[1], vector, "gradients")
-
+    # -- task -----------------------------------------------------------------------------
     def resolved_task(self) -> str:
         """The task fitted on, or the one the loss and output width imply before any fit:
         ``"binary"``, ``"multiclass"``, ``"multilabel"`` or ``"regression"``."""
@@ -648,7 +353,7 @@ class Sequential:
                 "(DaskMLPClassifier, DaskMLPRegressor), or call X.compute() if it fits in memory"
             )
         arr = check_array(X, "X", dtype=self.dtype)
-        if getattr(self, "built", False):
+        if self.built:
             assert self.input_dim is not None
             check_n_features(arr, self.input_dim)
         return arr
@@ -657,7 +362,7 @@ class Sequential:
         """Checked ``X`` and the target matrix ``Y`` of shape (n_samples, n_outputs) that the
         loss compares with; builds the model on first use and fixes its task."""
         Xc = self.check_X(X)
-        if not getattr(self, "built", False):
+        if not self.built:
             self.build(Xc.shape[1])
         y_arr = np.asarray(y)
         if y_arr.dtype.kind in "USO":
@@ -683,7 +388,8 @@ class Sequential:
         epochs : int
             Passes over the data.
         batch_size : int, optional
-            Mini-batch size; ``None`` means full-batch gradient descent (seed 000).
+            Mini-batch size; ``None`` means full-batch gradient descent (as in the tutorial
+            "Application of differentiations in neural networks").
         shuffle : bool
             Reshuffle the samples every epoch (default True).
         seed : None, int or Generator
@@ -769,148 +475,6 @@ class Sequential:
         self._require_built()
         return evaluate(self, X, y, batch_size=batch_size, sample_weight=sample_weight)
 
-    # -- weights --------------------------------------------------------------------------
-    def get_weights(self) -> Weights:
-        """A copy of every layer's parameters, one dict per layer (empty for activations)."""
-        return [{k: v.copy() for k, v in layer.params.items()} for layer in self.layers]
-
-    def set_weights(self, weights: Weights) -> None:
-        """Copy ``weights`` (as returned by :meth:`get_weights`) into the model, in place."""
-        self._require_built()
-        if not isinstance(weights, list | tuple):
-            raise TypeError(
-                f"weights must be a list of one dict per layer (as get_weights() returns), got "
-                f"{type(weights).__name__} {_short(weights)}"
-            )
-        if len(weights) != len(self.layers):
-            raise ValueError(f"expected weights for {len(self.layers)} layers, got {len(weights)}")
-        largest = float(np.finfo(self.dtype).max)
-        checked = []  # everything is checked before anything is copied: all or nothing
-        for i, (layer, new) in enumerate(zip(self.layers, weights, strict=True)):
-            if not isinstance(new, dict):
-                raise TypeError(
-                    f"weights[{i}] must be a dict of parameter name -> array, got "
-                    f"{type(new).__name__} {_short(new)}"
-                )
-            if set(new) != set(layer.params):
-                raise ValueError(
-                    f"layer {i} has parameters {sorted(layer.params)}, got {sorted(new)}"
-                )
-            for key, value in new.items():
-                value = check_array(value, f"layer {i} {key}", ndim=layer.params[key].ndim)
-                if value.shape != layer.params[key].shape:
-                    raise ValueError(
-                        f"layer {i} {key} has shape {layer.params[key].shape}, got {value.shape}"
-                    )
-                big = np.flatnonzero(np.abs(value) > largest)
-                if big.size:  # finite here, infinite once copied into the model's dtype
-                    raise ValueError(
-                        f"layer {i} {key} holds {float(value.flat[big[0]])!r}, more than "
-                        f"{self.dtype} holds ({largest:.3g})"
-                    )
-                checked.append((layer.params[key], value))
-        for param, value in checked:
-            np.copyto(param, value, casting="same_kind")
-
-    # -- description (text in nablanet.describe) -------------------------------------------
-    def summary(self, print_fn: Any = print) -> str:
-        """A table of layers, output shapes and parameter counts; printed and returned."""
-        return _emit(summary_text(self), print_fn)
-
-    def info(self, print_fn: Any = print) -> str:
-        """Every Dense layer's biases and weights, neuron by neuron, as seed 001 prints them."""
-        self._require_built()
-        return _emit(info_text(self), print_fn)
-
-    # -- configuration (weights travel separately) ----------------------------------------
-    def get_config(self) -> dict[str, Any]:
-        """JSON-serialisable description of the architecture and training setup."""
-        loss_config = self.loss.get_config()
-        return {
-            "layers": [
-                {"class": type(la).__name__, "config": la.get_config()} for la in self.layers
-            ],
-            # the name alone, or {"name": ..., setting: value} for a loss with settings
-            "loss": self.loss.name if len(loss_config) == 1 else loss_config,
-            "optimizer": self.optimizer.get_config(),
-            "metrics": self.metrics,
-            "label_smoothing": self.label_smoothing,
-            "dtype": str(self.dtype),
-            "input_dim": self.input_dim,
-            "task": self.task,
-            "classes": None if self.classes_ is None else self.classes_.tolist(),
-        }
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any], seed: Any = None) -> Sequential:
-        """Rebuild an (untrained, if it was built: freshly initialised) model from ``get_config``.
-
-        Raises ``TypeError`` or ``ValueError`` naming the entry of ``config`` that is missing or
-        not of the kind ``get_config`` writes.
-        """
-        _check_config(config)
-        layers = []
-        for i, entry in enumerate(config["layers"]):
-            try:
-                layers.append(layer_from_config(entry))
-            except TypeError as exc:  # a setting the layer does not take, or lacks
-                raise TypeError(f"config['layers'][{i}] ({entry['class']}): {exc}") from None
-        model = cls(
-            layers,
-            loss=config["loss"],
-            optimizer=optimizer_from_config(config["optimizer"]),
-            metrics=config.get("metrics"),
-            label_smoothing=config.get("label_smoothing", 0.0),
-            seed=seed,
-            dtype=config.get("dtype", "float32"),
-        )
-        if config.get("input_dim"):
-            model.build(config["input_dim"])
-        model.task = config.get("task")
-        classes = config.get("classes")
-        model.classes_ = None if classes is None else np.asarray(classes)
-        return model
-
-    def clone(self, dtype: Any = None) -> Sequential:
-        """A copy with the same config and weights (optionally in another dtype)."""
-        config = self.get_config()
-        if dtype is not None:
-            config["dtype"] = str(check_dtype(dtype))
-        twin = Sequential.from_config(config)
-        if self.classes_ is not None:  # the array, not its JSON list: 2**63 + 1 stays uint64
-            twin.classes_ = self.classes_.copy()
-        if getattr(self, "built", False):
-            twin.set_weights(self.get_weights())
-        return twin
-
-    # -- persistence and teaching (bodies in model_io.py and explain/) --------------------
-    def save(self, path: Any, **extras: Any) -> Any:
-        """Write the model to one file (no pickle); see :func:`nablanet.model_io.save`.
-
-        ``extras``: ``preprocessing=`` (a fitted Standardizer) and ``metadata=`` (a JSON dict).
-        Returns the ``pathlib.Path`` written.
-        """
-        from .model_io import save
-
-        return save(self, path, **extras)
-
-    def to_onnx(self, path: Any = None, **kwargs: Any) -> Any:
-        """Export to ONNX (needs ``nablanet[onnx]``); see :func:`nablanet.onnx_export.to_onnx`.
-
-        Writes ``path`` if given and returns the checked ``onnx.ModelProto``.
-        """
-        from .onnx_export import to_onnx
-
-        return to_onnx(self, path, **kwargs)
-
-    def explain(self, x: Any, y: Any, **kwargs: Any) -> Any:
-        """Trace backprop on one sample ``x`` with target ``y``, layer by layer, beside finite
-        differences; returns an :class:`nablanet.explain.Explanation` (``print`` it).
-        """
-        from .explain import explain
-
-        return explain(self, x, y, **kwargs)
-
     def __getstate__(self) -> dict[str, Any]:
         """Copies and pickles hold each parameter once: the flat buffers are left out."""
         state = self.__dict__.copy()
@@ -923,8 +487,9 @@ class Sequential:
         The layers' parameters are views into one packed buffer; a copy gets separate arrays, so
         the packing and the optimizer's binding are rebuilt here (optimizer state is kept).
         """
+        self.built = False  # an unbuilt model pickled before __init__ set ``built`` lacks it
         self.__dict__.update(state)
-        if getattr(self, "built", False):
+        if self.built:
             self._flat = pack_parameters(self.layers, self.dtype)
             self._bind()
 

@@ -42,10 +42,8 @@ Examples
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -55,7 +53,6 @@ from ._validation import check_positive_int
 from .layers import Dense, Dropout, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .layers.activations import Exp
 from .losses import check_link
-from .tutorial.conventions import SeedSigmoid
 
 if TYPE_CHECKING:
     from .model import Sequential
@@ -79,8 +76,9 @@ def _task(model: Sequential) -> str:
     return model.resolved_task()
 
 
-class _Graph:
-    """Nodes and initializers under construction, with unique names."""
+class Graph:
+    """Nodes and initializers under construction, with unique names (what a
+    :data:`LAYER_EXPORTERS` function appends to)."""
 
     def __init__(self, onnx: Any) -> None:
         self.onnx = onnx
@@ -103,11 +101,34 @@ class _Graph:
         return out
 
 
-def _layers(graph: _Graph, model: Sequential, x: str) -> str:
+#: Layer classes defined outside :mod:`nablanet.layers` that export themselves:
+#: ``LAYER_EXPORTERS[cls](graph, layer, x)`` appends the layer's nodes after tensor ``x`` and
+#: returns the output tensor's name. Keyed by the exact class; filled by
+#: :func:`register_layer_exporter` (e.g. by :mod:`nablanet.tutorial.conventions`), so this module
+#: never imports the packages that build on it.
+LAYER_EXPORTERS: dict[type[Layer], Callable[[Graph, Any, str], str]] = {}
+
+
+def register_layer_exporter(
+    cls: type[Layer],
+) -> Callable[[Callable[[Graph, Any, str], str]], Callable[[Graph, Any, str], str]]:
+    """Decorator: export layers of exactly the class ``cls`` with the decorated function."""
+
+    def decorate(fn: Callable[[Graph, Any, str], str]) -> Callable[[Graph, Any, str], str]:
+        LAYER_EXPORTERS[cls] = fn
+        return fn
+
+    return decorate
+
+
+def _layers(graph: Graph, model: Sequential, x: str) -> str:
     """Append the network's nodes after tensor ``x``; return the output tensor's name."""
     simple: dict[type[Layer], str] = {Sigmoid: "Sigmoid", Tanh: "Tanh", ReLU: "Relu", Exp: "Exp"}
     for i, layer in enumerate(model.layers):
-        if isinstance(layer, Dense):
+        exporter = LAYER_EXPORTERS.get(type(layer))
+        if exporter is not None:
+            x = exporter(graph, layer, x)
+        elif isinstance(layer, Dense):
             W = graph.const(f"W{i}", layer.params["W"].astype(np.float32))
             b = graph.const(f"b{i}", layer.params["b"].astype(np.float32))
             x = graph.node("Gemm", [x, W, b])
@@ -115,12 +136,6 @@ def _layers(graph: _Graph, model: Sequential, x: str) -> str:
             x = graph.node("LeakyRelu", [x], alpha=float(layer.alpha))
         elif isinstance(layer, Softmax):
             x = graph.node("Softmax", [x], axis=1)
-        elif isinstance(layer, SeedSigmoid):  # the tutorial's forward: sigmoid(clip(z, -c, c))
-            if layer.clip is not None:
-                c = min(layer.clip, float(np.finfo(np.float32).max))
-                low, high = (graph.const("clip", np.array(v, np.float32)) for v in (-c, c))
-                x = graph.node("Clip", [x, low, high])
-            x = graph.node("Sigmoid", [x])
         elif type(layer) in simple:
             x = graph.node(simple[type(layer)], [x])
         elif not isinstance(layer, Identity | Dropout):
@@ -131,7 +146,7 @@ def _layers(graph: _Graph, model: Sequential, x: str) -> str:
     return x
 
 
-def _link(graph: _Graph, model: Sequential, x: str) -> str:
+def _link(graph: Graph, model: Sequential, x: str) -> str:
     """Append the loss's link after tensor ``x`` (nothing for ``"identity"``)."""
     link = check_link(model.loss)
     if link == "sigmoid":
@@ -163,7 +178,7 @@ def _class_values(classes: Any) -> tuple[np.ndarray, int]:
     return arr.astype(str).astype(object), TensorProto.STRING
 
 
-def _outputs(graph: _Graph, model: Sequential, out: str, task: str) -> list[Any]:
+def _outputs(graph: Graph, model: Sequential, out: str, task: str) -> list[Any]:
     """The label/probabilities (or variable) outputs, as value infos."""
     helper, TensorProto = graph.onnx.helper, graph.onnx.TensorProto
     k = model.n_outputs
@@ -243,7 +258,7 @@ def to_onnx(
         )
     if preprocessing is None:
         preprocessing = getattr(model, "preprocessing_", None)
-    graph = _Graph(onnx)
+    graph = Graph(onnx)
     x = "X"
     if preprocessing is not None:
         if getattr(preprocessing, "mean_", None) is None:
@@ -299,59 +314,3 @@ def _check_runtime(data: bytes, opset: int) -> None:
             f"{onnxruntime.__version__}, which cannot load the exported model ({reason}); "
             f"choose a lower opset (>= {MIN_OPSET}, e.g. the default {DEFAULT_OPSET})"
         ) from exc
-
-
-EXPORT_EXAMPLES = (
-    "  nablanet export model.nbnet model.onnx\n  nablanet export model.nbnet m.onnx --opset 13\n"
-)
-
-
-def add_export_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``export`` command's arguments (MODEL, OUTPUT, ``--opset``) to ``parser``."""
-    parser.add_argument("model", metavar="MODEL", help="nablanet model file (e.g. model.nbnet)")
-    parser.add_argument("output", metavar="OUTPUT", help="ONNX file to write (e.g. model.onnx)")
-    parser.add_argument(
-        "--opset",
-        type=int,
-        default=DEFAULT_OPSET,
-        help=f"ONNX opset, from {MIN_OPSET} to the newest the installed onnx (and onnxruntime, "
-        f"if installed) supports (default {DEFAULT_OPSET})",
-    )
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    """Run ``nablanet export`` for parsed ``args``; errors propagate (the CLI prints them).
-
-    The model file's Standardizer, if any, is folded into the graph, so the ONNX model takes
-    the same raw features as ``nablanet predict``.
-    """
-    from ._cli_io import check_distinct_paths
-    from .model_io import read_model
-
-    check_distinct_paths([("MODEL", args.model)], [("OUTPUT", args.output)])
-    saved = read_model(args.model)
-    proto = to_onnx(saved.model, args.output, preprocessing=saved.preprocessing, opset=args.opset)
-    outputs = ", ".join(o.name for o in proto.graph.output)
-    print(f"wrote {args.output} (ONNX opset {args.opset}; input X; outputs {outputs})")
-    return 0
-
-
-def export_main(argv: Sequence[str] | None = None) -> int:
-    """``nablanet export MODEL OUTPUT [--opset N]`` as a function; returns the exit status.
-
-    0 on success; 2 on an error, printed to stderr as one line.
-    """
-    parser = argparse.ArgumentParser(
-        prog="nablanet export",
-        description="Convert a nablanet model file to ONNX (input 'X'; outputs 'label' and "
-        "'probabilities' for classifiers, 'variable' for regressors).",
-        epilog="examples:\n" + EXPORT_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_export_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return cmd_export(args)
-    except (OSError, ValueError, TypeError, ImportError) as exc:
-        print(f"nablanet export: error: {' '.join(str(exc).split())}", file=sys.stderr)
-        return 2

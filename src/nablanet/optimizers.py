@@ -230,7 +230,8 @@ class SGD(Optimizer):
         v \leftarrow \mu v + g, \qquad
         p \leftarrow p - \eta\, v \quad\text{or, Nesterov,}\quad p \leftarrow p - \eta\,(g + \mu v)
 
-    With :math:`\mu = 0` this is seed 000's ``W -= eta * dW``: descent subtracts the gradient.
+    With :math:`\mu = 0` this is the ``W -= eta * dW`` of the tutorial
+    "Application of differentiations in neural networks": descent subtracts the gradient.
     Velocity elements below ``np.finfo(dtype).tiny`` in magnitude are set to 0 (subnormals: see
     the module docstring).
     """

@@ -22,13 +22,13 @@ from typing import Any
 import numpy as np
 
 from nablanet._validation import (
-    _short,
     as_generator,
     check_array,
     check_consistent_length,
     check_n_features,
     check_positive_float,
     check_positive_int,
+    short_repr,
 )
 from nablanet.functional import step
 
@@ -112,7 +112,7 @@ class Perceptron:
         eta = check_positive_float("eta", self.eta)
         epochs = check_positive_int("epochs", self.epochs)
         if not isinstance(self.shuffle, bool | np.bool_):
-            raise TypeError(f"shuffle must be True or False, got {_short(self.shuffle)}")
+            raise TypeError(f"shuffle must be True or False, got {short_repr(self.shuffle)}")
         rng = as_generator(self.seed)
         X = check_array(X)
         classes, y_idx = _encode_labels(y)
@@ -158,7 +158,7 @@ class Perceptron:
     def _check_bias(self) -> float:
         value = self.initial_bias
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"initial_bias must be a number or None, got {_short(value)}")
+            raise TypeError(f"initial_bias must be a number or None, got {short_repr(value)}")
         if not np.isfinite(value):
             raise ValueError(f"initial_bias must be finite, got {value!r}")
         return float(value)
@@ -296,11 +296,11 @@ def _encode_labels(y: Any) -> tuple[np.ndarray, np.ndarray]:
         classes, index = np.unique(arr, return_inverse=True)
     except TypeError as exc:  # e.g. an object array mixing strings and numbers
         raise TypeError(
-            f"y labels cannot be sorted (mixed types?): {_short(arr.tolist())}"
+            f"y labels cannot be sorted (mixed types?): {short_repr(arr.tolist())}"
         ) from exc
     if len(classes) != 2:
         raise ValueError(
             f"Perceptron is a binary classifier: y must have exactly 2 distinct labels, "
-            f"got {len(classes)}: {_short(classes.tolist())}"
+            f"got {len(classes)}: {short_repr(classes.tolist())}"
         )
     return classes, index.reshape(-1)

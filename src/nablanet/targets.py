@@ -20,7 +20,8 @@ def infer_task(loss_name: str, n_outputs: int, y: np.ndarray) -> str:
     - binary cross-entropy: binary with one output, multilabel with several;
     - squared losses: multiclass when ``y`` is whole numbers of shape (n,) or (n, 1) and the
       network has several
-      outputs (seeds 001 and 002 train MSE on class labels), regression otherwise.
+      outputs (the tutorials "Introduction to Deep Learning - Part 3" and "Neural Networks: The
+      Backward Pass" train MSE on class labels), regression otherwise.
     """
     if loss_name in CATEGORICAL_LOSSES:
         return "multiclass"
@@ -40,7 +41,8 @@ def prepare_targets(
     Integer class labels (shape (n_samples,) or (n_samples, 1)) become one-hot rows for
     multiclass tasks. ``label_smoothing`` ``e``
     moves each classification target toward uniform: ``y (1 - e) + e / K`` (``K`` classes, 2 for
-    binary), which turns one-hot 0/1 into seed 001's 0.05/0.95 with ``e = 0.1``.
+    binary), which turns one-hot 0/1 into the 0.05/0.95 of the tutorial "Introduction to Deep
+    Learning - Part 3" with ``e = 0.1``.
     """
     arr = np.asarray(y)
     if arr.dtype.kind in "USO":

@@ -15,8 +15,10 @@ reference with :func:`enabled`, so both paths can be tested against each other:
     if enabled(): kernel(...)
     else: numpy_reference(...)
 
-Set the environment variable ``NABLANET_FAST=0`` (or call :func:`set_enabled`) to force the
-NumPy path even when numba is installed.
+Set the environment variable ``NABLANET_FAST=0`` (or ``off``, ``false``, ``no``; any case) or
+call :func:`set_enabled` to force the NumPy path even when numba is installed. ``1``, ``on``,
+``true``, ``yes`` or an empty value keep the default (the kernels when numba is installed); any
+other value is refused with a ValueError naming it when nablanet is imported.
 
 The kernels live beside this file, one concept each: :mod:`.update` (optimizer updates),
 :mod:`.dense` (bias + activation, forward and backward), :mod:`.loss` (softmax cross-entropy),
@@ -49,8 +51,26 @@ from typing import Any
 # the command line stay quick, and a run that never trains never pays for it.
 AVAILABLE = importlib.util.find_spec("numba") is not None
 _numba: Any = None
+#: The spellings ``NABLANET_FAST`` accepts (compared in lower case, spaces stripped)
+SWITCH_ON = ("1", "on", "true", "yes", "")
+SWITCH_OFF = ("0", "off", "false", "no")
+
+
+def switch_from_environment(value: str | None) -> bool | None:
+    """``NABLANET_FAST`` read: ``False`` for an off spelling, ``None`` (the default: kernels
+    when numba is installed) when unset or on; any other value raises ValueError naming it."""
+    if value is None or value.strip().lower() in SWITCH_ON:
+        return None
+    if value.strip().lower() in SWITCH_OFF:
+        return False
+    raise ValueError(
+        f"NABLANET_FAST must be one of {', '.join(SWITCH_ON[:-1])} (kernels on when numba is "
+        f"installed) or {', '.join(SWITCH_OFF)} (off), got {value!r}"
+    )
+
+
 #: None until the first :func:`enabled`: then True or False
-_enabled: bool | None = None if os.environ.get("NABLANET_FAST", "1") != "0" else False
+_enabled: bool | None = switch_from_environment(os.environ.get("NABLANET_FAST"))
 
 
 def _load_numba() -> Any:

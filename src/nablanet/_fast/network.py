@@ -37,7 +37,7 @@ def forward(layers: list[Layer], x: Array, training: bool) -> Array:
         if _plain_dense(layer) and kind is not None:
             z = layer.linear(out)  # type: ignore[attr-defined]  # (n, n_in) @ (n_in, n_out)
             out = bias_act(z, layer.params["b"], kind)  # a = f(z + b), in place
-            layers[i + 1]._a = out  # type: ignore[attr-defined]  # the activation's cache
+            layers[i + 1].set_output(out)  # type: ignore[attr-defined]  # the activation's cache
             i += 2
         else:
             out = layer.forward(out, training)

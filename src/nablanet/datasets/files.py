@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from nablanet._validation import _short, check_array, check_consistent_length
+from nablanet._validation import check_array, check_consistent_length, short_repr
 
 __all__ = ["load_csv", "load_npz"]
 
@@ -119,19 +119,22 @@ def first_row_is_header(first: list[str], rest: list[list[str]], label: int | No
     that mixes text and numbers among its features is data: the caller then reports its first bad
     field instead of dropping the row as a header.
     """
+    decided = header_from_first_row(first, label)
+    if decided is not None or label is None:
+        return bool(decided)
+    return bool(rest) and all(_to_float(row[label]) is not None for row in rest)
+
+
+def header_from_first_row(first: list[str], label: int | None) -> bool | None:
+    """What the first row alone says of :func:`first_row_is_header`: True or False, or None
+    when its features are numbers and its label is text, which the other rows' labels decide."""
     features = [v for j, v in enumerate(first) if j != label]
     text = [_to_float(v) is None for v in features]
     if features and all(text):
         return True
-    if any(text):
+    if any(text) or label is None or _to_float(first[label]) is not None:
         return False
-    if label is None:
-        return False
-    return (
-        _to_float(first[label]) is None
-        and bool(rest)
-        and all(_to_float(row[label]) is not None for row in rest)
-    )
+    return None
 
 
 def load_csv(
@@ -139,11 +142,19 @@ def load_csv(
     label_column: int | str = -1,
     header: str | bool = "infer",
     delimiter: str = ",",
+    engine: str = "auto",
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Read numeric features and one label column from a CSV file.
 
     Blank lines are skipped and fields are stripped of surrounding spaces. Column indices in
     messages count from 0, line numbers from 1.
+
+    The numeric block is parsed in bulk, by pyarrow's CSV reader if it is installed, else by
+    ``np.loadtxt``. Whenever that reader refuses a file (a bad cell, a ragged row, a field it
+    parses differently from Python's ``float``), the file is read again field by field with
+    Python's :mod:`csv` and ``float``: that reader gives the result, or the error naming the
+    line and column. Both readers give the same arrays, dtypes, labels and names
+    (``tests/test_csv_fast.py`` checks it over a battery of files).
 
     Parameters
     ----------
@@ -157,6 +168,9 @@ def load_csv(
         while the second row's is.
     delimiter : str
         One character.
+    engine : {"auto", "pyarrow", "numpy", "python"}
+        The bulk reader: "auto" is pyarrow if it is installed, else NumPy; "python" reads field
+        by field only (the exact reader every engine falls back on).
 
     Returns
     -------
@@ -175,14 +189,29 @@ def load_csv(
     if not path.is_file():
         raise FileNotFoundError(f"CSV file not found: {where}")
     if not isinstance(delimiter, str) or len(delimiter) != 1:
-        raise ValueError(f"delimiter must be a single character, got {_short(delimiter)}")
+        raise ValueError(f"delimiter must be a single character, got {short_repr(delimiter)}")
     if header not in ("infer", True, False) or (header != "infer" and not isinstance(header, bool)):
-        raise ValueError(f"header must be 'infer', True or False, got {_short(header)}")
+        raise ValueError(f"header must be 'infer', True or False, got {short_repr(header)}")
     if isinstance(label_column, bool) or not isinstance(label_column, int | str):
         raise TypeError(
-            f"label_column must be an int index or a column name, got {_short(label_column)}"
+            f"label_column must be an int index or a column name, got {short_repr(label_column)}"
         )
+    from ._csv_fast import ENGINES, read_csv_fast
 
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {short_repr(engine)}")
+    if engine != "python":
+        fast = read_csv_fast(path, label_column, header, delimiter, engine)
+        if fast is not None:
+            return fast
+    return _load_csv_exact(path, label_column, header, delimiter)
+
+
+def _load_csv_exact(
+    path: Path, label_column: int | str, header: str | bool, delimiter: str
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """:func:`load_csv`, field by field: the reference result, and every error message."""
+    where = repr(str(path))
     rows = _read_rows(path, delimiter)
     if not rows:
         raise ValueError(f"{where} is empty")

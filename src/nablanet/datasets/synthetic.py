@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 
 from nablanet._validation import (
-    _short,
     as_generator,
     check_fraction,
     check_memory,
     check_positive_float,
     check_positive_int,
+    short_repr,
 )
 
 __all__ = [
@@ -81,7 +81,7 @@ def make_xor(n_inputs: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """
     n_inputs = check_positive_int("n_inputs", n_inputs)
     if n_inputs not in (2, 3):
-        raise ValueError(f"n_inputs must be 2 or 3, got {_short(n_inputs)}")
+        raise ValueError(f"n_inputs must be 2 or 3, got {short_repr(n_inputs)}")
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
     if n_inputs == 3:
         X = np.hstack([X, np.ones((4, 1))])
@@ -233,11 +233,11 @@ def make_blobs(
         if centre_arr.dtype.kind not in "biuf" or centre_arr.ndim != 2 or centre_arr.size == 0:
             raise ValueError(
                 "centers must be an int or a numeric array of shape (n_centers, n_features), "
-                f"got {_short(centers)}"
+                f"got {short_repr(centers)}"
             )
         centre_arr = centre_arr.astype(np.float64)
         if not np.isfinite(centre_arr).all():
-            raise ValueError(f"centers must be finite, got {_short(centers)}")
+            raise ValueError(f"centers must be finite, got {short_repr(centers)}")
         n_centers, dim = centre_arr.shape
         if n_features is not None and n_features != dim:
             raise ValueError(
@@ -254,7 +254,7 @@ def make_blobs(
         if stds.shape != (n_centers,) or not np.isfinite(stds).all() or (stds < 0).any():
             raise ValueError(
                 f"cluster_std must be a number >= 0 or {n_centers} of them, "
-                f"got {_short(cluster_std)}"
+                f"got {short_repr(cluster_std)}"
             )
     _check_room(n_samples, dim, f"make_blobs(n_samples={n_samples}, {dim} features)")
     sizes = _balanced_sizes(n_samples, n_centers)
@@ -266,7 +266,7 @@ def make_blobs(
             ]
         )
     y = np.repeat(np.arange(n_centers, dtype=np.int64), sizes)
-    return _shuffled(_finite(X, f"cluster_std={_short(cluster_std)}"), y, rng)
+    return _shuffled(_finite(X, f"cluster_std={short_repr(cluster_std)}"), y, rng)
 
 
 def make_spirals(

@@ -3,7 +3,8 @@ r"""What MLPClassifier and MLPRegressor share: building the network and training
 The network is a :class:`nablanet.Sequential` (``model_``), and every batch goes through its
 engine (:meth:`Sequential.loss_and_grads`, :meth:`Sequential.apply_gradients`): the core
 layers, losses and L2 term, and scikit-learn's update rules as nablanet optimizers
-(:mod:`._optimizers`). Only the epoch loop is the estimators' own (:mod:`._solvers`), because
+(:mod:`._optimizers`). Only the epoch loop is the estimators' own (the methods of the
+:class:`._solvers.Solvers` mixin, as scikit-learn's solvers are methods of its estimator), because
 scikit-learn's rules for it differ from :meth:`Sequential.fit`'s (``tol``/``n_iter_no_change``,
 validation score, ``invscaling`` and ``adaptive`` learning rates); it follows ``sklearn/neural_network/_multilayer_perceptron.py``
 step for step, so that the estimators are drop-in replacements.
@@ -63,7 +64,7 @@ from ._params import (
     generator_from,
     random_state_of,
 )
-from ._solvers import dense_rows, fit_lbfgs, fit_stochastic
+from ._solvers import Solvers, dense_rows
 from ._state import restore_on_error
 
 Array = np.ndarray
@@ -101,7 +102,7 @@ def overflow_as_sklearn(model: Sequential, total: float) -> None:
             grad[np.abs(grad) > limit] *= np.inf
 
 
-class BaseMLP(BaseEstimator):
+class BaseMLP(Solvers, BaseEstimator):
     """Shared machinery; use :class:`MLPClassifier` or :class:`MLPRegressor`.
 
     ``__init__`` only stores its arguments; ``fit`` and ``partial_fit`` check them first, against
@@ -254,9 +255,9 @@ class BaseMLP(BaseEstimator):
         # best weights come back); only non-finite weights at the end fail the fit, any solver.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if settings.stochastic:
-                fit_stochastic(self, X, Y, sw, random, settings, incremental)
+                self._fit_stochastic(X, Y, sw, random, settings, incremental)
             else:
-                fit_lbfgs(self, X, Y, sw)
+                self._fit_lbfgs(X, Y, sw)
         if not np.isfinite(self.model_.parameters_to_vector()).all():
             curve = getattr(self, "loss_curve_", None) or []
             where = next((i for i, v in enumerate(curve) if not np.isfinite(v)), None)
@@ -404,7 +405,7 @@ class BaseMLP(BaseEstimator):
     def save(self, path: Any, *, metadata: dict[str, Any] | None = None) -> Any:
         """Write the fitted network and these parameters to a nablanet model file; see
         :func:`nablanet.estimators.model_files.save`. Returns the ``pathlib.Path`` written."""
-        from .model_files import save
+        from ..saving.estimator_files import save_estimator as save
 
         return save(self, path, metadata=metadata)
 

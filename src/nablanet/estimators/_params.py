@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 
-from .._validation import _short, check_choice, check_memory, check_positive_int, format_count
+from .._validation import check_choice, check_memory, check_positive_int, format_count, short_repr
 from ..optimizers import OPTIMIZERS, Optimizer
 from ..schedules import Schedule
 
@@ -95,10 +95,10 @@ def _hidden_sizes(value: Any) -> tuple[int, ...]:
         return (check_positive_int("hidden_layer_sizes", value),)
     if isinstance(value, str | bytes) or not isinstance(value, Sequence | np.ndarray):
         raise TypeError(
-            f"hidden_layer_sizes must be an int or a sequence of ints, got {_short(value)}"
+            f"hidden_layer_sizes must be an int or a sequence of ints, got {short_repr(value)}"
         )
     if any(isinstance(size, bool) or not isinstance(size, numbers.Integral) for size in value):
-        raise ValueError(f"hidden_layer_sizes must hold ints, got {_short(value)}")
+        raise ValueError(f"hidden_layer_sizes must hold ints, got {short_repr(value)}")
     sizes = [int(size) for size in value]
     if any(size <= 0 for size in sizes):
         raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")  # scikit-learn's
@@ -116,7 +116,7 @@ def check_hidden_memory(hidden: Sequence[int], value: Any) -> None:
     n_params = sum(a * b + b for a, b in pairwise((1, *hidden, 1)))
     check_memory(
         4 * n_params * 4,
-        f"hidden_layer_sizes={_short(value)}",
+        f"hidden_layer_sizes={short_repr(value)}",
         purpose=(
             " for the network's parameters, gradients and optimizer state, even with one "
             f"input feature and one output ({format_count(n_params)} float32 parameters)"
@@ -131,7 +131,7 @@ def _activations(value: Any, n_hidden: int) -> tuple[str, ...]:
     if not isinstance(value, Sequence) or len(value) != n_hidden:
         raise ValueError(
             f"activation must be one name or one name per hidden layer ({n_hidden}), "
-            f"got {_short(value)}"
+            f"got {short_repr(value)}"
         )
     return tuple(check_choice("activation", name, HIDDEN_ACTIVATIONS) for name in value)
 
@@ -155,7 +155,7 @@ def check_mlp_params(est: Any) -> MLPSettings:
     if est.solver == "lbfgs":
         if est.optimizer is not None:
             raise ValueError(
-                f"optimizer={_short(est.optimizer)} needs a stochastic solver, got solver='lbfgs'"
+                f"optimizer={short_repr(est.optimizer)} needs a stochastic solver, got solver='lbfgs'"
             )
         if est.dropout:
             raise ValueError(

@@ -1,10 +1,11 @@
 """Estimators and nablanet model files: save a fitted estimator, wrap a model file as one.
 
-A model file (:mod:`nablanet.model_io`) holds a :class:`~nablanet.Sequential` with its
-optimizer state, classes and optional Standardizer. :func:`save` writes an estimator's network
-there and records the estimator's parameters (and ``loss_curve_``, ``n_iter_``, ``t_``) in the
-file's metadata; :func:`from_model` turns a model file, or a trained ``Sequential``, into a fitted
-``MLPClassifier`` / ``MLPRegressor`` that predicts exactly as the network does and whose
+A model file (:mod:`nablanet.saving`) holds a :class:`~nablanet.Sequential` with its
+optimizer state, classes and optional Standardizer. :func:`save` (that is,
+:func:`nablanet.saving.estimator_files.save_estimator`) writes an estimator's network there and
+records the estimator's parameters (and ``loss_curve_``, ``n_iter_``, ``t_``) in the file's
+metadata. :func:`from_model` (here, as it knows the estimator classes) turns a model file, or a
+trained ``Sequential``, into a fitted ``MLPClassifier`` / ``MLPRegressor`` that predicts exactly as the network does and whose
 ``partial_fit`` continues from the stored optimizer state. A file written by ``nablanet train``
 stores the Standardizer it trained with: :func:`from_model` then returns
 ``Pipeline([("standardscaler", <the same scaling>), ("mlp", estimator)])``, so raw features go in.
@@ -17,23 +18,23 @@ Examples
 
 from __future__ import annotations
 
-import math
 import os
-import pathlib
 from typing import Any
 
 import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelBinarizer, StandardScaler
-from sklearn.utils.validation import check_is_fitted
 
-from .. import model_io
 from ..layers import Dense, Dropout, Identity, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from ..layers.activations import Exp
 from ..model import Sequential
-from ..optimizers import Optimizer, optimizer_from_config
-from ..schedules import Schedule, schedule_from_config
+from ..optimizers import optimizer_from_config
+from ..saving import read_model
+from ..saving.estimator_files import estimator_entry
+from ..saving.estimator_files import save_estimator as save
 from .mlp import MLPClassifier, MLPRegressor
+
+__all__ = ["from_model", "save"]
 
 HIDDEN_NAMES: dict[type[Layer], str] = {
     Identity: "identity",
@@ -50,63 +51,6 @@ OUTPUT_NAMES: dict[type[Layer], str] = {
 }
 #: a loss's link (other than identity) -> scikit-learn's name of that output activation
 LINK_NAMES = {"sigmoid": "logistic", "softmax": "softmax", "exp": "exp"}
-
-
-# -- parameters as JSON -----------------------------------------------------------------------
-def _to_json(value: Any) -> Any:
-    if isinstance(value, Schedule):
-        return {"schedule": value.get_config()}
-    if isinstance(value, Optimizer):
-        return {"optimizer": value.get_config()}
-    if isinstance(value, np.random.Generator | np.random.RandomState):
-        return None  # a generator's state is not a parameter worth keeping
-    if isinstance(value, tuple | list | np.ndarray):
-        return [_to_json(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isinf(value):
-        return "inf"
-    return value
-
-
-def _from_json(name: str, value: Any) -> Any:
-    if isinstance(value, dict) and "schedule" in value:
-        return schedule_from_config(value["schedule"])
-    if isinstance(value, dict) and "optimizer" in value:
-        return optimizer_from_config(value["optimizer"])
-    if value == "inf" and name == "n_iter_no_change":
-        return math.inf
-    if name == "hidden_layer_sizes" and isinstance(value, list):
-        return tuple(value)
-    return value
-
-
-# -- saving -----------------------------------------------------------------------------------
-def save(
-    est: Any, path: str | os.PathLike[str], *, metadata: dict[str, Any] | None = None
-) -> pathlib.Path:
-    """Write a fitted ``MLPClassifier`` / ``MLPRegressor`` to a nablanet model file.
-
-    Parameters
-    ----------
-    est : fitted MLPClassifier or MLPRegressor
-    path : str or path-like
-        Target file (``.nbnet`` by convention); written atomically.
-    metadata : dict, optional
-        More JSON notes to store; the estimator's own go under the key ``"estimator"``.
-    """
-    check_is_fitted(est, "model_")
-    notes = dict(metadata or {})
-    notes["estimator"] = {
-        "class": type(est).__name__,
-        "params": {k: _to_json(v) for k, v in est.get_params(deep=False).items()},
-        "fitted": {
-            "loss_curve_": [float(v) for v in getattr(est, "loss_curve_", None) or []],
-            "n_iter_": int(est.n_iter_),
-            "t_": int(getattr(est, "t_", 0)),
-        },
-    }
-    return model_io.save(est.model_, path, metadata=notes)
 
 
 # -- wrapping ---------------------------------------------------------------------------------
@@ -226,7 +170,7 @@ def from_model(source: Any) -> Any:
     if isinstance(source, Sequential):
         model, preprocessing, metadata = source, getattr(source, "preprocessing_", None), {}
     elif isinstance(source, str | os.PathLike):
-        saved = model_io.read_model(source)
+        saved = read_model(source)
         model, preprocessing, metadata = saved.model, saved.preprocessing, saved.metadata
     else:
         raise TypeError(f"source must be a model file path or a Sequential, got {source!r}")
@@ -235,10 +179,10 @@ def from_model(source: Any) -> Any:
     model = _with_output_activation(model)
     task = _task(model)
     cls = MLPRegressor if task == "regression" else MLPClassifier
-    info = metadata.get("estimator") if isinstance(metadata, dict) else None
-    if isinstance(info, dict) and info.get("class") == cls.__name__:
-        est = cls(**{k: _from_json(k, v) for k, v in info["params"].items()})
-        fitted = info.get("fitted", {})
+    stored = estimator_entry(metadata, cls.__name__)
+    if stored is not None:
+        params, fitted = stored
+        est = cls(**params)
         for layer in model.layers:  # older estimator files kept the last batch's alpha / S here
             if isinstance(layer, Dense):
                 layer.l2 = 0.0  # the estimator's alpha is its penalty

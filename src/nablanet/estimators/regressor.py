@@ -1,7 +1,7 @@
 """``MLPRegressor``: scikit-learn's MLP regressor, trained by nablanet (squared error or Poisson).
 
 The contract, the extras and where nablanet is stricter are described in
-:mod:`nablanet.estimators.mlp`, with :class:`~nablanet.estimators.MLPClassifier`.
+:mod:`nablanet.estimators.classifier`, with :class:`~nablanet.estimators.MLPClassifier`.
 """
 
 from __future__ import annotations

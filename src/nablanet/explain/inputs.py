@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import _short
+from .._validation import short_repr
 from ..model import Sequential
 
 Array = np.ndarray
@@ -19,7 +19,7 @@ MAX_SAMPLES = 32
 def check_built(model: Any) -> None:
     """Refuse anything but a built :class:`~nablanet.model.Sequential`, naming what came."""
     if not isinstance(model, Sequential):
-        raise TypeError(f"model must be a nablanet Sequential, got {_short(model)}")
+        raise TypeError(f"model must be a nablanet Sequential, got {short_repr(model)}")
     if not getattr(model, "built", False):
         raise ValueError("the model is not built yet: call fit(X, y) or build(n_features) first")
 

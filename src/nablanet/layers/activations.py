@@ -24,6 +24,20 @@ class Activation(Layer):
         super().__init__()
         self._a: Array | None = None  # the output of the last forward pass
 
+    def set_output(self, a: Array) -> None:
+        """Cache ``a``, computed elsewhere, as this layer's output of the last forward pass.
+
+        The compiled path (:func:`nablanet._fast.network.forward`) computes a Dense layer and
+        the activation after it in one pass, then hands the activation its output here, so that
+        :meth:`backward` runs as it would after :meth:`forward`.
+
+        Parameters
+        ----------
+        a : ndarray of shape (n_samples, n_units)
+            :math:`a = f(z)`, kept (not copied).
+        """
+        self._a = a
+
     def _cached(self) -> Array:
         if self._a is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")
@@ -52,7 +66,8 @@ class Sigmoid(Activation):
         return self._a
 
     def backward(self, dy: Array) -> Array:
-        r""":math:`\delta = dL/da \odot a (1 - a)`, as seed 001's equation (3): :math:`\sigma' = \sigma(1-\sigma)`.
+        r""":math:`\delta = dL/da \odot a (1 - a)`, as equation (3) of
+        "Introduction to Deep Learning - Part 3": :math:`\sigma' = \sigma(1-\sigma)`.
 
         Shapes: ``dy`` and the result are (n_samples, n_units).
         """
@@ -152,36 +167,6 @@ class Softmax(Activation):
         return a * (dy - np.sum(dy * a, axis=1, keepdims=True))
 
 
-ACTIVATIONS: dict[str, type[Activation]] = {
-    "identity": Identity,
-    "linear": Identity,
-    "sigmoid": Sigmoid,
-    "logistic": Sigmoid,
-    "tanh": Tanh,
-    "relu": ReLU,
-    "leaky_relu": LeakyReLU,
-    "softmax": Softmax,
-}
-
-STEP_MESSAGE = (
-    "the step activation cannot be trained by backpropagation: its derivative is zero almost "
-    "everywhere, so every gradient through it vanishes. Use nablanet.Perceptron for the classic "
-    "step-activation perceptron (seed 001), or a smooth activation such as 'sigmoid' here."
-)
-
-
-def get_activation(name: str | Layer) -> Layer:
-    """Return a new activation layer for ``name`` (a layer instance is returned as it is).
-
-    Raises ``ValueError`` for ``"step"`` (see :data:`STEP_MESSAGE`) and for unknown names.
-    """
-    if isinstance(name, Layer):
-        return name
-    if name in ("step", "heaviside"):
-        raise ValueError(STEP_MESSAGE)
-    return ACTIVATIONS[check_choice("activation", name, ACTIVATIONS)]()
-
-
 @register
 class Exp(Activation):
     r""":math:`a = e^z`, a positive output: the mean of a Poisson target (log link).
@@ -203,4 +188,33 @@ class Exp(Activation):
         return dy * self._cached()  # dz = da * f'(z), f'(z) = a: (n, n_units)
 
 
-ACTIVATIONS["exp"] = Exp
+ACTIVATIONS: dict[str, type[Activation]] = {
+    "identity": Identity,
+    "linear": Identity,
+    "sigmoid": Sigmoid,
+    "logistic": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "softmax": Softmax,
+    "exp": Exp,
+}
+
+STEP_MESSAGE = (
+    "the step activation cannot be trained by backpropagation: its derivative is zero almost "
+    "everywhere, so every gradient through it vanishes. Use nablanet.Perceptron for the classic "
+    "step-activation perceptron (as in the tutorial 'Introduction to Deep Learning - Part 3'), "
+    "or a smooth activation such as 'sigmoid' here."
+)
+
+
+def get_activation(name: str | Layer) -> Layer:
+    """Return a new activation layer for ``name`` (a layer instance is returned as it is).
+
+    Raises ``ValueError`` for ``"step"`` (see :data:`STEP_MESSAGE`) and for unknown names.
+    """
+    if isinstance(name, Layer):
+        return name
+    if name in ("step", "heaviside"):
+        raise ValueError(STEP_MESSAGE)
+    return ACTIVATIONS[check_choice("activation", name, ACTIVATIONS)]()

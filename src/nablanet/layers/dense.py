@@ -22,7 +22,8 @@ from .base import Array, Layer, register
 class Dense(Layer):
     r"""Fully connected layer, batch first: :math:`z = x W + b`.
 
-    This is seed 000's ``z = a_{k-1} @ W_k + b_k`` with each sample a row.
+    This is the ``z = a_{k-1} @ W_k + b_k`` of the tutorial
+    "Application of differentiations in neural networks", with each sample a row.
 
     Parameters
     ----------
@@ -37,7 +38,8 @@ class Dense(Layer):
         batch (not ``b``), so ``dL/dW`` gains :math:`\lambda W` (:meth:`penalty`,
         :meth:`penalty_gradient`; the model adds both, :meth:`backward` does not).
     weights : array of shape (n_in, n_out), optional
-        Explicit initial ``W`` (seed 001 passes its weights by hand).
+        Explicit initial ``W`` (the tutorial "Introduction to Deep Learning - Part 3" passes its
+        weights by hand).
     bias : array of shape (n_out,), optional
         Explicit initial ``b``.
 
@@ -129,7 +131,17 @@ class Dense(Layer):
         return self.units
 
     def forward(self, x: Array, training: bool = False) -> Array:
-        """Return ``z = x @ W + b`` of shape (n_samples, n_out); cache ``x`` for backward."""
+        """Return ``z = x @ W + b`` of shape (n_samples, n_out); cache ``x`` for backward.
+
+        With numba installed, :meth:`nablanet.Sequential.forward` does not call this method for
+        a Dense layer followed by Identity, ReLU, Sigmoid or Tanh: it runs the pair fused in
+        ``src/nablanet/_fast/network.py`` (:func:`nablanet._fast.network.forward`: this layer's
+        :meth:`linear`, then ``b`` and the activation in one compiled pass, handed to the
+        activation's ``set_output``); :meth:`nablanet.Sequential.backward` likewise calls
+        :meth:`backward_matmuls` after one compiled pass for ``delta`` and ``db``. To step through
+        this NumPy code instead, set ``NABLANET_FAST=0``, call
+        ``nablanet._fast.set_enabled(False)``, or pass ``trace=[]`` to ``Sequential.forward``.
+        """
         z = self.linear(x)
         z += self.params["b"]  # + b, broadcast over the rows
         return z
@@ -146,7 +158,8 @@ class Dense(Layer):
     def backward(self, dz: Array) -> Array:
         r"""Given :math:`\delta = dL/dz`, fill ``dL/dW``, ``dL/db`` and return ``dL/dx``.
 
-        Seed 000's matrix form, batch first (seed 002's delta rule):
+        The matrix form of "Application of differentiations in neural networks", batch first (the
+        delta rule of "Neural Networks: The Backward Pass"):
 
         .. math::
             \frac{\partial L}{\partial W} = x^\top \delta,\qquad

@@ -9,11 +9,11 @@ each with the equation that produced it and the sample's numbers put in.
 
 Modules: :mod:`.config` (parameters and limits), :mod:`.session` (the model and its training
 run), :mod:`.units` (one unit opened up, via :func:`nablanet.explain`), :mod:`.server` (HTTP).
+The command line, ``nablanet playground``, is :mod:`nablanet.cli.playground`.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from .config import Config, RequestError, parse_config
@@ -22,24 +22,15 @@ from .session import Session
 from .units import inspect_unit
 
 __all__ = [
-    "PLAYGROUND_EXAMPLES",
     "Config",
     "PlaygroundServer",
     "RequestError",
     "Session",
-    "add_playground_arguments",
-    "cmd_playground",
     "inspect_unit",
     "make_server",
     "parse_config",
     "serve",
 ]
-
-PLAYGROUND_EXAMPLES = (
-    "  nablanet playground            # prints http://127.0.0.1:8000/\n"
-    "  nablanet playground --port 0   # any free port\n"
-    "  nablanet playground --open     # and open it in your web browser\n"
-)
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, *, open_browser: bool = False) -> None:
@@ -66,20 +57,3 @@ def serve(host: str = "127.0.0.1", port: int = 8000, *, open_browser: bool = Fal
         print("nablanet playground: stopped", file=sys.stderr)
     finally:
         server.server_close()
-
-
-def add_playground_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ``nablanet playground`` options."""
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to bind (default 127.0.0.1: this machine only; any other "
-                        "address opens the page to your network, Host header unchecked)")  # fmt: skip
-    parser.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
-    parser.add_argument("--open", action="store_true", help="open the page in a web browser")
-
-
-def cmd_playground(args: argparse.Namespace) -> int:
-    """Run ``nablanet playground``."""
-    if not 0 <= args.port <= 65535:
-        raise ValueError(f"--port must be from 0 to 65535, got {args.port}")
-    serve(args.host, args.port, open_browser=args.open)
-    return 0

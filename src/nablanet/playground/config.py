@@ -13,7 +13,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .._validation import _short
+from .._validation import short_repr
 
 #: The 2-D data sets of :mod:`nablanet.datasets` (the plane can be drawn).
 DATASETS = ("xor", "circles", "moons", "blobs", "spirals")
@@ -43,13 +43,15 @@ def _int(name: str, value: Any, low: int, high: int) -> int:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 20:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise RequestError(f"{name} must be an integer from {low} to {high}, got {_short(value)}")
+        raise RequestError(
+            f"{name} must be an integer from {low} to {high}, got {short_repr(value)}"
+        )
     return value
 
 
 def _float(name: str, value: Any, low: float, high: float, *, low_open: bool) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise RequestError(f"{name} must be a number, got {_short(value)}")
+        raise RequestError(f"{name} must be a number, got {short_repr(value)}")
     try:
         number = shown = float(value)
     except OverflowError:  # a JSON integer of hundreds of digits: past any float
@@ -57,13 +59,13 @@ def _float(name: str, value: Any, low: float, high: float, *, low_open: bool) ->
     above = number > low if low_open else number >= low
     if not (math.isfinite(number) and above and number <= high):
         bracket = "(" if low_open else "["
-        raise RequestError(f"{name} must be in {bracket}{low}, {high}], got {_short(shown)}")
+        raise RequestError(f"{name} must be in {bracket}{low}, {high}], got {short_repr(shown)}")
     return number
 
 
 def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in choices:
-        raise RequestError(f"unknown {name} {_short(value)}; expected one of {list(choices)}")
+        raise RequestError(f"unknown {name} {short_repr(value)}; expected one of {list(choices)}")
     return value
 
 
@@ -117,7 +119,7 @@ def parse_config(body: Any) -> Config:
         Naming the bad key or value.
     """
     if not isinstance(body, dict):
-        raise RequestError(f"the request body must be a JSON object, got {_short(body)}")
+        raise RequestError(f"the request body must be a JSON object, got {short_repr(body)}")
     known = set(Config.__dataclass_fields__)
     unknown = sorted(set(body) - known)
     if unknown:
@@ -126,7 +128,7 @@ def parse_config(body: Any) -> Config:
     hidden = body.get("hidden", list(d.hidden))
     if not isinstance(hidden, list) or len(hidden) > MAX_LAYERS:
         raise RequestError(
-            f"hidden must be a list of at most {MAX_LAYERS} layer sizes, got {_short(hidden)}"
+            f"hidden must be a list of at most {MAX_LAYERS} layer sizes, got {short_repr(hidden)}"
         )
     return Config(
         dataset=_choice("dataset", body.get("dataset", d.dataset), DATASETS),

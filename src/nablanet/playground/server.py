@@ -42,7 +42,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from .._validation import _short
+from .._validation import short_repr
 from .config import MAX_BODY, MAX_STEPS, Config, RequestError, limits, parse_config, parse_int_param
 from .session import Session
 from .units import inspect_unit
@@ -156,7 +156,7 @@ class PlaygroundHandler(BaseHTTPRequestHandler):
         if encoding is not None:
             self.close_connection = True
             raise RequestError(
-                f"Transfer-Encoding {_short(encoding)} is not supported; "
+                f"Transfer-Encoding {short_repr(encoding)} is not supported; "
                 "send the body with a Content-Length header",
                 status=411,
             )
@@ -165,7 +165,7 @@ class PlaygroundHandler(BaseHTTPRequestHandler):
         if len(lengths) > 1 or not re.fullmatch(r"[0-9]+", length_text):
             self.close_connection = True
             raise RequestError(
-                f"bad Content-Length header {_short(', '.join(lengths))}: "
+                f"bad Content-Length header {short_repr(', '.join(lengths))}: "
                 "expected one decimal number of bytes (ASCII digits 0-9)"
             )
         length_text = length_text.lstrip("0") or "0"
@@ -182,19 +182,20 @@ class PlaygroundHandler(BaseHTTPRequestHandler):
         origin = self.headers.get("Origin")
         if origin is not None and origin.lower() != served.lower():
             raise RequestError(
-                f"cross-site request refused: Origin {_short(origin)} is not {served}", status=403
+                f"cross-site request refused: Origin {short_repr(origin)} is not {served}",
+                status=403,
             )
         site = self.headers.get("Sec-Fetch-Site")
         if site is not None and site.lower() not in ("same-origin", "none"):
             raise RequestError(
-                f"cross-site request refused: Sec-Fetch-Site {_short(site)} from Origin "
-                f"{_short(origin)}; only pages of {served} may change the session",
+                f"cross-site request refused: Sec-Fetch-Site {short_repr(site)} from Origin "
+                f"{short_repr(origin)}; only pages of {served} may change the session",
                 status=403,
             )
         referer = self.headers.get("Referer")
         if referer is not None and _origin_of(referer) != served.lower():
             raise RequestError(
-                f"cross-site request refused: Referer {_short(referer)} is not a page of {served}",
+                f"cross-site request refused: Referer {short_repr(referer)} is not a page of {served}",
                 status=403,
             )
 
@@ -224,7 +225,7 @@ def _decode(raw: bytes, content_type: str | None) -> Any:
     if media_type != "application/json":
         raise RequestError(
             f"a request body must be sent as Content-Type 'application/json', "
-            f"got {_short(content_type)}",
+            f"got {short_repr(content_type)}",
             status=415,
         )
     try:

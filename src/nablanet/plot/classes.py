@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nablanet._validation import _short, check_array, check_positive_int
+from nablanet._validation import check_array, check_positive_int, short_repr
 from nablanet.metrics import confusion_matrix
 from nablanet.plot._base import PathLike, figure_for, finish, new_figure
 
@@ -24,13 +24,13 @@ def _names(labels: Sequence[Any], class_names: Sequence[str] | None, option: str
     if class_names is None:
         return [str(label) for label in labels]
     if isinstance(class_names, str) or not isinstance(class_names, Sequence):
-        raise TypeError(f"{option} must be a list of names, got {_short(class_names)}")
+        raise TypeError(f"{option} must be a list of names, got {short_repr(class_names)}")
     names = []
     for label in labels:
         if not isinstance(label, numbers.Integral) or not 0 <= int(label) < len(class_names):
             raise ValueError(
                 f"{option} has {len(class_names)} names, so labels must be integers 0.."
-                f"{len(class_names) - 1}; got label {_short(label)}"
+                f"{len(class_names) - 1}; got label {short_repr(label)}"
             )
         names.append(str(class_names[int(label)]))
     return names
@@ -62,7 +62,7 @@ def plot_confusion_matrix(
         ("T-shirt/top", "Trouser", ...); the ticks show them instead of the numbers.
     """
     if not isinstance(normalize, bool | np.bool_):
-        raise TypeError(f"normalize must be True or False, got {_short(normalize)}")
+        raise TypeError(f"normalize must be True or False, got {short_repr(normalize)}")
     counts = confusion_matrix(y_true, y_pred, labels)  # from nablanet.metrics
     if counts.size == 0:
         raise ValueError("no labels to plot: y_true and y_pred are empty")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nablanet._validation import _short, check_array
+from nablanet._validation import check_array, short_repr
 from nablanet.plot._base import MAX_MARKED_POINTS, PathLike, finish, new_figure
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ def plot_history(
         raise ValueError("history is empty; nothing to plot")
     for name, label in (("val_label", val_label), ("train_label", train_label)):
         if not isinstance(label, str) or not label:
-            raise TypeError(f"{name} must be a non-empty string, got {_short(label)}")
+            raise TypeError(f"{name} must be a non-empty string, got {short_repr(label)}")
     curves = {str(k): check_array(v, f"history[{k!r}]", ndim=1) for k, v in logs.items()}
     # Panel names in order: "loss" first, then the other metrics as they appear.
     panels: list[str] = []

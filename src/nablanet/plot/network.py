@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from nablanet._validation import _short, check_array, check_positive_int
+from nablanet._validation import check_array, check_positive_int, short_repr
 from nablanet.plot._base import INSTALL_HINT, PathLike, finish, input_plane, plane_grid
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def _dense_layers(model: Any) -> list[_Layer]:
     if not isinstance(layers, list) or not getattr(model, "built", False):
         raise TypeError(
             "plot_network needs a built nablanet Sequential (fit it, or build it with "
-            f"from_sizes), got {_short(model)}"
+            f"from_sizes), got {short_repr(model)}"
         )
     dense = [i for i, layer in enumerate(layers) if "W" in getattr(layer, "params", {})]
     if not dense:
@@ -191,9 +191,9 @@ def _labels(names: Any, n: int, option: str, default: list[str]) -> list[str]:
     if names is None:
         return default
     if isinstance(names, str) or not isinstance(names, Sequence | np.ndarray):
-        raise TypeError(f"{option} must be a list of {n} names, got {_short(names)}")
+        raise TypeError(f"{option} must be a list of {n} names, got {short_repr(names)}")
     if len(names) != n:
-        raise ValueError(f"{option} must hold {n} names, got {_short(names)}")
+        raise ValueError(f"{option} must hold {n} names, got {short_repr(names)}")
     return [str(name) for name in names]
 
 

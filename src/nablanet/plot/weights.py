@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nablanet._validation import _short, check_array
+from nablanet._validation import check_array, short_repr
 from nablanet.plot._base import SMALL_MATRIX, PathLike, finish, new_figure
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def weight_matrices(weights: Any) -> list[np.ndarray]:
         flat.extend(item.values() if isinstance(item, Mapping) else [item])
     mats = [np.asarray(w) for w in flat if np.ndim(w) == 2]
     if not mats:
-        raise ValueError(f"no 2-D weight matrix found in {_short(weights)}")
+        raise ValueError(f"no 2-D weight matrix found in {short_repr(weights)}")
     return [check_array(w, f"W{i + 1}") for i, w in enumerate(mats)]
 
 

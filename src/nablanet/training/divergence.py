@@ -1,4 +1,4 @@
-"""The one divergence policy, shared by :meth:`nablanet.Sequential.fit` and the estimators.
+"""The divergence policy of :meth:`nablanet.Sequential.fit` (the training loop).
 
 When a batch's training loss is NaN or infinite:
 
@@ -10,8 +10,13 @@ When a batch's training loss is NaN or infinite:
 4. the reason, with the learning rate to lower, is in ``model.stop_reason``.
 
 Then :meth:`~nablanet.Sequential.fit` warns with :class:`DivergenceWarning` and returns (the
-History's ``stop_reason`` says why), while the scikit-learn estimators raise ``ValueError`` with
-the same message, as a failed ``fit`` does in scikit-learn, and are put back as they were.
+History's ``stop_reason`` says why).
+
+The scikit-learn estimators do not use this policy: as drop-ins they follow scikit-learn's. In
+``MLPClassifier`` and ``MLPRegressor`` a non-finite loss does not stop training, and the fit
+raises ``ValueError`` only when the final weights are not finite (see
+:mod:`nablanet.estimators._base`); ``Perceptron`` raises scikit-learn's ``ValueError`` at the
+epoch its weights stop being finite.
 """
 
 from __future__ import annotations
@@ -24,19 +29,49 @@ if TYPE_CHECKING:
 
 
 class DivergenceWarning(RuntimeWarning):
-    """Training stopped because the loss became NaN or infinite."""
+    """Training stopped because the loss became NaN or infinite.
+
+    Parameters
+    ----------
+    message : str
+        The whole reason, as in ``model.stop_reason``.
+    epoch : int or None
+        The epoch whose batch failed, counted from 1 (as in the message).
+    step : int or None
+        The failed batch within that epoch, counted from 1.
+    loss : float or None
+        The training loss of that batch (NaN or infinite).
+
+    The fields let a caller phrase its own message (``nablanet train`` does) without parsing
+    this one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        epoch: int | None = None,
+        step: int | None = None,
+        loss: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.epoch = epoch
+        self.step = step
+        self.loss = loss
 
 
 class DivergenceGuard:
     """Keeps the weights of the last two epoch starts (one flat copy each) to fall back on.
 
     Call :meth:`begin_epoch` at the start of every epoch and :meth:`check` with every batch
-    loss; ``check`` returns False, after restoring, when the loss is not finite.
+    loss; ``check`` returns False, after restoring, when the loss is not finite, and
+    :attr:`warning` then holds the :class:`DivergenceWarning` to issue.
     """
 
     def __init__(self, model: Sequential) -> None:
         self.model = model
         self.diverged = False
+        self.warning: DivergenceWarning | None = None
         self.snapshot = model.parameters_to_vector()
         self.previous = self.snapshot.copy()
 
@@ -66,5 +101,8 @@ class DivergenceGuard:
             f"(epoch {epoch + 1}, batch {step + 1}). Training stopped; the model keeps the "
             f"weights from the start of epoch {kept}. Try a smaller learning rate (it was "
             f"{model.optimizer.lr:g}), or scale the inputs (e.g. with StandardScaler)."
+        )
+        self.warning = DivergenceWarning(
+            model.stop_reason, epoch=epoch + 1, step=step + 1, loss=loss
         )
         return False

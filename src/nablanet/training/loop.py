@@ -14,19 +14,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import _fast
+from .._batching import take
 from .._validation import (
-    _short,
     as_generator,
     check_array,
     check_fraction,
     check_positive_float,
     check_positive_int,
+    short_repr,
 )
 from ..layers import Dropout
 from ..metrics import batch_metric
 from .callbacks import Callback, EarlyStopping, History, ProgressBar, ReduceLROnPlateau
-from .divergence import DivergenceGuard, DivergenceWarning
+from .divergence import DivergenceGuard
 from .rollback import unchanged_on_error
 
 if TYPE_CHECKING:
@@ -62,9 +62,9 @@ def fit(
     """Body of :meth:`nablanet.Sequential.fit` (see there)."""
     epochs = check_positive_int("epochs", epochs)
     if not isinstance(shuffle, (bool, np.bool_)):
-        raise TypeError(f"shuffle must be True or False, got {_short(shuffle)}")
+        raise TypeError(f"shuffle must be True or False, got {short_repr(shuffle)}")
     if verbose not in (True, False, "auto"):
-        raise ValueError(f"verbose must be True, False or 'auto', got {_short(verbose)}")
+        raise ValueError(f"verbose must be True, False or 'auto', got {short_repr(verbose)}")
     if batch_size is not None:
         batch_size = check_positive_int("batch_size", batch_size)
     validation_split = check_fraction("validation_split", validation_split, low_open=False)
@@ -76,7 +76,7 @@ def fit(
     for cb in cbs:
         if not isinstance(cb, Callback):
             raise TypeError(
-                f"callbacks must be nablanet.Callback instances, got {_short(cb)}; subclass "
+                f"callbacks must be nablanet.Callback instances, got {short_repr(cb)}; subclass "
                 "nablanet.Callback and override on_epoch_end(epoch, logs) to hook in a function"
             )
     generator = None if seed is None else as_generator(seed)
@@ -125,8 +125,8 @@ def fit(
             swb = None if sw is None else sw[rows]
             loss, out = model.train_step(xb, yb, swb)
             if not guard.check(loss, epoch, step):
-                assert model.stop_reason is not None
-                warnings.warn(model.stop_reason, DivergenceWarning, stacklevel=3)
+                assert guard.warning is not None
+                warnings.warn(guard.warning, stacklevel=3)
                 break
             # the epoch loss is the mean over samples: each batch counts by its (weighted) size
             total_loss += loss * (len(xb) if swb is None else float(swb.sum()))
@@ -208,20 +208,12 @@ def _check_monitors(callbacks: list[Callback], metrics: list[str], validated: bo
             continue
         monitor = cb.monitor
         if not isinstance(monitor, str):
-            raise TypeError(f"{type(cb).__name__} monitor must be a str, got {_short(monitor)}")
+            raise TypeError(f"{type(cb).__name__} monitor must be a str, got {short_repr(monitor)}")
         if monitor not in logged and monitor.removeprefix("val_") not in logged:
             raise ValueError(
                 f"{type(cb).__name__} monitors {monitor!r}, which the epochs will not log; "
                 f"they log {logged}"
             )
-
-
-def take(A: Array, rows: slice | Array) -> Array:
-    """``A[rows]``: a view for a slice, a gathered copy for an index array (compiled with the
-    ``nablanet[fast]`` extra: :func:`nablanet._fast.gather.take_rows`)."""
-    if _fast.enabled() and _fast.gather.fits(A, rows):
-        return _fast.gather.take_rows(A, rows)
-    return A[rows]
 
 
 def _describe(value: Any) -> str:
@@ -274,13 +266,15 @@ def sample_weights(
         unknown = [key for key in class_weight if key not in labels]
         if unknown:
             raise ValueError(
-                f"class_weight names classes {_short(unknown)} not among the labels "
-                f"{_short(labels)}"
+                f"class_weight names classes {short_repr(unknown)} not among the labels "
+                f"{short_repr(labels)}"
             )
         per_class = np.array(
             [
                 check_positive_float(
-                    f"class_weight[{_short(label)}]", class_weight.get(label, 1.0), allow_zero=True
+                    f"class_weight[{short_repr(label)}]",
+                    class_weight.get(label, 1.0),
+                    allow_zero=True,
                 )
                 for label in labels
             ]
@@ -288,16 +282,16 @@ def sample_weights(
         for label, value in zip(labels, per_class, strict=True):
             if value > np.finfo(model.dtype).max:
                 raise ValueError(
-                    f"class_weight[{_short(label)}] is {float(value)!r}, more than "
+                    f"class_weight[{short_repr(label)}] is {float(value)!r}, more than "
                     f"{model.dtype} holds ({np.finfo(model.dtype).max:.3g})"
                 )
     else:
         raise ValueError(
-            f"class_weight must be a dict, 'balanced' or None, got {_short(class_weight)}"
+            f"class_weight must be a dict, 'balanced' or None, got {short_repr(class_weight)}"
         )
     by_class = per_class[index].astype(model.dtype)
     combined = by_class if weights is None else weights * by_class
-    what = f"class_weight {_short(class_weight)}"
+    what = f"class_weight {short_repr(class_weight)}"
     if weights is not None:
         what = f"sample_weight times {what}"
     _check_total(combined, what)

@@ -1,5 +1,28 @@
 """Tutorial mode: the seed tutorials' own conventions, so their printed numbers can be replayed.
 
+nablanet is written to be read beside five public tutorials, called seed 000 to seed 004 here
+and in the docstrings ("seed" with a number names a tutorial; a ``seed=`` argument is always a
+random-number seed). Core docstrings cite them by title:
+
+====  ==============================================================  =============================
+seed  tutorial                                                        replayed by
+====  ==============================================================  =============================
+000   "Application of differentiations in neural networks"            :mod:`.seed000`
+      (Machine Learning Mastery)
+001   "Introduction to Deep Learning - Part 3" (PolarSPARC,           :mod:`.seed001`,
+      Bhaskar S., 2023): a perceptron and a network from scratch      :class:`nablanet.Perceptron`
+002   "Neural Networks: The Backward Pass" (Tashfeen Ahmad)           none: its initial weights
+                                                                      are not printed
+003   "A simple neural network with backpropagation using Python"     :mod:`.seed004`
+      (Ando Ki)
+004   a question and its answer, untitled in our copy: why            :mod:`.seed004`
+      ``weight2 + learningRate*np.dot(a1.T,dC_dw2)`` is done instead
+      of ``weight2 - learningRate*dC_dw2`` (the question on the
+      ``a1.T`` update)
+====  ==============================================================  =============================
+
+The modules:
+
 - :mod:`nablanet.tutorial.conventions`: each convention as a named option on a nablanet layer
   or loss (sum vs mean reduction, seed 000's mean bias gradient and doubled sigmoid derivative,
   seed 001's summation order);

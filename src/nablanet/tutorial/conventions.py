@@ -19,6 +19,9 @@ option                   the seed's form                              where
                          number as ``x @ W + b`` up to the last bit;
                          digit-for-digit replays need the order)
 ``clip=500``             ``1 / (1 + exp(-clip(z, -500, 500)))``       seed 000's ``sigmoid``
+``exp="math"``           ``1 / (1 + math.exp(-z))``, one element at a  seed 001's
+                         time: the C library's ``exp``, not NumPy's   ``activation_sigmoid``
+                         (whose SIMD kernel depends on the CPU)
 ``use_bias=False``       no bias: ``z = x @ W``                       seeds 003, 004
 =======================  ===========================================  =====================
 
@@ -30,6 +33,7 @@ them).
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -38,6 +42,7 @@ from .._validation import check_choice, check_positive_float
 from ..layers import Dense, Sigmoid
 from ..layers.base import Array, register
 from ..losses import LOSSES, HalfSquaredError, Loss, row_scale, weighted_sum
+from ..onnx_export import Graph, register_layer_exporter
 
 
 @register
@@ -123,16 +128,28 @@ class SeedSigmoid(Sigmoid):
         ``2 * s * (1 - s)``: every delta through the output is doubled).
     clip : float or None
         Seed 000 clips ``z`` to ``[-clip, clip]`` (500) before ``exp``; seed 001 does not.
+    exp : {"numpy", "math"}
+        ``"numpy"`` (seed 000): ``np.exp`` over the array. NumPy runs a SIMD kernel chosen for
+        the CPU, and its AVX-512 ``exp`` differs from the AVX2 one (the C library's) in the
+        last bit on a few percent of inputs. ``"math"`` (seed 001's ``math.exp(-z)``):
+        Python's ``math.exp`` on every element, i.e. the C library's ``exp`` on every CPU;
+        glibc's and musl's are within 0.511 ulp of the exact value, so an input whose exact
+        ``exp`` lies nearer than 0.489 ulp to a double gives that double on every x86-64 CPU
+        (tests/test_cpu_paths.py checks every input of seed 001's replay).
     """
 
-    def __init__(self, derivative_scale: float = 1.0, clip: float | None = None) -> None:
+    def __init__(
+        self, derivative_scale: float = 1.0, clip: float | None = None, exp: str = "numpy"
+    ) -> None:
         super().__init__()
         self.derivative_scale = check_positive_float("derivative_scale", derivative_scale)
         self.clip = None if clip is None else check_positive_float("clip", clip)
+        self.exp = check_choice("exp", exp, ("numpy", "math"))
 
     def forward(self, x: Array, training: bool = False) -> Array:
         z = x if self.clip is None else x.clip(-self.clip, self.clip)
-        self._a = 1 / (1 + np.exp(-z))  # the seeds' form, digit for digit
+        e = np.exp(-z) if self.exp == "numpy" else libm_exp(-z)
+        self._a = 1 / (1 + e)  # the seeds' form, digit for digit
         return self._a
 
     def backward(self, dy: Array) -> Array:
@@ -143,7 +160,33 @@ class SeedSigmoid(Sigmoid):
         return dy * (self.derivative_scale * a * (1 - a))  # seed 000: 2 * s * (1 - s)
 
     def get_config(self) -> dict[str, Any]:
-        return {"derivative_scale": self.derivative_scale, "clip": self.clip}
+        return {"derivative_scale": self.derivative_scale, "clip": self.clip, "exp": self.exp}
+
+
+@register_layer_exporter(SeedSigmoid)
+def _seed_sigmoid_to_onnx(graph: Graph, layer: SeedSigmoid, x: str) -> str:
+    """The ONNX nodes of the forward pass: ``Sigmoid(Clip(z, -clip, clip))`` (no Clip without
+    ``clip``); the derivative scale and the ``exp`` choice only change backward and last bits."""
+    if layer.clip is not None:
+        c = min(layer.clip, float(np.finfo(np.float32).max))
+        low, high = (graph.const("clip", np.array(v, np.float32)) for v in (-c, c))
+        x = graph.node("Clip", [x, low, high])
+    return graph.node("Sigmoid", [x])
+
+
+def libm_exp(x: Array) -> Array:
+    """``math.exp`` of every element of ``x`` (any shape, same shape and dtype back): the C
+    library's ``exp`` one number at a time, as seed 001's ``activation_sigmoid`` computes it.
+    Where ``math.exp`` overflows (``x > 709.78``) the result is ``inf``, as ``np.exp`` gives."""
+    flat = [_exp_or_inf(v) for v in x.ravel().tolist()]
+    return np.array(flat, dtype=x.dtype).reshape(x.shape)
+
+
+def _exp_or_inf(v: float) -> float:
+    try:
+        return math.exp(v)
+    except OverflowError:  # math.exp raises where np.exp returns inf
+        return math.inf
 
 
 def register_loss(cls: type[Loss]) -> type[Loss]:

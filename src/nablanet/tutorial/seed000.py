@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import _short, check_positive_int
+from .._validation import check_positive_int, short_repr
 from ..layers import ReLU
 from ..model import Sequential
 from ..optimizers import SGD
@@ -106,7 +106,9 @@ def seed000_model(
         Default :func:`seed000_weights`.
     """
     if weights is not None and (not isinstance(weights, list | tuple) or len(weights) != 3):
-        raise ValueError(f"weights must hold 3 (W, b) pairs (sizes {SIZES}), got {_short(weights)}")
+        raise ValueError(
+            f"weights must hold 3 (W, b) pairs (sizes {SIZES}), got {short_repr(weights)}"
+        )
     layers: list[Any] = []
     for (W, b), act in zip(weights or seed000_weights(), ("relu", "relu", "sigmoid"), strict=True):
         layers.append(SeedDense(W.shape[1], bias_grad=bias_grad, weights=W, bias=b))

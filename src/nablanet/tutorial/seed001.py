@@ -61,7 +61,7 @@ def seed001_model(eta: float = ETA) -> Sequential:
     for neurons in SEED001_LAYERS:
         W = np.array([w for _, w in neurons]).T  # W[:, j] is neuron j's weights
         b = np.array([bias for bias, _ in neurons])
-        layers += [SeedDense(2, summation="bias_first", weights=W, bias=b), SeedSigmoid()]
+        layers += [SeedDense(2, summation="bias_first", weights=W, bias=b), SeedSigmoid(exp="math")]
     model = Sequential(
         layers, loss=SummedHalfSquaredError(), optimizer=SGD(lr=eta), dtype="float64"
     )

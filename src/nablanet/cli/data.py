@@ -1,5 +1,6 @@
-"""Files in and out for the ``nablanet`` command (:mod:`nablanet.cli`): data, predictions and
-history. The command writes its outputs all or nothing with :class:`._atomic.AtomicFiles`."""
+"""Files in and out for the ``nablanet`` commands: training data, features and labels to
+predict or evaluate on, predictions and history. A command writes its outputs all or nothing
+with :class:`nablanet._atomic.AtomicFiles`; :func:`stage` names the file when a write fails."""
 
 from __future__ import annotations
 
@@ -14,29 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_array
-
-TRAIN_EXAMPLES = """\
-  nablanet train                                  # digits (or moons), a few seconds
-  nablanet train --dataset circles --layers 2-16-16-2 --activation tanh --epochs 100
-  nablanet train --dataset circles --layers 2-4-3-1 --output sigmoid --momentum 0.9 --nesterov
-  nablanet train --dataset xor3 --layers 3-4-1 --activation sigmoid --output sigmoid \\
-      --loss half_squared_error --init uniform01 --optimizer sgd --lr 4 --epochs 1000
-  nablanet train --data iris.csv --label-column species --out iris.nbnet --history hist
-  nablanet train --idx-dir ~/fashion-mnist --layers 784-256-128-10 --epochs 5 --plot curves.png
-  nablanet train --data houses.csv --regression --output identity --loss mse
-"""
-PREDICT_EXAMPLES = """\
-  nablanet predict model.nbnet new.csv                      # labels to stdout
-  nablanet predict model.nbnet new.csv --proba --output predictions.csv
-  nablanet predict model.nbnet test.csv --label-column species   # ignore that column
-INPUT holds the raw feature columns in training order; the stored preprocessing and class
-labels are applied. A CSV header row is optional.
-"""
+from .._atomic import AtomicFiles
+from .._validation import check_array
+from .common import parse_number
 
 
 def dataset_names() -> list[str]:
-    from .datasets import DATASETS
+    from ..datasets import DATASETS
 
     return list(DATASETS)
 
@@ -65,14 +50,18 @@ class TrainData:
 
 def load_training_data(args: Any, default_dataset: str) -> TrainData:
     """Read the data named by ``--dataset``, ``--data`` or ``--idx-dir`` and split it."""
-    from .datasets import load_csv, load_dataset, load_mnist, load_npz
-    from .preprocessing import encode_labels, train_test_split
+    from ..datasets import load_csv, load_dataset, load_mnist, load_npz
+    from ..preprocessing import encode_labels, train_test_split
 
     names = None
     if args.data is not None:
         path = Path(args.data)
         if path.suffix.lower() == ".npz":
             X, y = load_npz(path)
+        elif path.suffix.lower() == ".parquet":
+            from ..datasets import load_parquet
+
+            X, y, names = load_parquet(path, label_column=_column(args.label_column))
         else:
             X, y, names = load_csv(
                 path, label_column=_column(args.label_column), header=_header(args.header)
@@ -127,38 +116,11 @@ def _numeric_targets(y: Any) -> np.ndarray:
     return values
 
 
-def check_float32_range(X: np.ndarray, what: str, dtype: Any, hint: str, rows: bool) -> None:
-    """Refuse values that a network computing in ``dtype`` cannot hold (float32 overflows to
-    infinity above about 3.4e38), naming the first such value, its column (and row)."""
-    finfo = np.finfo(dtype)
-    arr = np.asarray(X)
-    if arr.size == 0 or arr.dtype.kind != "f" or np.finfo(arr.dtype).max <= finfo.max:
-        return
-    too_big = np.abs(arr) > finfo.max
-    if too_big.any():
-        row, col = (int(v) for v in np.argwhere(too_big)[0])
-        where = f"row {row}, column {col}" if rows else f"column {col}"
-        raise ValueError(
-            f"{what}: values too large for {np.dtype(dtype).name}, the network's dtype (at most "
-            f"{float(finfo.max):.3g}): {where} holds {float(arr[row, col])!r}; {hint}"
-        )
-
-
 # -- reading inputs for predict / evaluate ------------------------------------------------
-def _number(text: str, where: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{where}: {text!r} is not a number") from None
-    if not np.isfinite(value):
-        raise ValueError(f"{where}: {text!r} is not a finite number")
-    return value
-
-
 def _read_csv_features(path: Path, header: bool | None = None) -> np.ndarray:
     """Every column of a CSV file as features. The first row is a header if ``header`` says so,
     or, with ``header=None``, if the whole file says so (see ``first_row_is_header``)."""
-    from .datasets.files import _read_rows, _to_float, first_row_is_header
+    from ..datasets.files import _read_rows, _to_float, first_row_is_header
 
     rows = _read_rows(path, ",")  # non-blank rows as (line number, stripped fields)
     inferred = header is None
@@ -184,7 +146,7 @@ def _read_csv_features(path: Path, header: bool | None = None) -> np.ndarray:
                 raise ValueError(
                     f"'{path}', line {line}, column {j}: {text!r} is not a number; {hint}"
                 )
-            X[i, j] = _number(text, f"'{path}', line {line}, column {j}")
+            X[i, j] = parse_number(text, f"'{path}', line {line}, column {j}")
     return X
 
 
@@ -207,13 +169,13 @@ def read_features(
     path: Any, n_features: int | None, label_column: str | None, header: bool | None = None
 ) -> np.ndarray:
     """Features from a CSV file (dropping ``label_column`` if given) or an .npz (array X)."""
-    from .datasets import load_csv
+    from ..datasets import load_csv
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"input file not found: '{path}'")
     if path.suffix.lower() == ".npz":
-        from .datasets.files import read_npz_arrays
+        from ..datasets.files import read_npz_arrays
 
         X = check_array(read_npz_arrays(path, ("X",))["X"], f"'{path}'[X]")
     elif label_column is not None:
@@ -228,7 +190,7 @@ def read_labelled(
     path: Any, n_features: int | None, label_column: str, header: bool | None = None
 ) -> tuple[Any, Any]:
     """``(X, y)`` from a CSV file with a label column, or an .npz with arrays X and y."""
-    from .datasets import load_csv, load_npz
+    from ..datasets import load_csv, load_npz
 
     path = Path(path)
     if path.suffix.lower() == ".npz":
@@ -237,22 +199,6 @@ def read_labelled(
         X, y, _ = load_csv(path, label_column=_column(label_column), header=_header(header))
     _check_width(X, n_features, path, True)
     return X, y
-
-
-def label_codes(y: np.ndarray, classes: np.ndarray | None) -> np.ndarray:
-    """Map labels as read from a file to the model's class indices."""
-    if classes is None:
-        return np.asarray(y)
-    known = classes.tolist()
-    lookup = {value: i for i, value in enumerate(known)}
-    lookup.update({str(value): i for i, value in enumerate(known)})
-    codes = np.empty(len(y), dtype=np.int64)
-    for i, value in enumerate(np.asarray(y).tolist()):
-        code = lookup.get(value, lookup.get(str(value)))
-        if code is None:
-            raise ValueError(f"label {value!r} (row {i}) is not one of the model's classes {known}")
-        codes[i] = code
-    return codes
 
 
 def predictions_csv(labels: np.ndarray, proba: np.ndarray | None, classes: Any) -> str:
@@ -273,70 +219,6 @@ def predictions_csv(labels: np.ndarray, proba: np.ndarray | None, classes: Any) 
     writer.writerow(header)
     writer.writerows(rows)
     return buffer.getvalue()
-
-
-def parse_numbers(text: str, option: str) -> np.ndarray:
-    return np.array([_number(t.strip(), option) for t in text.split(",")], dtype=np.float64)
-
-
-def parse_target(text: str, model: Any) -> Any:
-    """``--target``: a class label (mapped through ``classes_``) or comma-separated targets."""
-    if model.is_classifier() and "," not in text:
-        if model.classes_ is not None:
-            return label_codes(np.array([text]), model.classes_)[0]
-        return int(_number(text, "--target"))
-    return parse_numbers(text, "--target")
-
-
-#: Losses that take only some output values, the output activations that give them, and what
-#: they need: the cross-entropies take probabilities (log p), the Poisson deviance positive
-#: means (log mu). Every other loss (the squared errors; the logits losses, which apply their
-#: own link) takes any real output.
-LOSS_DOMAINS = {
-    "binary_cross_entropy": (("Sigmoid", "Softmax"), "probabilities in (0, 1)"),
-    "categorical_cross_entropy": (("Softmax", "Sigmoid"), "probabilities in (0, 1)"),
-    "half_poisson_deviance": (("Exp", "Sigmoid", "Softmax"), "positive means (mu > 0)"),
-}
-POISSON_LOSSES = {"half_poisson_deviance", "exp_half_poisson_deviance"}
-
-
-def check_loss_output(loss: str, output: str) -> None:
-    """Refuse an output activation whose values the loss is not defined on (``--loss
-    half_poisson_deviance --output identity`` gives NaN at the first negative output), before
-    anything is trained or checked. Unknown names are left to the model's own message."""
-    from .layers import ACTIVATIONS
-    from .losses import ALIASES
-
-    name = ALIASES.get(loss, loss)
-    if name not in LOSS_DOMAINS or output not in ACTIVATIONS:
-        return
-    allowed, needs = LOSS_DOMAINS[name]
-    if ACTIVATIONS[output].__name__ in allowed:
-        return
-    choices = [n for kind in allowed for n, cls in ACTIVATIONS.items()
-               if cls.__name__ == kind and n != "logistic"]  # fmt: skip
-    raise ValueError(
-        f"--loss {loss} needs {needs} from the output layer, which --output {output} does not "
-        f"give; use --output {' or '.join(choices)}"
-    )
-
-
-def random_batch(model: Any, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Random inputs and targets that suit ``model`` (for gradcheck): class labels for the
-    classification losses, counts (Poisson, mean 2) for the Poisson deviances, standard normal
-    numbers for the squared errors."""
-    from .targets import CATEGORICAL_LOSSES, CLASSIFICATION_LOSSES
-
-    rng = np.random.default_rng(seed)
-    n_out = model.n_outputs
-    X = rng.normal(size=(n, model.input_dim))
-    if model.loss.name in POISSON_LOSSES:  # y >= 0: negative counts are outside the loss
-        return X, rng.poisson(2.0, size=(n, n_out)).astype(np.float64)
-    if model.task == "multiclass" or model.loss.name in CATEGORICAL_LOSSES:
-        return X, rng.integers(0, n_out, size=n)
-    if model.task in ("binary", "multilabel") or model.loss.name in CLASSIFICATION_LOSSES:
-        return X, rng.integers(0, 2, size=(n, n_out)).astype(np.float64)
-    return X, rng.normal(size=(n, n_out))
 
 
 # -- writing ------------------------------------------------------------------------------
@@ -394,27 +276,10 @@ def write_history_csv(path: Path, history: Any) -> None:
             writer.writerow([epoch + 1, *(repr(history.history[k][i]) for k in keys)])
 
 
-def parse_sizes(text: str) -> list[int]:
-    """Layer sizes from ``--layers`` text such as ``64-32-10``."""
+def stage(outputs: AtomicFiles, target: Any, write: Any) -> None:
+    """``outputs.stage(target, write)``; an ``OSError`` (a full disk, a file size limit) names
+    ``target``, not the temporary file or no file at all."""
     try:
-        sizes = [int(part) for part in text.split("-")]
-    except ValueError:
-        sizes = []
-    if not sizes or min(sizes) < 1:
-        raise ValueError(
-            f"--layers must be positive sizes joined by '-', like 64-32-10; got {text!r}"
-        )
-    return sizes
-
-
-def parse_activations(text: str, n_hidden: int) -> list[str]:
-    """Hidden activations from ``--activation``: one name for all, or a comma list, one each."""
-    names = [name.strip() for name in text.split(",")]
-    if len(names) == 1:
-        return names * n_hidden
-    if len(names) != n_hidden:
-        raise ValueError(
-            f"--activation lists {len(names)} names for {n_hidden} hidden layers; "
-            "give one name, or one per hidden layer"
-        )
-    return names
+        outputs.stage(target, write)
+    except OSError as exc:
+        raise named_os_error(exc, target) from exc

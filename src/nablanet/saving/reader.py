@@ -1,25 +1,4 @@
-"""The nablanet model file: a ZIP archive of one JSON header and raw ``.npy`` arrays, no pickle.
-
-Loading never runs code from the file (as in tinygrad's ``nn/state.py``); the model's
-description is kept apart from its weights (as in Keras).
-
-Format version 1: an ordinary ZIP archive (suffix ``.nbnet`` by convention, not enforced;
-``unzip -l model.nbnet`` lists it) with members
-
-- ``header.json``, UTF-8 JSON::
-
-    {"format": "nablanet", "format_version": 1, "nablanet_version": "0.1.0",
-     "arrays": {"<name>": {"dtype": "<f4", "shape": [3, 2], "file": "arrays/0000.npy",
-                           "sha256": "<hex digest of the member's bytes>"}, ...},
-     "model": {...the caller's header...}}
-
-  where ``dtype`` is a NumPy dtype string of kind bool, int, uint, float or complex;
-- ``arrays/0000.npy``, ``arrays/0001.npy``, ...: one array each in the standard ``.npy``
-  format (``np.lib.format.write_array(..., allow_pickle=False)``).
-
-By hand: ``json.loads(zipfile.ZipFile(p).read("header.json"))``, then for each ``"arrays"``
-entry read its ``"file"`` member, compare ``hashlib.sha256(data).hexdigest()`` with
-``"sha256"`` and ``np.load(io.BytesIO(data), allow_pickle=False)``. Other members are ignored.
+"""Read a model file (the container of :mod:`.container`) back, every size checked first.
 
 Reading is bounded: ``header.json`` is read only up to ``MAX_HEADER_BYTES`` (4 MiB) and must
 hold finite numbers only; every ``"arrays"`` entry is checked (dtype, shape, sha256) and its
@@ -27,55 +6,35 @@ size against ``MAX_ARRAY_BYTES`` (2 GiB per array), the total against ``MAX_TOTA
 (8 GiB) and ``LOAD_MEMORY_FACTOR`` times it against the available memory, all before any member
 is read; a member must be stored or deflated and hold exactly its ``.npy`` preamble (at most
 ``NPY_HEADER_MAX`` bytes, checked against the entry) plus the declared data, read in 1 MiB
-chunks. Any failure is a :class:`ModelFileError` naming the file and the field.
-
-Saving is atomic (:func:`nablanet._atomic.atomic_write`): write a temporary file in the
-target's directory, fsync, ``os.replace``. On any failure the temporary file is removed and an
-existing target is left untouched.
+chunks. Any failure is a :class:`~nablanet.saving.ModelFileError` naming the file and the field.
+The limits live in :mod:`.limits`.
 """
 
 import hashlib
-import importlib.metadata
-import io
 import json
 import math
 import os
 import pathlib
 import re
 import struct
-import sys
 import zipfile
 import zlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import IO, Any
 
 import numpy as np
 
-from ._atomic import atomic_write
-from ._validation import _short
+from .._validation import short_repr
+from . import limits
+from .container import (
+    ALLOWED_KINDS,
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    HEADER_MEMBER,
+    ArraySpec,
+    HeaderCheck,
+    ModelFileError,
+)
 
-FORMAT_NAME = "nablanet"
-FORMAT_VERSION = 1
-DEFAULT_SUFFIX = ".nbnet"
-HEADER_MEMBER = "header.json"
-ALLOWED_KINDS = "biufc"  # bool, signed int, unsigned int, float, complex
-
-#: Largest ``header.json`` read, in bytes (a real header is a few kB).
-MAX_HEADER_BYTES = 4 * 2**20
-#: Largest array a model file may declare, in bytes (a 2 GiB weight matrix is 537M float32).
-MAX_ARRAY_BYTES = 2 * 2**30
-#: Largest total of all the arrays a model file may declare, in bytes.
-MAX_TOTAL_BYTES = 8 * 2**30
-#: Loading needs about this many times the arrays' bytes (the arrays read, then the model's
-#: parameters and optimizer buffers they are copied into); refused above the available memory.
-LOAD_MEMORY_FACTOR = 2
-#: Longest ``.npy`` preamble (magic, version, length and header dict) accepted, in bytes.
-NPY_HEADER_MAX = 4096
-#: Deepest nesting of lists and objects accepted in ``header.json``.
-MAX_JSON_DEPTH = 64
-#: Most dimensions an array may have (NumPy's own limit is 64).
-MAX_NDIM = 32
 _MAX_DEFLATE_RATIO = 1032  # deflate cannot expand one byte into more than ~1032
 _CHUNK = 2**20
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -86,165 +45,6 @@ _ZIP_ERRORS = (
     zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, NotImplementedError,
     RuntimeError, OSError, ValueError, struct.error, OverflowError, IndexError, KeyError,
 )  # fmt: skip
-
-try:
-    NABLANET_VERSION = importlib.metadata.version("nablanet")
-except importlib.metadata.PackageNotFoundError:  # run from a source tree, not installed
-    NABLANET_VERSION = "unknown"
-
-
-class ModelFileError(ValueError):
-    """A model file is damaged, unsafe, or not a nablanet model file; the message names it."""
-
-
-def _path_text(where: str, path: tuple[Any, ...]) -> str:
-    return where + "".join(f"[{_short(key)}]" for key in path)
-
-
-def check_json(value: Any, where: str, depth: int = 0) -> None:
-    """Raise naming the first part of ``value`` that a model file cannot hold and read back.
-
-    ``TypeError`` for what JSON cannot store (a set, an object, a NumPy integer, a non-string
-    key, NaN or infinity); ``ValueError`` for what it stores but :func:`read_model_file` refuses
-    or cannot parse: nesting deeper than ``MAX_JSON_DEPTH`` levels (``value`` itself sits
-    ``depth`` levels down in ``header.json``), a string with a lone surrogate (not UTF-8), an
-    integer of more digits than Python parses (``sys.get_int_max_str_digits()``, 4300 by
-    default). Iterative, so that no value can exhaust the stack here. ``where`` names
-    ``value`` in the message (``"metadata"`` -> ``metadata['notes'][3]``).
-    """
-    stack: list[tuple[Any, tuple[Any, ...]]] = [(value, ())]
-    while stack:
-        item, path = stack.pop()
-        field = _path_text(where, path)
-        if depth + len(path) > MAX_JSON_DEPTH:
-            raise ValueError(
-                f"{_path_text(where, path[:3])}... nests deeper than the {MAX_JSON_DEPTH} "
-                "levels a model file's header may have (saving.MAX_JSON_DEPTH)"
-            )
-        if isinstance(item, dict):
-            for key in item:
-                if not isinstance(key, str):
-                    raise TypeError(
-                        f"{field} has a non-string key {_short(key)}; JSON keys must be str"
-                    )
-                _check_text(key, f"{field} has a key {_short(key)} that")
-            stack.extend((v, (*path, k)) for k, v in reversed(item.items()))
-        elif isinstance(item, list | tuple):
-            stack.extend((v, (*path, i)) for i, v in reversed(list(enumerate(item))))
-        elif isinstance(item, str):
-            _check_text(item, f"{field} is {_short(item)}, which")
-        elif isinstance(item, float) and not math.isfinite(item):
-            raise TypeError(f"{field} is {item!r}; JSON cannot store NaN or infinity")
-        elif isinstance(item, int) and not isinstance(item, bool):
-            try:
-                str(item)
-            except ValueError:  # more digits than sys.get_int_max_str_digits()
-                raise ValueError(
-                    f"{field} is {_short(item)}, an integer too long to store: JSON text "
-                    f"of more than {sys.get_int_max_str_digits()} digits cannot be read back"
-                ) from None
-        elif item is not None and not isinstance(item, bool | float):
-            raise TypeError(
-                f"{field} is not JSON-serialisable: got {type(item).__name__} {_short(item)}"
-            )
-
-
-def _check_text(text: str, subject: str) -> None:
-    """Refuse a string UTF-8 cannot encode (a lone surrogate such as ``'\\udc80'``)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError(
-            f"{subject} is not valid Unicode: {_short(text[exc.start])} at position "
-            f"{exc.start} is a lone surrogate, which UTF-8 cannot encode"
-        ) from None
-
-
-def _check_arrays(arrays: Any) -> dict[str, np.ndarray]:
-    """Return ``arrays`` as a dict of ndarrays, or raise ``TypeError`` naming the bad entry."""
-    if not isinstance(arrays, Mapping):
-        raise TypeError(f"arrays must be a dict of name -> ndarray, got {type(arrays).__name__}")
-    checked = {}
-    for name, value in arrays.items():
-        if not isinstance(name, str) or not name:
-            raise TypeError(f"array names must be non-empty strings, got {name!r}")
-        try:
-            array = np.asarray(value)
-        except ValueError as exc:  # ragged nested lists
-            raise TypeError(f"array {name!r} is not a regular numeric array: {exc}") from exc
-        if array.dtype.kind not in ALLOWED_KINDS:
-            raise TypeError(
-                f"array {name!r} has dtype {array.dtype}; only bool, integer, float and complex "
-                "arrays can be saved (object and string arrays would need pickle)"
-            )
-        checked[name] = array
-    return checked
-
-
-def _write_archive(file: Any, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-    """Write the ZIP archive described in the module docstring to the open binary ``file``."""
-    with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED) as zf:
-        entries = {}
-        for i, (name, array) in enumerate(arrays.items()):
-            buffer = io.BytesIO()
-            np.lib.format.write_array(buffer, array, allow_pickle=False)
-            data = buffer.getvalue()
-            member = f"arrays/{i:04d}.npy"
-            zf.writestr(member, data)
-            digest = hashlib.sha256(data).hexdigest()
-            entries[name] = dict(
-                dtype=array.dtype.str, shape=list(array.shape), file=member, sha256=digest
-            )
-        full = dict(format=FORMAT_NAME, format_version=FORMAT_VERSION)
-        full.update(nablanet_version=NABLANET_VERSION, arrays=entries, model=header)
-        text = json.dumps(full, allow_nan=False, ensure_ascii=False)
-        zf.writestr(HEADER_MEMBER, text.encode("utf-8"))
-
-
-def write_model_file(
-    path: str | os.PathLike[str], header: dict[str, Any], arrays: Mapping[str, Any]
-) -> pathlib.Path:
-    """Atomically write a model file (format in the module docstring); return its path.
-
-    Parameters
-    ----------
-    path : str or path-like
-        Target file; its suffix is kept as given (``DEFAULT_SUFFIX`` is ``".nbnet"``).
-    header : dict
-        JSON-serialisable description of the model (tuples come back as lists).
-    arrays : dict of str to ndarray
-        Named arrays of any shape with a bool, integer, float or complex dtype.
-
-    Raises ``TypeError`` naming the key if ``header`` is not JSON or an array is not numeric,
-    ``ValueError`` naming it if the header could not be read back (see :func:`check_json`),
-    ``OSError`` naming ``path`` if it is (or ends in a separator, as a directory does) a
-    directory or its directory is missing or unwritable; nothing is written. Any failure while writing leaves an existing ``path`` untouched.
-    """
-    if not isinstance(header, dict):
-        raise TypeError(f"header must be a dict, got {type(header).__name__}")
-    check_json(header, "header", depth=1)  # header.json holds it as {"model": header}
-    checked = _check_arrays(arrays)
-    with atomic_write(path, action="save model to") as file:  # the path as given: "dir/"
-        _write_archive(file, header, checked)
-    return pathlib.Path(path)
-
-
-# -- reading: every size is checked against a limit before anything is allocated --------------
-@dataclass(frozen=True)
-class ArraySpec:
-    """What ``header.json`` declares about one array, checked against the limits."""
-
-    member: str
-    dtype: np.dtype[Any]
-    shape: tuple[int, ...]
-    sha256: str
-
-    @property
-    def nbytes(self) -> int:
-        return math.prod(self.shape) * self.dtype.itemsize
-
-
-HeaderCheck = Callable[[dict[str, Any], dict[str, ArraySpec], str], None]
 
 
 def _field(path: tuple[Any, ...]) -> str:
@@ -266,9 +66,9 @@ def _check_json_values(value: Any, where: str) -> None:
     stack: list[tuple[Any, tuple[Any, ...]]] = [(value, ())]
     while stack:
         item, path = stack.pop()
-        if len(path) > MAX_JSON_DEPTH:
+        if len(path) > limits.MAX_JSON_DEPTH:
             raise ModelFileError(
-                f"{where}: {HEADER_MEMBER} nests deeper than {MAX_JSON_DEPTH} levels "
+                f"{where}: {HEADER_MEMBER} nests deeper than {limits.MAX_JSON_DEPTH} levels "
                 f"(at {_field(path)})"
             )
         if isinstance(item, float) and not math.isfinite(item):
@@ -317,16 +117,16 @@ def _read_header(zf: zipfile.ZipFile, where: str) -> dict[str, Any]:
     except KeyError:
         raise ModelFileError(f"{where} has no {HEADER_MEMBER}; not a nablanet model file") from None
     info = _member_info(zf, HEADER_MEMBER, where, "the header")
-    if info.file_size > MAX_HEADER_BYTES:
+    if info.file_size > limits.MAX_HEADER_BYTES:
         raise ModelFileError(
             f"{where}: {HEADER_MEMBER} is {info.file_size} bytes, more than the "
-            f"{MAX_HEADER_BYTES} a model header may have (MAX_HEADER_BYTES)"
+            f"{limits.MAX_HEADER_BYTES} a model header may have (MAX_HEADER_BYTES)"
         )
     chunks, size = [], 0
     with zf.open(info) as stream:
         while chunk := stream.read(_CHUNK):
             size += len(chunk)
-            if size > MAX_HEADER_BYTES:  # the stream decompresses past its declared size
+            if size > limits.MAX_HEADER_BYTES:  # the stream decompresses past its declared size
                 raise ModelFileError(f"{where}: {HEADER_MEMBER} is larger than it declares")
             chunks.append(chunk)
     try:
@@ -337,14 +137,14 @@ def _read_header(zf: zipfile.ZipFile, where: str) -> dict[str, Any]:
         raise ModelFileError(f"{where}: {HEADER_MEMBER} cannot be parsed ({exc})") from exc
     if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
         found = header.get("format") if isinstance(header, dict) else header
-        raise ModelFileError(f"{where} is not a nablanet model file (format is {_short(found)})")
+        raise ModelFileError(
+            f"{where} is not a nablanet model file (format is {short_repr(found)})"
+        )
     version = header.get("format_version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ModelFileError(f"{where} has an invalid format_version {_short(version)}")
+        raise ModelFileError(f"{where} has an invalid format_version {short_repr(version)}")
     if version > FORMAT_VERSION:
-        by = (
-            f"a newer nablanet ({_short(header.get('nablanet_version'))}, format_version {version})"
-        )
+        by = f"a newer nablanet ({short_repr(header.get('nablanet_version'))}, format_version {version})"
         raise ModelFileError(f"{where} was written by {by}; upgrade nablanet to read it")
     if not isinstance(header.get("model"), dict) or not isinstance(header.get("arrays"), dict):
         raise ModelFileError(f"{where}: header.json must hold 'model' and 'arrays' objects")
@@ -364,74 +164,63 @@ def _array_spec(name: str, entry: Any, where: str) -> ArraySpec:
         return ModelFileError(f"{where}: bad header entry for array {name!r}: {detail}")
 
     if not isinstance(entry, dict):
-        raise bad(f"expected an object, got {_short(entry)}")
+        raise bad(f"expected an object, got {short_repr(entry)}")
     missing = [key for key in ("dtype", "shape", "file", "sha256") if key not in entry]
     if missing:
         raise bad(f"{field} lacks {missing}")
     member, digest, dtype_text, shape = (entry[k] for k in ("file", "sha256", "dtype", "shape"))
     if not isinstance(member, str) or not member or len(member) > 1024:
-        raise bad(f"{field}.file must be a member name, got {_short(member)}")
+        raise bad(f"{field}.file must be a member name, got {short_repr(member)}")
     if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
-        raise bad(f"{field}.sha256 must be 64 hexadecimal digits, got {_short(digest)}")
+        raise bad(f"{field}.sha256 must be 64 hexadecimal digits, got {short_repr(digest)}")
     if isinstance(dtype_text, str) and dtype_text.lstrip("<>|=").startswith("O"):
         raise bad(
             f"{field}.dtype is {dtype_text!r}: object arrays are refused (they would need "
             "pickle, which nablanet never unpickles)"
         )
     if not isinstance(dtype_text, str) or not _DTYPE.fullmatch(dtype_text):
-        raise bad(f"{field}.dtype must be a numeric dtype such as '<f4', got {_short(dtype_text)}")
+        raise bad(
+            f"{field}.dtype must be a numeric dtype such as '<f4', got {short_repr(dtype_text)}"
+        )
     try:
         dtype = np.dtype(dtype_text)
     except TypeError as exc:
         raise bad(f"{field}.dtype {dtype_text!r} is not a NumPy dtype ({exc})") from exc
     if dtype.kind not in ALLOWED_KINDS:
         raise bad(f"{field}.dtype {dtype_text!r} is not bool, integer, float or complex")
-    if not isinstance(shape, list) or len(shape) > MAX_NDIM:
-        raise bad(f"{field}.shape must be a list of at most {MAX_NDIM} sizes, got {_short(shape)}")
+    if not isinstance(shape, list) or len(shape) > limits.MAX_NDIM:
+        raise bad(
+            f"{field}.shape must be a list of at most {limits.MAX_NDIM} sizes, got {short_repr(shape)}"
+        )
     for i, n in enumerate(shape):
         if not _is_int(n) or n < 0:
-            raise bad(f"{field}.shape[{i}] must be a whole number >= 0, got {_short(n)}")
-        if n > MAX_ARRAY_BYTES:
+            raise bad(f"{field}.shape[{i}] must be a whole number >= 0, got {short_repr(n)}")
+        if n > limits.MAX_ARRAY_BYTES:
             raise bad(
                 f"{field}.shape[{i}] is {n}, more elements than an array may have "
-                f"(saving.MAX_ARRAY_BYTES is {MAX_ARRAY_BYTES} bytes)"
+                f"(saving.MAX_ARRAY_BYTES is {limits.MAX_ARRAY_BYTES} bytes)"
             )
     spec = ArraySpec(member, dtype, tuple(shape), digest)
-    if spec.nbytes > MAX_ARRAY_BYTES:
+    if spec.nbytes > limits.MAX_ARRAY_BYTES:
         raise bad(
             f"{field} declares {dtype} {tuple(shape)}, {spec.nbytes} bytes, more than the "
-            f"{MAX_ARRAY_BYTES} bytes an array may have (saving.MAX_ARRAY_BYTES)"
+            f"{limits.MAX_ARRAY_BYTES} bytes an array may have (saving.MAX_ARRAY_BYTES)"
         )
     return spec
 
 
-def available_memory() -> int | None:
-    """Bytes of memory available to new allocations (Linux ``MemAvailable``), or None."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
 def _check_total(specs: dict[str, ArraySpec], where: str) -> None:
     total = sum(spec.nbytes for spec in specs.values())
-    if total > MAX_TOTAL_BYTES:
+    if total > limits.MAX_TOTAL_BYTES:
         raise ModelFileError(
             f"{where}: header.json declares arrays of {total} bytes in all, more than the "
-            f"{MAX_TOTAL_BYTES} bytes a model file may hold (saving.MAX_TOTAL_BYTES)"
+            f"{limits.MAX_TOTAL_BYTES} bytes a model file may hold (saving.MAX_TOTAL_BYTES)"
         )
-    available = available_memory()
-    if available is not None and LOAD_MEMORY_FACTOR * total > available:
+    available = limits.available_memory()
+    if available is not None and limits.LOAD_MEMORY_FACTOR * total > available:
         raise ModelFileError(
             f"{where}: loading its {total} bytes of arrays needs about "
-            f"{LOAD_MEMORY_FACTOR * total} bytes of memory; only {available} are available"
+            f"{limits.LOAD_MEMORY_FACTOR * total} bytes of memory; only {available} are available"
         )
 
 
@@ -460,7 +249,7 @@ def _read_npy_header(reader: _Member, spec: ArraySpec, name: str, where: str) ->
             read_header = np.lib.format.read_array_header_2_0
         else:
             raise ValueError(f"unsupported .npy format version {version}")
-        shape, fortran, dtype = read_header(reader, max_header_size=NPY_HEADER_MAX)
+        shape, fortran, dtype = read_header(reader, max_header_size=limits.NPY_HEADER_MAX)
     except (ValueError, OSError, EOFError, SyntaxError, TypeError) as exc:
         raise ModelFileError(
             f"{where}: member {member!r} is not a plain numeric .npy array; pickled data "
@@ -484,11 +273,11 @@ def _read_array(zf: zipfile.ZipFile, name: str, spec: ArraySpec, where: str) -> 
     """Read one array member in chunks into an array of its declared (checked) size."""
     member = spec.member
     info = _member_info(zf, member, where, f"array {name!r}")
-    if not spec.nbytes + 10 <= info.file_size <= spec.nbytes + NPY_HEADER_MAX:
+    if not spec.nbytes + 10 <= info.file_size <= spec.nbytes + limits.NPY_HEADER_MAX:
         raise ModelFileError(
             f"{where}: member {member!r} holds {info.file_size} bytes, but array {name!r} is "
             f"declared as {spec.dtype} {spec.shape}: {spec.nbytes} bytes of data plus a .npy "
-            f"header of at most {NPY_HEADER_MAX} bytes"
+            f"header of at most {limits.NPY_HEADER_MAX} bytes"
         )
     with zf.open(info) as stream:
         reader = _Member(stream, info.file_size)
@@ -519,7 +308,7 @@ def _read_array(zf: zipfile.ZipFile, name: str, spec: ArraySpec, where: str) -> 
 def read_model_file(
     path: str | os.PathLike[str], check: HeaderCheck | None = None
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Read a model file written by :func:`write_model_file`, verifying every array.
+    """Read a model file written by :func:`~.container.write_model_file`, checking every array.
 
     Parameters
     ----------
@@ -534,7 +323,7 @@ def read_model_file(
     Returns
     -------
     header : dict
-        The caller's header, as given to :func:`write_model_file`.
+        The caller's header, as given to :func:`~.container.write_model_file`.
     arrays : dict of str to ndarray
         The arrays, bitwise equal to those saved, in the order they were saved.
 

@@ -1,0 +1,59 @@
+"""``nablanet predict``: labels (and with ``--proba`` class probabilities) of a saved model for
+raw features in a CSV or .npz file, as CSV on stdout or in ``--output``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .._atomic import AtomicFiles
+from ..model_io import read_model
+from .common import add_header_option, check_input_range
+from .data import check_distinct_paths, predictions_csv, read_features, stage
+
+HELP = "predict with a saved model"
+EXAMPLES = """\
+  nablanet predict model.nbnet new.csv                      # labels to stdout
+  nablanet predict model.nbnet new.csv --proba --output predictions.csv
+  nablanet predict model.nbnet test.csv --label-column species   # ignore that column
+INPUT holds the raw feature columns in training order; the stored preprocessing and class
+labels are applied. A CSV header row is optional.
+"""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of ``nablanet predict``."""
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("input", metavar="INPUT", help="CSV of feature columns (header optional), "
+                   "or .npz with an array X")  # fmt: skip
+    p.add_argument("--label-column", metavar="COL", help="drop this CSV column (name or index)")
+    add_header_option(p)
+    p.add_argument("--proba", action="store_true", help="add one probability column per class")
+    p.add_argument("--output", metavar="FILE", help="write the CSV here instead of stdout")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``nablanet predict``."""
+    if args.output:
+        check_distinct_paths(
+            [("MODEL", args.model), ("INPUT", args.input)], [("--output", args.output)]
+        )
+    outputs = AtomicFiles()
+    target = outputs.check(args.output) if args.output else None
+    saved = read_model(args.model)
+    model = saved.model
+    if args.proba and not model.is_classifier():
+        raise ValueError("--proba needs a classifier; this model does regression")
+    X = read_features(args.input, model.input_dim, args.label_column, args.header)
+    X_net = saved.transform(X)
+    check_input_range(X_net, args.input, saved)
+    labels = model.predict(X_net)
+    proba = model.predict_proba(X_net) if args.proba else None
+    text = predictions_csv(labels, proba, model.classes_)
+    if target is None:
+        sys.stdout.write(text)
+    else:
+        with outputs:
+            stage(outputs, target, lambda p: p.write_text(text, encoding="utf-8"))
+        print(f"wrote {len(labels)} predictions to {target}", file=sys.stderr)
+    return 0
