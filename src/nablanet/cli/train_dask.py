@@ -110,8 +110,10 @@ def run_dask(args: argparse.Namespace, out: Any, outputs: AtomicFiles) -> int:
         est.set_params(client=client)
         print(f"data: {len(chunks)} files matching {args.data!r}, {n_features} features, "
               f"read on the workers of {args.dask}")  # fmt: skip
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", category=UserWarning)  # ConvergenceWarning
+        from sklearn.exceptions import ConvergenceWarning
+
+        with warnings.catch_warnings():  # --epochs is a budget, not a convergence test
+            warnings.simplefilter("ignore", category=ConvergenceWarning)
             est.fit(chunks)
         est.set_params(client=None)
     if args.layers is not None:
