@@ -50,6 +50,7 @@ EXAMPLES = """\
   nablanet train --data iris.csv --label-column species --out iris.nbnet --history hist
   nablanet train --idx-dir ~/fashion-mnist --layers 784-256-128-10 --epochs 5 --plot curves.png
   nablanet train --data houses.csv --regression --output identity --loss mse
+  nablanet train --dask tcp://scheduler:8786 --data 'parts/part-*.csv' --layers 100-128-3
 """
 DEFAULT_OUT = "model.nbnet"
 
@@ -87,14 +88,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--validation-split", type=float, default=0.0)
     p.add_argument("--early-stopping", type=int, metavar="PATIENCE")
-    p.add_argument("--standardize", action=argparse.BooleanOptionalAction, default=True,
-                   help="scale features with training-set mean and std (stored in the model)")  # fmt: skip
+    p.add_argument("--standardize", action=argparse.BooleanOptionalAction,
+                   help="scale features with training-set mean and std (stored in the model; "
+                   "default: on, off with --dask)")  # fmt: skip
     p.add_argument("--regression", action="store_true", help="treat the labels as numbers")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction,
                    help="progress bar per epoch (default: when stderr is a terminal)")  # fmt: skip
     p.add_argument("--out", default=DEFAULT_OUT, help=f"model file (default {DEFAULT_OUT})")
     p.add_argument("--history", metavar="PREFIX", help="write PREFIX.json and PREFIX.csv")
     p.add_argument("--plot", metavar="PNG", help="loss/accuracy curves (needs matplotlib)")
+    p.add_argument("--dask", metavar="SCHEDULER",
+                   help="train on the Dask cluster at this address (tcp://host:8786) with "
+                   "nablanet.dask; --data is then a glob pattern ('part-*.csv') of CSV or .npz "
+                   "files, each read on a worker, never here")  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
@@ -102,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
     from ..callbacks import EarlyStopping
     from ..preprocessing import Standardizer
 
+    if args.standardize is None:
+        args.standardize = args.dask is None
     check_positive_int("--epochs", args.epochs)
     check_positive_int("--batch-size", args.batch_size)
     check_fraction("--validation-split", args.validation_split, low_open=False)
@@ -117,6 +125,11 @@ def run(args: argparse.Namespace) -> int:
     history_paths = []
     if args.history:
         history_paths = [outputs.check(f"{args.history}.{ext}") for ext in ("json", "csv")]
+    if args.dask is not None:
+        from .train_dask import check_dask_args, run_dask
+
+        check_dask_args(args)
+        return run_dask(args, out, outputs)
     plot_path = outputs.check(args.plot) if args.plot else None
     want_plot = plot_path is not None and importlib.util.find_spec("matplotlib") is not None
     if plot_path is not None and not want_plot:

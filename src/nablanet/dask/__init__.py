@@ -1,7 +1,7 @@
 r"""Data-parallel training on a Dask cluster, for data that outgrows one machine.
 
 ``DaskMLPClassifier`` and ``DaskMLPRegressor`` take Dask arrays or DataFrames (or a list of
-delayed ``(X, y)`` chunks, one per file); the data never comes to the client, whose memory
+delayed ``(X, y)`` chunks, one per file: :func:`read_files` makes it from a glob pattern); the data never comes to the client, whose memory
 stays of the order of the parameters. Needs ``pip install 'nablanet[dask]'`` on the client and
 on every worker.
 
@@ -41,7 +41,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "pip install 'nablanet[dask]'"
     ) from exc
 
+from ._files import read_files
 from ._local_sgd import SYNC_EVERY
 from .estimators import DaskMLPClassifier, DaskMLPRegressor
 
-__all__ = ["SYNC_EVERY", "DaskMLPClassifier", "DaskMLPRegressor"]
+__all__ = ["SYNC_EVERY", "DaskMLPClassifier", "DaskMLPRegressor", "read_files"]

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _fast
 from ..model import Sequential
 from ..optimizers import Optimizer
 
@@ -38,8 +39,27 @@ class Engine:
 _SCRATCH: dict[tuple[str, int], Sequential] = {}
 
 
+def one_kernel_thread() -> None:
+    """Run nablanet's compiled kernels on one thread in this task's thread.
+
+    Dask gives every worker thread one BLAS thread (``OMP_NUM_THREADS=1``); numba would
+    otherwise use one thread per core in each worker, oversubscribing the cores. One thread
+    also keeps a task's result independent of the machine that runs it: a multi-threaded
+    kernel's sums (``db``, the loss) are split by thread count, so a task recomputed on a
+    worker with another count could round differently. numba's count is per calling thread,
+    so this leaves the client's threads alone. Nothing to do without numba or with the
+    kernels switched off.
+    """
+    if _fast.enabled() and _fast.threads() != 1:
+        import numba
+
+        numba.set_num_threads(1)
+
+
 def scratch_model(engine: Engine) -> Sequential:
-    """This thread's model for ``engine``: the same layers, parameters to be overwritten."""
+    """This thread's model for ``engine``: the same layers, parameters to be overwritten.
+    Every task that computes calls this (or :func:`one_kernel_thread`) first."""
+    one_kernel_thread()
     key = (engine.token, threading.get_ident())
     model = _SCRATCH.get(key)
     if model is None:
@@ -166,6 +186,7 @@ def add(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...]:
 # -- inference -------------------------------------------------------------------------------
 def forward_block(X: Array, model: Sequential, logits: bool = False) -> Array:
     """The network's output (or logits) on one block of rows, shape (n_rows, n_outputs)."""
+    one_kernel_thread()
     X = np.asarray(X, dtype=model.dtype)
     if len(X) == 0:
         return np.zeros((0, model.n_outputs), dtype=model.dtype)
