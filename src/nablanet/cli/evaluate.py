@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..model_io import read_model
+from ..saving import read_model
 from .common import add_header_option, check_input_range, label_codes
 from .data import read_labelled
 

@@ -9,7 +9,7 @@ import argparse
 import numpy as np
 
 from .._validation import check_positive_int
-from ..model_io import read_model
+from ..saving import read_model
 from .common import parse_numbers, parse_target
 
 HELP = "print backprop and the update, layer by layer, for one sample"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..model_io import read_model
 from ..onnx_export import DEFAULT_OPSET, MIN_OPSET
+from ..saving import read_model
 from .data import check_distinct_paths
 
 HELP = "convert a model file to ONNX (needs nablanet[onnx])"

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_positive_float, check_positive_int
-from ..model_io import read_model
+from ..saving import read_model
 from .common import check_loss_output, parse_activations, parse_sizes
 
 HELP = "compare backprop with finite differences (exit 1 on failure)"

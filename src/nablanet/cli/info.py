@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..model_io import read_model
+from ..saving import read_model
 from .common import initializers_text
 
 HELP = "describe a saved model"

@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from .._atomic import AtomicFiles
-from ..model_io import read_model
+from ..saving import read_model
 from .common import add_header_option, check_input_range
 from .data import check_distinct_paths, predictions_csv, read_features, stage
 

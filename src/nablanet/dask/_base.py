@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from .. import model_io
+from .. import saving
 from ..estimators._base import build_network
 from ..estimators._optimizers import new_optimizer
 from ..estimators._params import check_mlp_params, random_state_of
@@ -187,7 +187,7 @@ class DaskMLPBase(BaseEstimator):
     def _resume(self, path: Any) -> None:
         if not isinstance(path, str | os.PathLike):
             raise TypeError(f"resume must be a path to a checkpoint, got {type(path).__name__}")
-        saved = model_io.read_model(path)
+        saved = saving.read_model(path)
         progress = (saved.metadata or {}).get("nablanet.dask")
         if not isinstance(progress, dict):
             raise ValueError(f"{os.fspath(path)!r} is not a nablanet.dask checkpoint")
