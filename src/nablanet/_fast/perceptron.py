@@ -39,15 +39,15 @@ Rows come in CSR form (``data``, ``cols``, ``indptr``): row ``i`` is
 for sparse input and ``c0 = 0`` for dense input (whose ``cols`` is ``arange(n_features)``).
 
 :func:`sgd_epoch` is written once as plain loops and compiled by :func:`nablanet._fast.jit`
-(numba); :func:`sgd_epoch_numpy` is the same epoch with NumPy vector operations, the reference
-used when compiled kernels are off. Their dot products sum in a different order, so on data
+(numba); :func:`nablanet.estimators.perceptron_epoch.sgd_epoch_numpy` is the same epoch with
+NumPy vector operations, the reference used when compiled kernels are off (it lives with the
+estimator: the NumPy code outside ``_fast`` is the reference). Their dot products sum in a different order, so on data
 whose products are not exact they agree to rounding, not bit for bit.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
@@ -222,74 +222,3 @@ def sgd_epoch(
     )
     scalars[5], scalars[6] = sumloss, objective
     return math.isfinite(intercept) and np.isfinite(w).all()
-
-
-def sgd_epoch_numpy(
-    w: Array,
-    q: Array,
-    scalars: Array,
-    data: Array,
-    cols: Array,
-    indptr: Array,
-    dense: bool,
-    y: Array,
-    weight: Array,
-    order: Array,
-    seed: int,
-    skip: Array,
-    eta: float,
-    alpha: float,
-    l1_ratio: float,
-    penalty: int,
-    fit_intercept: bool,
-    intercept_decay: float,
-) -> bool:
-    """The NumPy reference for :func:`sgd_epoch`: the same epoch, one vector operation a step."""
-    if seed >= 0:
-        _python(shuffle_order)(order, seed)
-    intercept, wscale, sq_norm, l1_norm, u_l1 = (float(v) for v in scalars[:5])
-    shrink = max(0.0, 1.0 - (1.0 - l1_ratio) * eta * alpha)
-    sumloss = objective = 0.0
-    for i in order:
-        if skip[i]:
-            continue
-        start, stop = indptr[i], indptr[i + 1]
-        x = data[start:stop]  # (nnz,)
-        c = cols if dense else cols[start:stop]  # (nnz,) feature indices
-        z = (float(w[c] @ x) * wscale + intercept) * y[i]  # y (w . x + b)
-        loss = max(0.0, -z)
-        sumloss += loss
-        objective += loss
-        if penalty != NO_PENALTY:
-            objective += alpha * ((1.0 - l1_ratio) * 0.5 * sq_norm + l1_ratio * l1_norm)
-        update = eta * y[i] * weight[i] if z <= 0.0 else 0.0
-        if penalty >= L2:
-            wscale *= shrink
-            sq_norm *= shrink * shrink
-            l1_norm *= shrink
-            if wscale < WSCALE_MIN:
-                w *= wscale
-                wscale = 1.0
-        if update != 0.0:
-            w[c] += x * (update / wscale)
-            sq_norm = float(w[c] @ w[c]) * wscale * wscale
-            l1_norm = float(np.abs(w[c]).sum()) * wscale
-            if fit_intercept:
-                intercept += update * intercept_decay
-        if penalty in (L1, ELASTICNET):
-            u_l1 += l1_ratio * eta * alpha
-            before = w[c]
-            pulled = np.where(
-                wscale * before > 0.0,
-                np.maximum(0.0, before - (u_l1 + q[c]) / wscale),
-                np.minimum(0.0, before + (u_l1 - q[c]) / wscale),
-            )
-            w[c] = np.where(before == 0.0, before, pulled)
-            q[c] += wscale * (w[c] - before)
-    scalars[:] = intercept, wscale, sq_norm, l1_norm, u_l1, sumloss, objective
-    return bool(math.isfinite(intercept) and np.isfinite(w).all())
-
-
-def _python(function: Any) -> Any:
-    """The plain Python function behind a numba-compiled one (itself without numba)."""
-    return getattr(function, "py_func", function)

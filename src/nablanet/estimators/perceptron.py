@@ -46,6 +46,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from .. import _fast
 from .._fast import perceptron as kernel
 from ._state import restore_on_error
+from .perceptron_epoch import sgd_epoch_numpy
 
 Array = np.ndarray
 MAX_INT = np.iinfo(np.int32).max
@@ -373,7 +374,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         (with ``early_stopping``: its validation accuracy does not beat the best by ``tol``);
         training stops after ``n_iter_no_change`` such epochs in a row, or ``max_iter``.
         """
-        epoch = kernel.sgd_epoch if _fast.enabled() else kernel.sgd_epoch_numpy
+        epoch = kernel.sgd_epoch if _fast.enabled() else sgd_epoch_numpy
         X_val, y_val, weight_val = val
         n_train = len(rows[4]) - len(y_val)
         tol = -np.inf if self.tol is None else self.tol
