@@ -312,13 +312,15 @@ def measure(args: Any) -> list[dict[str, Any]]:
         for dataset in datasets:
             X, y = cluster_data(client, dataset, args)
             data_mib = (X.nbytes + y.nbytes) / 2**20
-            # warm the workers (imports, kernel caches) outside the clock
-            warm = {**params_for(dataset, "lbfgs", args), "max_iter": 1}
+            # warm every worker (imports, kernel caches) outside the clock: a few rows of every
+            # chunk (so that each worker computes), both solvers
             from nablanet.dask import DaskMLPClassifier
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                DaskMLPClassifier(**warm, client=client).fit(X[:1000], y[:1000])
+                for solver in ("lbfgs", "adam"):
+                    warm = {**params_for(dataset, solver, args), "max_iter": 1}
+                    DaskMLPClassifier(**warm, client=client).fit(X[::50], y[::50])
             test = synthetic_rows(args, test=True) if dataset == "synthetic" else fashion_rows(True)
             runs: list[tuple[str, str, Any]] = [
                 ("lbfgs", "one process", None),
