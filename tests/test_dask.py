@@ -302,6 +302,32 @@ def test_read_files_reads_every_file_on_the_workers(client, tmp_path, monkeypatc
         read_files(["a.csv"])
 
 
+def test_read_files_reads_parquet_through_the_parquet_reader(client, tmp_path):
+    """Parquet parts come through nablanet.datasets.load_parquet on the workers and train
+    bitwise as the same rows given as Dask arrays (labels in a named column)."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    from nablanet.dask import read_files
+
+    X, y = blobs(400, seed=4)
+    names = np.array(["ant", "bee", "cat"])
+    for i in range(2):
+        rows = slice(200 * i, 200 * (i + 1))
+        columns = {f"x{j}": X[rows, j] for j in range(X.shape[1])}
+        columns["kind"] = names[y[rows]]
+        pq.write_table(pa.table(columns), tmp_path / f"part-{i}.parquet")
+    params = dict(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=3, random_state=0)
+    from_files = DaskMLPClassifier(**params).fit(
+        read_files(str(tmp_path / "part-*.parquet"), label_column="kind")
+    )
+    arrays = DaskMLPClassifier(**params).fit(
+        da.from_array(X, chunks=200), da.from_array(names[y], chunks=200)
+    )
+    assert list(from_files.classes_) == ["ant", "bee", "cat"]
+    for a, b in zip(weights(from_files), weights(arrays), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_in_memory_front_ends_refuse_dask_collections():
     X, y = blobs(100)
     Xd = da.from_array(X, chunks=50)

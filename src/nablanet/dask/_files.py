@@ -2,8 +2,9 @@
 
 :func:`read_files` turns a glob pattern into one delayed ``(X_k, y_k)`` chunk per file, the
 form ``DaskMLPClassifier.fit(chunks)`` takes: the client never opens a file. Each file is read
-where its task runs by :func:`nablanet.datasets.load_csv` (``.csv``, any other suffix too) or
-:func:`nablanet.datasets.load_npz` (``.npz``), so a file gets the header inference, label
+where its task runs by :func:`nablanet.datasets.load_csv` (``.csv``, any other suffix too),
+:func:`nablanet.datasets.load_npz` (``.npz``) or :func:`nablanet.datasets.load_parquet`
+(``.parquet``, the ``parquet`` extra), so a file gets the header inference, label
 parsing and error messages (naming the file and its line) it gets on one machine.
 """
 
@@ -27,10 +28,12 @@ def read_file(
     path: str, label_column: int | str, header: str | bool, delimiter: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(X, y)`` of one file, read by nablanet's reader for its suffix (runs on a worker)."""
-    from ..datasets import load_csv, load_npz
+    from ..datasets import load_csv, load_npz, load_parquet
 
     if path.lower().endswith(".npz"):
         X, y = load_npz(path)[:2]
+    elif path.lower().endswith(".parquet"):
+        X, y, _ = load_parquet(path, label_column=label_column)
     else:
         X, y, _ = load_csv(path, label_column=label_column, header=header, delimiter=delimiter)
     return X, y
@@ -53,8 +56,8 @@ def read_files(
         workers see the files: on a worker of ``client`` (the files need not exist on the
         client's machine). Files are taken in sorted order.
     label_column, header, delimiter
-        As :func:`nablanet.datasets.load_csv` (ignored for ``.npz`` files, which hold arrays
-        ``X`` and ``y``).
+        As :func:`nablanet.datasets.load_csv` (``label_column`` also for ``.parquet`` files;
+        all three are ignored for ``.npz`` files, which hold arrays ``X`` and ``y``).
     client : distributed.Client, optional
         Default: the current client.
 
