@@ -261,8 +261,8 @@ def render_replay(r: Replay) -> str:
         f"seed 001's own fit, replayed on nablanet layers: eta {r.eta}, {len(r.steps)} epochs, "
         "its 10 training points, full batch",
         *textwrap.wrap(
-            f"note: {LAYOUT_NOTE} Output.4 and Output.5 print the seed's per-neuron lists; the "
-            "epoch below prints the arrays W_k, where neuron j's list is column j.",
+            f"note: {LAYOUT_NOTE} The seed's info() printouts below list each neuron's weights; "
+            "the epoch prints the arrays W_k, where neuron j's list is column j.",
             100,
             subsequent_indent="      ",
         ),
