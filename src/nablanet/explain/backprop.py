@@ -227,7 +227,8 @@ def explain(
     K = len(groups)
     return Explanation(
         X, Y, twin.loss.name, float(loss), loss_equations(twin.loss.name, K),
-        traces, model_notes(twin.loss, last_activation, K), update, notation_map(K),
+        traces, model_notes(twin.loss, last_activation, K), update,
+        notation_map(K, twin.loss.name),
     )  # fmt: skip
 
 

@@ -51,6 +51,9 @@ NOTES = (
     "eqs. 33-35); here delta_k = dL/dz_k is the whole product, summed over every neuron of "
     "the next layer (the seed's Figure 2 remark).",
 )
+#: Losses whose model is cited in seed 000's code (its ``forward``, ``backward``, ``update``).
+SEED000 = ("seed000_cross_entropy",)
+SEED000_UPDATE = ("seed 000 update: W[l] -= eta * dW[l]", "seed 000 update: b[l] -= eta * db[l]")
 #: The equation ranges of seed 001's three layer patterns.
 RANGES = {3: "(4)-(19)", 2: "(20)-(35)", 1: "(36)-(46)"}
 
@@ -89,9 +92,12 @@ def chain_layer(k: int, K: int) -> int:
     return 3 - min(K - k, 2)
 
 
-def update_refs(k: int, K: int) -> tuple[str, str]:
+def update_refs(k: int, K: int, loss: str = "") -> tuple[str, str]:
     """Seed 001's update equations for ``W_k``, ``b_k``, by position: (4), (13) for the output,
-    (36), (40) for the first layer, (20), (28) for a layer between."""
+    (36), (40) for the first layer, (20), (28) for a layer between; seed 000's ``update`` for a
+    model trained on seed 000's loss."""
+    if loss in SEED000:
+        return SEED000_UPDATE
     if k == K:
         return "(4)", "(13)"
     return ("(36)", "(40)") if k == 1 else ("(20)", "(28)")
@@ -132,6 +138,10 @@ def layer_notation(
     the ``"mean"`` (seed 000) of delta."""
     if not 1 <= k <= K:
         raise ValueError(f"layer k must be in 1..{K}, got {k}")
+    if loss in SEED000:
+        return LayerNotation(
+            k, K, chain_layer(k, K), K - k > 2, _seed000_refs(k, K, bias_grad), SEED000_UPDATE
+        )
     sig = act == "Sigmoid"
     chain = chain_layer(k, K)
     below = K - k
@@ -166,6 +176,22 @@ def layer_notation(
     if bias_grad == "mean":
         refs["db"] = "seed 000's db = mean(dz, axis=0)"
     return LayerNotation(k, K, chain, below > 2, refs, update_refs(k, K))
+
+
+def _seed000_refs(k: int, K: int, bias_grad: str) -> dict[str, str]:
+    """Seed 000's code lines (its ``forward`` and ``backward``), which it writes for any depth."""
+    refs = {
+        "z": "seed 000 forward: z[l] = a[l-1] @ W[l] + b[l]",
+        "a": "seed 000 forward: a[l] = func(z[l])",
+        "dL_da": "seed 000 d_cross_entropy"
+        if k == K
+        else "seed 000 backward: da[l-1] = dz[l] @ W[l].T",
+        "delta": "seed 000 backward: dz[l] = da[l] * func(z[l])",
+        "dW": "seed 000 backward: dW[l] = a[l-1].T @ dz[l]",
+    }
+    if bias_grad == "mean":
+        refs["db"] = "seed 000 backward: db[l] = mean(dz[l], axis=0)"
+    return refs
 
 
 def layer_refs(
@@ -211,8 +237,16 @@ def describe_layer(k: int, K: int) -> str:
     return f"{line}; {update}."
 
 
-def notation_map(K: int) -> list[str]:
-    """Lines that map seed 001's (and seed 000's) names onto nablanet's layers 1..K."""
+def notation_map(K: int, loss: str = "") -> list[str]:
+    """Lines that map seed 001's (and seed 000's) names onto nablanet's layers 1..K; for a model
+    on seed 000's loss, seed 000's names alone."""
+    if loss in SEED000:
+        return [
+            "seed 000 numbers its layers as nablanet does (a[0] = x, z[l], a[l], W[l], b[l]; its "
+            "dz[l] is delta_l here), rows as samples in both; each line cites the line of its "
+            "forward, backward or update code it implements (func is the layer's activation, "
+            "its derivative in backward)."
+        ]
     lines = [
         "seed 001's equations are written for its Figure 1, a 2-2-2-2 network: input layer 0, "
         "hidden layers 1 and 2, output layer 3; W^k_{i,j} joins unit i of layer k-1 to unit j of "

@@ -57,7 +57,8 @@ def take_step(twin: Sequential, number: int, loss: float) -> Step:
     for k, d in enumerate(denses):
         update = LayerUpdate(
             k + 1, old[k][0], grads[k][0], d.params["W"].copy(),
-            old[k][1], grads[k][1], d.params["b"].copy(), update_refs(k + 1, K),
+            old[k][1], grads[k][1], d.params["b"].copy(),
+            update_refs(k + 1, K, twin.loss.name),
         )  # fmt: skip
         step.layers.append(update)
     return step
