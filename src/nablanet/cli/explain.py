@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 
-
 from .._validation import check_positive_int
 from ..saving import read_model
 from .common import parse_numbers, parse_target

@@ -194,9 +194,7 @@ def _seed000_refs(k: int, K: int, bias_grad: str) -> dict[str, str]:
     return refs
 
 
-def layer_refs(
-    k: int, K: int, act: str, loss: str, bias_grad: str = "sum"
-) -> dict[str, str]:
+def layer_refs(k: int, K: int, act: str, loss: str, bias_grad: str = "sum") -> dict[str, str]:
     """:attr:`LayerNotation.refs` of :func:`layer_notation`."""
     return layer_notation(k, K, act, loss, bias_grad).refs
 

@@ -189,7 +189,8 @@ def render_sign_step(s: SignStep) -> str:
         arr("W2 - lr * dL/dW2 =", s.W2_new.T),
         "",
         "4. The same for W1: the seed's dC_dw1 = (dC_dw2 * W2.T) * a1 * (1 - a1) = -delta1,",
-        "  delta1 = (delta2 @ W2.T) * a1 * (1 - a1)" + ref(f"{hid_refs['dL_da']}; {hid_refs['delta']}"),
+        "  delta1 = (delta2 @ W2.T) * a1 * (1 - a1)"
+        + ref(f"{hid_refs['dL_da']}; {hid_refs['delta']}"),
         arr("delta1 =", s.delta1),
         arr("the seed's dC_dw1 =", s.seed_dC_dw1),
         "  dL/dW1 = x.T @ delta1, a sum over the samples" + ref(hid_refs["dW"]),
