@@ -42,7 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``nablanet explain``."""
     from ..explain import explain, trace
-    from ..tutorial.examples import load_example
+    from ..tutorial.worked import load_example
 
     if args.steps is not None:
         from ..explain.steps import MAX_STEPS
