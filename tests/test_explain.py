@@ -52,7 +52,7 @@ def test_seed001_backward_follows_the_seed_equations(seed001):
     dW2 = [[a1[i] * delta2[j] for j in range(2)] for i in range(2)]
     # (23)-(33): the hidden delta sums over both output neurons (the seed's Figure 2)
     delta1 = [a1[i] * (1 - a1[i]) * sum(W2[j][i] * delta2[j] for j in range(2)) for i in range(2)]
-    # (45): dL/dW^1_{i,j} = x_i delta^1_j
+    # (26), (34) (layer 1 is one below the output here): dL/dW^1_{i,j} = x_i delta^1_j
     dW1 = [[[X1, X2][i] * delta1[j] for j in range(2)] for i in range(2)]
 
     out, hidden = seed001.layers[1], seed001.layers[0]
