@@ -67,7 +67,8 @@ def load_example(name: str, batch: bool = False) -> tuple[Sequential, Array, Any
     name : {"seed000", "seed001", "seed004"}
     batch : bool
         For ``--steps``: seed 001's 10 training points instead of its first sample (the other
-        examples use the same points either way).
+        examples use the same points either way, and seed 000's header leaves out what the
+        finite differences show).
 
     Returns
     -------
@@ -83,10 +84,14 @@ def load_example(name: str, batch: bool = False) -> tuple[Sequential, Array, Any
             "seed 000's [2, 4, 3, 1] relu/relu/sigmoid network, its 0.1 * randn weights (seed 42) "
             "and conventions:\nthe summed cross-entropy, db = mean(dz), dsigmoid = 2 s (1 - s). "
             f"On its 1000 points the seed logs\n  {seed000_first_line()}\n"
-            f"Below: its first {SEED000_POINTS} points. Each delta prints at twice its finite "
-            "difference (the doubled dsigmoid)\nand each db at 2/n of it (the mean): the f.d. "
-            "is the true gradient of the seed's summed loss."
+            f"Below: its first {SEED000_POINTS} points."
         )
+        if not batch:
+            header += (
+                " Each delta prints at twice its finite difference (the doubled dsigmoid)\n"
+                "and each db at 2/n of it (the mean): the f.d. is the true gradient of the "
+                "seed's summed loss."
+            )
         return model, x, y, header
     if name == "seed004":
         from .seed004 import X, Y, seed004_model
