@@ -52,7 +52,7 @@ def test_seed001_backward_follows_the_seed_equations(seed001):
     dW2 = [[a1[i] * delta2[j] for j in range(2)] for i in range(2)]
     # (23)-(33): the hidden delta sums over both output neurons (the seed's Figure 2)
     delta1 = [a1[i] * (1 - a1[i]) * sum(W2[j][i] * delta2[j] for j in range(2)) for i in range(2)]
-    # (45): dL/dW^1_{i,j} = x_i delta^1_j
+    # (26), (34) (layer 1 is one below the output here): dL/dW^1_{i,j} = x_i delta^1_j
     dW1 = [[[X1, X2][i] * delta1[j] for j in range(2)] for i in range(2)]
 
     out, hidden = seed001.layers[1], seed001.layers[0]
@@ -235,13 +235,18 @@ def test_seed001_update_is_w_minus_lr_times_gradient(seed001):
 def test_notation_map_names_the_seed_layers(seed001):
     text = " ".join(str(seed001).split())  # the map is wrapped at 100 columns
     assert "nablanet layer 2 (output) = seed 001 layer 3" in text
-    assert "nablanet layer 1 = seed 001 layer 1" in text
-    assert "this network has no seed layer 2" in text
+    assert "layer 1 is one layer below the output: its backward follows seed 001 layer 2" in text
+    assert "this network has one hidden layer" in text
     deep = Sequential.from_sizes([2, 3, 3, 3, 1], "tanh", "sigmoid", loss="binary_cross_entropy")
     deep_text = " ".join(str(explain(deep, [0.1, 0.2], 1)).split())
     assert "nablanet layer 4 (output) = seed 001 layer 3" in deep_text
-    assert "nablanet layer 3 = seed 001 layer 2" in deep_text
-    assert "nablanet layer 2 = seed 001 layer 2" in deep_text
+    assert (
+        "layer 3 is one layer below the output: its backward follows seed 001 layer 2" in deep_text
+    )
+    assert (
+        "layer 2 is 2 layers below the output: its backward follows seed 001 layer 1" in deep_text
+    )
+    assert "layer 1 is 3 layers below the output" in deep_text and "by analogy" in deep_text
 
 
 def test_references_follow_the_real_loss():

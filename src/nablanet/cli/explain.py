@@ -1,12 +1,11 @@
 """``nablanet explain``: backprop and the update, layer by layer, for one sample of a saved
-model or of seed 001's worked 2-2-2 network (``--example seed001``); ``--steps N`` traces N
-optimizer steps, ``--tutorial`` replays the seed's own training step."""
+model or of a seed's worked network (``--example seed000|seed001|seed004``: seed 000's circles
+network, seed 001's 2-2-2 network, seed 004's sign question); ``--steps N`` traces N optimizer
+steps, ``--tutorial`` replays seed 001's own training step."""
 
 from __future__ import annotations
 
 import argparse
-
-import numpy as np
 
 from .._validation import check_positive_int
 from ..saving import read_model
@@ -15,6 +14,8 @@ from .common import parse_numbers, parse_target
 HELP = "print backprop and the update, layer by layer, for one sample"
 EXAMPLES = (
     "  nablanet explain --example seed001\n"
+    "  nablanet explain --example seed000   (seed 000's circles network, its conventions)\n"
+    "  nablanet explain --example seed004   (why weight2 + lr * a1.T @ ((y - a2) ...) descends)\n"
     "  nablanet explain --example seed001 --steps 3\n"
     "  nablanet explain --example seed001 --tutorial   (Output.4 -> Output.5)\n"
     "  nablanet explain model.nbnet --input 1.2,1.6 --target 0 --steps 5\n"
@@ -24,7 +25,9 @@ EXAMPLES = (
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options of ``nablanet explain``."""
     p.add_argument("model", metavar="MODEL", nargs="?")
-    p.add_argument("--example", choices=["seed001"], help="seed 001's worked 2-2-2 network")
+    p.add_argument("--example", choices=["seed000", "seed001", "seed004"],
+                   help="a seed's worked network: seed 000's circles network, seed 001's 2-2-2 "
+                   "network, seed 004's sign question")  # fmt: skip
     p.add_argument("--input", metavar="X", help="comma-separated raw feature values")
     p.add_argument("--target", metavar="Y", help="class label, or comma-separated targets")
     p.add_argument("--max-fd", type=int, default=64, help="finite differences per array")
@@ -39,7 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``nablanet explain``."""
     from ..explain import explain, trace
-    from ..tutorial.examples import seed001_example
+    from ..tutorial.worked import load_example
 
     if args.steps is not None:
         from ..explain.steps import MAX_STEPS
@@ -59,19 +62,18 @@ def run(args: argparse.Namespace) -> int:
     if args.example is not None:
         if args.model is not None:
             raise ValueError("give either MODEL or --example, not both")
-        model, x, y = seed001_example()
-        if args.steps is not None:
-            from ..tutorial.seed001 import X, Y, seed001_targets
+        if args.example == "seed004" and args.steps is None:
+            from ..tutorial.seed004 import sign_step
 
-            x, y = np.asarray(X, dtype=float), seed001_targets(Y)
-            print("seed 001's 2-2-2 network from Output.4, its 10 training points and targets, "
-                  "nablanet's true gradient of the mean loss (--tutorial: the seed's own step)")  # fmt: skip
-        else:
-            print("seed 001's 2-2-2 network (Output.4 weights), first sample x = [1.2, 1.6], "
-                  "class 0 -> target [0.05, 0.95]")  # fmt: skip
+            print(sign_step())  # the sign question, with the numbers of one step
+            return 0
+        model, x, y, header = load_example(args.example, batch=args.steps is not None)
+        print(header)
     else:
         if args.model is None or args.input is None or args.target is None:
-            raise ValueError("explain needs MODEL --input X --target Y, or --example seed001")
+            raise ValueError(
+                "explain needs MODEL --input X --target Y, or --example seed000|seed001|seed004"
+            )
         saved = read_model(args.model)
         model = saved.model
         x = parse_numbers(args.input, "--input")

@@ -14,12 +14,13 @@ One concept per module:
 - :mod:`~nablanet.explain.records`: the dataclasses both return (:class:`Explanation`,
   :class:`LayerTrace`, :class:`Trace`, :class:`Step`, :class:`LayerUpdate`);
 - :mod:`~nablanet.explain.text`: the equations and the printed text;
-- :mod:`~nablanet.explain.notation`: seed 001's layer and equation numbers, decided from the
-  network;
+- :mod:`~nablanet.explain.notation`: seed 001's layer and equation numbers (seed 000's code
+  lines for its own loss), decided from the network's depth, activations and loss;
 - :mod:`~nablanet.explain.inputs`: the checks and the float64 copy both share.
 
 Seed 001's worked 2-2-2 network (``nablanet explain --example seed001``) is
-:func:`nablanet.tutorial.examples.seed001_example`, re-exported here.
+:func:`nablanet.tutorial.examples.seed001_example`, re-exported here; every ``--example``
+(seeds 000, 001, 004) is in :mod:`nablanet.tutorial.worked`.
 """
 
 from ..tutorial.examples import SEED001_LAYERS, SEED001_X, SEED001_Y, seed001_example

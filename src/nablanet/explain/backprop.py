@@ -18,7 +18,8 @@ and back-propagation walks back from the loss :math:`L`:
 together with its central finite difference, and prints the trace with the equation each
 line implements. Softmax/sigmoid outputs are explained unfused (``dL/da`` through the loss,
 then the activation's derivative) so that every delta shows; dropout is off, as at inference.
-The record ends with the update one step of the model's optimizer makes from those gradients
+The record ends with the update one step of the model's optimizer makes from those very
+gradients, so that each printed quantity has one value
 (:func:`~nablanet.explain.steps.trace` takes ``N`` steps), and a map from seed 001's layer
 numbers (its output is layer 3) to nablanet's (:mod:`nablanet.explain.notation`).
 """
@@ -33,11 +34,11 @@ import numpy as np
 
 from .._validation import as_generator, check_positive_float, check_positive_int
 from ..gradcheck import numerical_gradient
-from ..layers import Activation, Dense, Dropout, Layer
+from ..layers import Activation, Dense, Dropout, Layer, Sigmoid
 from .inputs import as_batch, check_built, float64_copy
 from .notation import layer_refs, notation_map
 from .records import Explanation, LayerTrace
-from .steps import trace
+from .steps import new_trace, take_step
 from .text import layer_equations, loss_equations, model_notes
 
 if TYPE_CHECKING:
@@ -192,7 +193,7 @@ def explain(
         equations = layer_equations(
             k + 1, len(groups), name, dense.l2, twin.loss.name, bias_grad, l1=dense.l1
         )
-        refs = layer_refs(k + 1, len(groups), name, twin.loss.name)
+        refs = layer_refs(k + 1, len(groups), _kind(act, name), twin.loss.name, bias_grad)
         notes = [
             f"Dropout(rate={getattr(twin.layers[i], 'rate', '?')}) after this layer is off, as "
             "at inference (training would zero each unit with that probability and scale the rest)"
@@ -217,11 +218,25 @@ def explain(
                 **fd,
             )
         )
+    # the update steps from the very gradients printed above: one value per quantity
+    for t, dense in zip(traces, denses, strict=True):
+        dense.grads["W"][...] = t.dW
+        dense.grads["b"][...] = t.db
+    update = new_trace(twin, len(X))
+    update.steps.append(take_step(twin, 1, float(loss)))
     last = groups[-1].activation
     last_activation = twin.layers[last] if last is not None else None
     K = len(groups)
     return Explanation(
         X, Y, twin.loss.name, float(loss), loss_equations(twin.loss.name, K),
-        traces, model_notes(twin.loss, last_activation, K),
-        trace(model, x, y, steps=1), notation_map(K),
+        traces, model_notes(twin.loss, last_activation, K), update,
+        notation_map(K, twin.loss.name),
     )  # fmt: skip
+
+
+def _kind(layer: Layer | None, name: str) -> str:
+    """``name``, or ``"Sigmoid"`` for any sigmoid whose derivative is the true ``a (1 - a)``
+    (a ``SeedSigmoid`` with ``derivative_scale=2`` is not: seed 001's (8), (24) do not hold)."""
+    if isinstance(layer, Sigmoid) and getattr(layer, "derivative_scale", 1.0) == 1.0:
+        return "Sigmoid"
+    return name

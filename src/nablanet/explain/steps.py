@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .._validation import check_positive_int
 from ..layers import Dense
 from .inputs import as_batch, check_built, float64_copy
-from .notation import UPDATE_REFS, seed001_layer
+from .notation import update_refs
 from .records import LayerUpdate, Step, Trace
 
 if TYPE_CHECKING:
@@ -34,6 +34,34 @@ def _is_plain_sgd(optimizer: Any) -> bool:
         and not getattr(optimizer, "momentum", 0.0)
         and not getattr(optimizer, "weight_decay", 0.0)
     )
+
+
+def new_trace(twin: Sequential, n_samples: int) -> Trace:
+    """An empty :class:`Trace` naming ``twin``'s optimizer, learning rate and loss."""
+    return Trace(
+        repr(twin.optimizer), float(twin.optimizer.lr), _is_plain_sgd(twin.optimizer),
+        twin.loss.name, n_samples, [],
+    )  # fmt: skip
+
+
+def take_step(twin: Sequential, number: int, loss: float) -> Step:
+    """One step of ``twin``'s optimizer from the gradients its Dense layers hold now, recorded:
+    each layer's old ``W``, ``b``, those very gradients (the arrays stepped from, copied) and the
+    new values. ``number`` is the step's 1-based number, ``loss`` the loss before it."""
+    denses = [layer for layer in twin.layers if isinstance(layer, Dense)]
+    K = len(denses)
+    old = [(d.params["W"].copy(), d.params["b"].copy()) for d in denses]
+    grads = [(d.grads["W"].copy(), d.grads["b"].copy()) for d in denses]
+    twin.apply_gradients()
+    step = Step(number, float(loss))
+    for k, d in enumerate(denses):
+        update = LayerUpdate(
+            k + 1, old[k][0], grads[k][0], d.params["W"].copy(),
+            old[k][1], grads[k][1], d.params["b"].copy(),
+            update_refs(k + 1, K, twin.loss.name),
+        )  # fmt: skip
+        step.layers.append(update)
+    return step
 
 
 def trace(model: Sequential, X: Any, y: Any, steps: int = 1) -> Trace:
@@ -59,23 +87,8 @@ def trace(model: Sequential, X: Any, y: Any, steps: int = 1) -> Trace:
     twin = float64_copy(model)
     Xb, yb = as_batch(X, y)
     Xp, Y = twin.prepare(Xb, yb)
-    denses = [layer for layer in twin.layers if isinstance(layer, Dense)]
-    K = len(denses)
-    record = Trace(
-        repr(twin.optimizer), float(twin.optimizer.lr), _is_plain_sgd(twin.optimizer),
-        twin.loss.name, len(Xp), [],
-    )  # fmt: skip
+    record = new_trace(twin, len(Xp))
     for i in range(steps):
-        old = [(d.params["W"].copy(), d.params["b"].copy()) for d in denses]
         loss, _ = twin.loss_and_grads(Xp, Y, training=False)
-        grads = [(d.grads["W"].copy(), d.grads["b"].copy()) for d in denses]
-        twin.apply_gradients()
-        step = Step(i + 1, float(loss))
-        for k, d in enumerate(denses):
-            update = LayerUpdate(
-                k + 1, old[k][0], grads[k][0], d.params["W"].copy(),
-                old[k][1], grads[k][1], d.params["b"].copy(), UPDATE_REFS[seed001_layer(k + 1, K)],
-            )  # fmt: skip
-            step.layers.append(update)
-        record.steps.append(step)
+        record.steps.append(take_step(twin, i + 1, loss))
     return record

@@ -208,7 +208,7 @@ def update_lines(u: LayerUpdate, plain_sgd: bool, K: int) -> list[str]:
         at = len(f"dL/d{p}") + 2
         out.append(_value(f"{p} =", old, at))
         out.append(_value(f"dL/d{p} =", grad, at))
-        out.append(_line(rule, f"seed 001 {ref}" if ref else None))
+        out.append(_line(rule, ref if ref.startswith("seed") or not ref else f"seed 001 {ref}"))
         if not plain_sgd:
             out.append(_value("step =", new - old, at))
         out.append(_value(f"new {p} =", new, at))

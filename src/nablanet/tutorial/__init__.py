@@ -33,7 +33,10 @@ The modules:
 - :mod:`nablanet.tutorial.examples`: seed 001's 2-2-2 network with Output.4's weights and its
   first sample, as ``nablanet explain --example seed001`` shows it (plain layers);
 - :mod:`nablanet.tutorial.seed004`: seeds 003/004's biasless 3-4-1 network and seed 004's loop
-  (its ``weight + lr * a.T @ ((y - a) ...)`` is gradient descent on the summed loss).
+  (its ``weight + lr * a.T @ ((y - a) ...)`` is gradient descent on the summed loss), and
+  :func:`~nablanet.tutorial.seed004.sign_step`, that answer with the numbers of one step;
+- :mod:`nablanet.tutorial.worked`: the worked examples of ``nablanet explain --example
+  seed000|seed001|seed004``.
 
 Seed 002's network code is not printed in full (its initialisation is missing), so its numbers
 cannot be replayed; its conventions (per-sample gradients averaged over a mini-batch, a sum of

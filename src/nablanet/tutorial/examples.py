@@ -1,10 +1,11 @@
-"""The worked networks ``nablanet explain --example`` offers: seed 001's 2-2-2 sigmoid network.
+"""Seed 001's worked 2-2-2 sigmoid network, as ``nablanet explain --example seed001`` shows it.
 
 Seed 001 ("Introduction to Deep Learning - Part 3") prints its initial weights as Output.4 and
 trains on the sample ``[1.2, 1.6]`` with class 0 first; :func:`seed001_example` builds that
 network in nablanet (plain layers, half squared error) so that :func:`nablanet.explain.explain`
 can show its first forward and backward pass. :mod:`nablanet.tutorial.seed001` replays the seed's
-own training step from the same weights.
+own training step from the same weights; :mod:`nablanet.tutorial.worked` gathers every
+``--example``.
 """
 
 from __future__ import annotations

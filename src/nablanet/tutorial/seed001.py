@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_positive_int
-from ..explain.notation import UPDATE_REFS, seed001_layer
+from ..explain.notation import LAYOUT_NOTE, chain_layer, update_refs
 from ..explain.text import format_array
 from ..layers import Dense
 from ..model import Sequential
@@ -237,9 +237,9 @@ def render_step(step: Step, eta: float) -> str:
     out.append(_arr("loss per output =", np.array(step.loss), 24))
     out.append(_arr("summed dL/da =", step.dl_da, 24))
     for u in reversed(step.layers):
-        s = seed001_layer(u.k, K)
-        w_ref, b_ref = UPDATE_REFS[s]
-        out.append(f"layer {u.k}{' (output)' if u.k == K else ''} = seed 001 layer {s}")
+        w_ref, b_ref = update_refs(u.k, K)
+        s = chain_layer(u.k, K)
+        out.append(f"layer {u.k}{' (output)' if u.k == K else ''}: backward as seed 001 layer {s}")
         for p, old, seed_g, true_g, new, ref in (
             (f"W{u.k}", u.W_old, u.dW_seed, u.dW_true, u.W_new, w_ref),
             (f"b{u.k}", u.b_old, u.db_seed, u.db_true, u.b_new, b_ref),
@@ -260,6 +260,12 @@ def render_replay(r: Replay) -> str:
     out = [
         f"seed 001's own fit, replayed on nablanet layers: eta {r.eta}, {len(r.steps)} epochs, "
         "its 10 training points, full batch",
+        *textwrap.wrap(
+            f"note: {LAYOUT_NOTE} The seed's info() printouts below list each neuron's weights; "
+            "the epoch prints the arrays W_k, where neuron j's list is column j.",
+            100,
+            subsequent_indent="      ",
+        ),
         "Output.4 (before training):",
         seed001_info(seed001_model(r.eta), None, r.eta, len(r.steps)),
         "",
