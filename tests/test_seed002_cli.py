@@ -165,6 +165,7 @@ def test_estimator_from_model_gives_the_same_probabilities():
 
     model, X, _ = _library_model()
     est = from_model(model)
+    np.testing.assert_allclose(est.predict_proba(X).sum(axis=1), 1.0, rtol=1e-6)
     np.testing.assert_array_equal(est.predict_proba(X), model.predict_proba(X))
     np.testing.assert_array_equal(est.predict(X), model.predict(X))
 
