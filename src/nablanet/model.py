@@ -349,10 +349,11 @@ class Sequential(SequentialEngine, SequentialExtras):
         """True for a multiclass model with independent sigmoid outputs (a Sigmoid last layer,
         or a loss with the ``"sigmoid"`` link): :meth:`predict_proba` divides each row of these
         one-vs-rest scores by its sum (``apply_link(..., normalize=True)``)."""
-        if self.resolved_task() != "multiclass":
-            return False
         link = self.loss.link
-        return link == "sigmoid" or (link == "identity" and isinstance(self.layers[-1], Sigmoid))
+        sigmoids = link == "sigmoid" or (
+            link == "identity" and isinstance(self.layers[-1], Sigmoid)
+        )
+        return sigmoids and self.resolved_task() == "multiclass"
 
     # -- data in --------------------------------------------------------------------------
     def check_X(self, X: Any) -> Array:
