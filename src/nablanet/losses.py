@@ -43,6 +43,16 @@ exp       ``exp_half_poisson_deviance``           :math:`e^z`, the Poisson mean
 
 ``Loss.from_logits`` is derived: True exactly when the link is not ``"identity"``.
 
+**One-vs-rest scores.** A multiclass model whose outputs are independent sigmoids (a Sigmoid
+last layer, or the ``"sigmoid"`` link, trained on one-hot targets with a squared error or a
+binary cross-entropy, as in the tutorial "Neural Networks: The Backward Pass") gives one score
+in (0, 1) per class, and the scores of a row need not sum to 1. For such a model
+(:meth:`nablanet.Sequential.normalizes_proba`) ``predict_proba`` returns
+``apply_link(link, z, normalize=True)``: each row of scores divided by its sum. ``predict`` is
+the argmax, the same before and after; the rows are not calibrated probabilities. The metrics
+compare the scores before the division with the targets (the loss's own prediction), and ONNX
+export appends the same division.
+
 With ``sample_weight``, read :math:`\frac1n\sum_i` as :math:`\sum_i s_i / \sum_i s_i`. The two binary
 cross-entropies take ``outputs="sum"`` to add the ``k`` outputs of a sample instead of averaging
 them (scikit-learn's multilabel log-loss).
@@ -97,22 +107,33 @@ def weighted_sum(a: Array, b: Array | None, r: RowScale) -> float:
 LINKS = ("identity", "sigmoid", "softmax", "exp")
 
 
-def apply_link(link: str, z: Array) -> Array:
+def apply_link(link: str, z: Array, *, normalize: bool = False) -> Array:
     r"""``link(z)`` for an output ``z`` of shape (n_samples, n_outputs): the prediction the loss
     compares with the targets.
 
     ``"identity"``: ``z`` itself (not a copy); ``"sigmoid"``: :math:`\sigma(z)`;
     ``"softmax"``: :math:`\mathrm{softmax}(z)` along each row; ``"exp"``: :math:`e^z`.
+
+    With ``normalize=True`` (one-vs-rest scores, see the module docstring) each row
+    :math:`p_i` of ``link(z)`` becomes :math:`p_i / \sum_j p_{ij}`, a new array whose rows sum
+    to 1; a row of zeros (every sigmoid underflowed) becomes :math:`1/k` in each of its ``k``
+    entries.
     """
     if link == "identity":
-        return z
-    if link == "sigmoid":
-        return sigmoid(z)
-    if link == "softmax":
-        return softmax(z, axis=1)
-    if link == "exp":
-        return np.exp(z)
-    raise ValueError(f"link must be one of {list(LINKS)}, got {link!r}")
+        p = z
+    elif link == "sigmoid":
+        p = sigmoid(z)
+    elif link == "softmax":
+        p = softmax(z, axis=1)
+    elif link == "exp":
+        p = np.exp(z)
+    else:
+        raise ValueError(f"link must be one of {list(LINKS)}, got {link!r}")
+    if not normalize:
+        return p
+    total = p.sum(axis=1, keepdims=True)  # (n_samples, 1)
+    uniform = np.full_like(p, 1.0 / p.shape[1])
+    return np.divide(p, total, out=uniform, where=total > 0)
 
 
 class Loss:

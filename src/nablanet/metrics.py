@@ -48,7 +48,9 @@ def confusion_matrix(y_true: Any, y_pred: Any, labels: Any = None) -> np.ndarray
 # They return sums so that the loop can add batches and divide once by the number of samples.
 # ``out`` is what the training loss takes (the logits of a fused output), ``link`` that loss's
 # link (:data:`nablanet.losses.LINKS`): each metric scores ``apply_link(link, out)``, the
-# prediction ``predict_proba`` returns.
+# prediction ``predict_proba`` returns. For one-vs-rest scores (a multiclass model with sigmoid
+# outputs) ``predict_proba`` divides that by the row sum; the accuracy (an argmax) is the same
+# either way, and mae/mse compare the scores themselves with the one-hot targets, as the loss.
 
 
 def _correct_multiclass(out: Array, y: Array, link: str) -> float:

@@ -56,7 +56,7 @@ from ._validation import (
     short_repr,
 )
 from .functional import all_finite
-from .layers import Dense, Layer
+from .layers import Dense, Layer, Sigmoid
 from .layers.packing import pack_parameters
 from .losses import Loss, apply_link, check_link, get_loss
 from .metrics import METRIC_NAMES
@@ -345,6 +345,16 @@ class Sequential(SequentialEngine, SequentialExtras):
             return self.task != "regression"
         return self.loss.name in CATEGORICAL_LOSSES | CLASSIFICATION_LOSSES
 
+    def normalizes_proba(self) -> bool:
+        """True for a multiclass model with independent sigmoid outputs (a Sigmoid last layer,
+        or a loss with the ``"sigmoid"`` link): :meth:`predict_proba` divides each row of these
+        one-vs-rest scores by its sum (``apply_link(..., normalize=True)``)."""
+        link = self.loss.link
+        sigmoids = link == "sigmoid" or (
+            link == "identity" and isinstance(self.layers[-1], Sigmoid)
+        )
+        return sigmoids and self.resolved_task() == "multiclass"
+
     # -- data in --------------------------------------------------------------------------
     def check_X(self, X: Any) -> Array:
         """``X`` as a finite 2-D array of the model's dtype (and width, once built)."""
@@ -435,7 +445,10 @@ class Sequential(SequentialEngine, SequentialExtras):
         ``apply_link(loss.link, z)`` of the last layer's output ``z``: ``z`` itself for the
         ``"identity"`` link, :math:`\sigma(z)` for ``"sigmoid_binary_cross_entropy"``,
         :math:`\mathrm{softmax}(z)` for ``"softmax_cross_entropy"`` and :math:`e^z` for
-        ``"exp_half_poisson_deviance"`` (table in :mod:`nablanet.losses`).
+        ``"exp_half_poisson_deviance"`` (table in :mod:`nablanet.losses`). A multiclass model
+        with independent sigmoid outputs (:meth:`normalizes_proba`) returns each row of its
+        one-vs-rest scores divided by the row's sum: rows summing to 1 whose argmax is
+        :meth:`predict`, but not calibrated probabilities.
 
         Returns
         -------
@@ -452,7 +465,7 @@ class Sequential(SequentialEngine, SequentialExtras):
             out = np.concatenate(parts)
         # the loss's link: sigmoid(z), softmax(z) or exp(z) for a loss from logits (e.g.
         # "bce_with_logits" after a linear output); the output itself otherwise
-        return apply_link(self.loss.link, out)
+        return apply_link(self.loss.link, out, normalize=self.normalizes_proba())
 
     def predict(self, X: Any, batch_size: int = 8192) -> Array:
         """Class labels for classifiers (``classes_`` if set, else 0..K-1); outputs for regression.

@@ -12,6 +12,8 @@ Standardizer (optional)     ``Sub(X, mean)``, ``Div(., scale)``
 ``Softmax``, ``Exp``        (inference) add no node
 the loss's link             ``Sigmoid``, ``Softmax(axis=1)`` or ``Exp`` after the last layer
                             (``loss.link``; none for ``"identity"``)
+one-vs-rest scores          ``Div(p, ReduceSum(p, axis 1))``, ``Where(sum > 0, ., 1/k)``: a
+                            multiclass model with sigmoid outputs (``normalizes_proba``)
 ==========================  ================================================================
 
 Input ``"X"``: float32 of shape (N, n_features). Outputs, as skl2onnx writes them for
@@ -147,14 +149,22 @@ def _layers(graph: Graph, model: Sequential, x: str) -> str:
 
 
 def _link(graph: Graph, model: Sequential, x: str) -> str:
-    """Append the loss's link after tensor ``x`` (nothing for ``"identity"``)."""
+    """Append the loss's link after tensor ``x`` (nothing for ``"identity"``), then the
+    division of one-vs-rest scores by their row sum where the model has them."""
     link = check_link(model.loss)
     if link == "sigmoid":
-        return graph.node("Sigmoid", [x])
-    if link == "softmax":
-        return graph.node("Softmax", [x], axis=1)
-    if link == "exp":
-        return graph.node("Exp", [x])
+        x = graph.node("Sigmoid", [x])
+    elif link == "softmax":
+        x = graph.node("Softmax", [x], axis=1)
+    elif link == "exp":
+        x = graph.node("Exp", [x])
+    if model.normalizes_proba():  # apply_link(..., normalize=True): rows of scores sum to 1
+        axis = graph.const("axis", np.array([1], dtype=np.int64))
+        total = graph.node("ReduceSum", [x, axis], keepdims=1)  # (N, 1)
+        ratio = graph.node("Div", [x, total])
+        positive = graph.node("Greater", [total, graph.const("zero", np.zeros(1, np.float32))])
+        uniform = graph.const("uniform", np.full(1, 1.0 / model.n_outputs, dtype=np.float32))
+        x = graph.node("Where", [positive, ratio, uniform])
     return x
 
 

@@ -212,12 +212,17 @@ def _build_model(args: argparse.Namespace, data: TrainData) -> tuple[Any, list[i
     if data.classes is None:
         n_out = 1
     elif output == "sigmoid":
-        if len(data.classes) != 2:
+        # one sigmoid output for two classes; or, when --layers ends with one output per
+        # class, independent sigmoid outputs on one-hot targets (the tutorial "Neural
+        # Networks: The Backward Pass"): predict is their argmax
+        n_classes = len(data.classes)
+        n_out = n_classes if _ends_with(args.layers, n_classes) else 1
+        if n_out == 1 and n_classes != 2:
             raise ValueError(
-                f"--output sigmoid is for two classes; the data has {len(data.classes)} "
-                "classes, use --output softmax"
+                f"--output sigmoid with {n_classes} classes needs one output per class: end "
+                f"--layers with -{n_classes} (independent sigmoid outputs, predict = their "
+                "argmax), or use --output softmax"
             )
-        n_out = 1
     else:
         n_out = len(data.classes)
     sizes = architecture(args, data.X_train.shape[1], n_out)
@@ -241,7 +246,18 @@ def _build_model(args: argparse.Namespace, data: TrainData) -> tuple[Any, list[i
             f"--loss {model.loss.name} needs one output per class (--output softmax); with one "
             "sigmoid output use binary_cross_entropy or a squared error"
         )
+    if n_out > 1 and output == "sigmoid" and model.loss.name in CATEGORICAL_LOSSES:
+        raise ValueError(
+            f"--loss {model.loss.name} never pushes the other classes' sigmoid outputs down "
+            "(-log a of the true class only); with independent sigmoid outputs use "
+            "sum_squared_error, mse or binary_cross_entropy, or use --output softmax"
+        )
     return model, sizes
+
+
+def _ends_with(layers: str | None, n_out: int) -> bool:
+    """True when --layers is given and its last size is ``n_out``."""
+    return layers is not None and parse_sizes(layers)[-1] == n_out
 
 
 def _optimizer(args: argparse.Namespace) -> Any:

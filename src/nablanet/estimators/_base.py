@@ -396,7 +396,11 @@ class BaseMLP(Solvers, BaseEstimator):
             for start in range(0, X.shape[0], PREDICT_CHUNK)
         ]
         out = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        return out if logits else apply_link(self.model_.loss.link, out)
+        if logits:
+            return out
+        # a multiclass network with sigmoid outputs (from_model): its scores normalised, as
+        # Sequential.predict_proba returns them
+        return apply_link(self.model_.loss.link, out, normalize=self.model_.normalizes_proba())
 
     def _check_X(self, X: Any) -> Any:
         check_is_fitted(self, "model_")
