@@ -19,7 +19,7 @@ import pytest
 from nablanet.playground import make_server
 from nablanet.playground import server as server_module
 
-XOR = {"dataset": "xor", "hidden": [3], "activation": "tanh", "optimizer": "adam", "lr": 0.1,
+XOR = {"dataset": "xor4", "hidden": [3], "activation": "tanh", "optimizer": "adam", "lr": 0.1,
        "batch_size": 4, "seed": 3}  # fmt: skip
 NEW = json.dumps({"dataset": "moons", "hidden": [2], "seed": 1}).encode()
 
@@ -70,7 +70,7 @@ def fresh_session(address: tuple[str, int]) -> Any:
     status, answer = post(
         address, "/api/new", json.dumps(XOR).encode(), Content_Type="application/json"
     )
-    assert status == 200 and answer["config"]["dataset"] == "xor"
+    assert status == 200 and answer["config"]["dataset"] == "xor4"
     return answer
 
 

@@ -12,6 +12,12 @@ Routes (every answer is JSON except the three static files):
                                    without the data points
 ``GET /api/state``                 the state: loss curve, weights, boundary, points, accuracy
 ``GET /api/unit?layer=&unit=&sample=``  one unit opened up for one training sample
+``POST /api/settings``             change live settings of the running session: some of ``lr``,
+                                   ``regularization``, ``reg_rate``, ``batch_size``; answers the
+                                   state without the data points
+``POST /api/weight``               set one weight: ``{"layer": k, "from": i, "to": j,
+                                   "value": w}`` (``W_k[i, j]``); answers the state without points
+``GET /api/backprop?sample=``      every step of one sample's forward and backward pass
 =================================  ===============================================================
 
 A bad parameter gets ``400 {"error": "..."}`` naming it and the value received; every request
@@ -43,8 +49,19 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .._validation import short_repr
-from .config import MAX_BODY, MAX_STEPS, Config, RequestError, limits, parse_config, parse_int_param
+from .config import (
+    MAX_BODY,
+    MAX_STEPS,
+    Config,
+    RequestError,
+    limits,
+    parse_config,
+    parse_int_param,
+    parse_settings,
+    parse_weight,
+)
 from .session import Session
+from .stepper import backprop_steps
 from .units import inspect_unit
 
 STATIC = {
@@ -284,7 +301,30 @@ def api_unit(server: PlaygroundServer, query: dict[str, list[str]], body: Any) -
     return inspect_unit(server.session, layer, unit, sample)
 
 
+def api_settings(server: PlaygroundServer, query: dict[str, list[str]], body: Any) -> Any:
+    """``POST /api/settings``: live settings into the running session (all or none)."""
+    _no_query(query)
+    server.session.apply(parse_settings(body, server.session.config))
+    return server.session.state(data=False)
+
+
+def api_weight(server: PlaygroundServer, query: dict[str, list[str]], body: Any) -> Any:
+    """``POST /api/weight``: ``{"layer", "from", "to", "value"}`` sets ``W_layer[from, to]``."""
+    _no_query(query)
+    server.session.set_weight(*parse_weight(body))
+    return server.session.state(data=False)
+
+
+def api_backprop(server: PlaygroundServer, query: dict[str, list[str]], body: Any) -> Any:
+    """``GET /api/backprop?sample=I``."""
+    _no_query(query, ("sample",))
+    return backprop_steps(server.session, parse_int_param(query, "sample", 0, 10**9))
+
+
 ROUTES = {
+    ("POST", "/api/settings"): api_settings,
+    ("POST", "/api/weight"): api_weight,
+    ("GET", "/api/backprop"): api_backprop,
     ("GET", "/api/options"): api_options,
     ("POST", "/api/new"): api_new,
     ("POST", "/api/step"): api_step,
