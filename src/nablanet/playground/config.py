@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from .._validation import short_repr
-
 from .data import DATASETS, FEATURES, task_of
 
 REGULARIZATIONS = ("none", "l1", "l2")

@@ -49,7 +49,9 @@ def circle(n: int, noise: float, rng: np.random.Generator) -> tuple[Array, Array
     moved by ``noise * U(-5, 5)`` per coordinate)."""
     radius = 5.0
     inner = n // 2
-    r = np.concatenate([rng.uniform(0, radius * 0.5, inner), rng.uniform(radius * 0.7, radius, n - inner)])
+    r = np.concatenate(
+        [rng.uniform(0, radius * 0.5, inner), rng.uniform(radius * 0.7, radius, n - inner)]
+    )
     angle = rng.uniform(0, 2 * np.pi, n)
     X = np.column_stack([r * np.sin(angle), r * np.cos(angle)])
     moved = X + rng.uniform(-radius, radius, X.shape) * noise
@@ -100,7 +102,9 @@ def plane(n: int, noise: float, rng: np.random.Generator) -> tuple[Array, Array]
 
 
 #: The six bumps of ``multi_gaussian``: centre x1, centre x2, sign.
-BUMPS = np.array([[-4, 2.5, 1], [0, 2.5, -1], [4, 2.5, 1], [-4, -2.5, -1], [0, -2.5, 1], [4, -2.5, -1]])
+BUMPS = np.array(
+    [[-4, 2.5, 1], [0, 2.5, -1], [4, 2.5, 1], [-4, -2.5, -1], [0, -2.5, 1], [4, -2.5, -1]]
+)
 
 
 def multi_gaussian_value(X: Array) -> Array:
