@@ -11,6 +11,17 @@ let state = null; // the last /api/state answer (with the data points)
 let running = false;
 let selected = null; // {layer, unit}
 let maxSteps = 1000; // from /api/options
+let options = null; // the /api/options answer
+let editing = null; // the edge being edited: {layer, from, to}
+
+// settings that need "New network" (the rest, LIVE, go to the running engine at once)
+const NEEDS_NEW = ["dataset", "hidden", "activation", "optimizer", "momentum", "seed", "features", "noise", "ratio"];
+const LIVE = ["lr", "regularization", "reg_rate", "batch_size"];
+const VIEW = ["show_test", "discretize"]; // how the page draws, not the network
+const LABELS = {
+  dataset: "data set", hidden: "hidden layers", activation: "activation", optimizer: "optimizer",
+  momentum: "momentum", seed: "seed", features: "features", noise: "noise", ratio: "training share",
+};
 
 const $ = (id) => document.getElementById(id);
 
@@ -68,9 +79,27 @@ function fillSelect(id, values, chosen) {
   }
 }
 
+function fillFeatures(names, chosen) {
+  const box = $("features");
+  box.innerHTML = "";
+  for (const name of names) {
+    const label = document.createElement("label");
+    label.className = "check";
+    const input = document.createElement("input");
+    input.type = "checkbox";
+    input.value = name;
+    input.id = `feature-${name}`;
+    input.dataset.apply = "new";
+    input.checked = chosen.includes(name);
+    label.append(input, ` ${name}`);
+    box.appendChild(label);
+  }
+}
+
 function readConfig() {
   const text = $("hidden").value.trim();
   const hidden = text === "" ? [] : text.split(",").map((s) => Number(s.trim()));
+  const features = Array.from(document.querySelectorAll("#features input:checked")).map((el) => el.value);
   return {
     dataset: $("dataset").value,
     hidden,
@@ -80,7 +109,57 @@ function readConfig() {
     momentum: Number($("momentum").value),
     batch_size: Number($("batch_size").value),
     seed: Number($("seed").value),
+    features,
+    noise: Number($("noise").value) / 100,
+    ratio: Number($("ratio").value) / 100,
+    regularization: $("regularization").value,
+    reg_rate: Number($("reg_rate").value),
   };
+}
+
+function sliderLabels() {
+  $("ratio-out").textContent = `${$("ratio").value}%`;
+  $("noise-out").textContent = `${$("noise").value}%`;
+}
+
+function markPending() {
+  // the form's settings that differ from the running network's, until "New network"
+  if (!state) return;
+  const form = readConfig();
+  const differs = NEEDS_NEW.filter((key) => JSON.stringify(form[key]) !== JSON.stringify(state.config[key]));
+  document.querySelectorAll("#config [data-apply=new]").forEach((el) => {
+    const key = el.id.startsWith("feature-") ? "features" : el.id;
+    el.closest("label").classList.toggle("pending", differs.includes(key));
+  });
+  $("pending").textContent = differs.length
+    ? `Not applied yet: ${differs.map((k) => LABELS[k]).join(", ")}. Press New network (training continues with the old ones).`
+    : "";
+  $("new").classList.toggle("pending", differs.length > 0);
+}
+
+// -- the URL hash: the whole setting, to share it ---------------------------------------------
+function writeHash() {
+  const c = state.config;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(c)) params.set(key, Array.isArray(value) ? value.join(",") : value);
+  for (const key of VIEW) params.set(key, $(key).checked ? "1" : "0");
+  history.replaceState(null, "", `#${params.toString()}`);
+}
+
+function readHash() {
+  // the hash's settings into the form; true if there were any
+  const params = new URLSearchParams(location.hash.slice(1));
+  if (![...params.keys()].length) return false;
+  for (const [key, value] of params) {
+    if (VIEW.includes(key)) $(key).checked = value === "1";
+    else if (key === "features") {
+      const chosen = value.split(",");
+      document.querySelectorAll("#features input").forEach((el) => { el.checked = chosen.includes(el.value); });
+    } else if (key === "noise" || key === "ratio") $(key).value = Math.round(Number(value) * 100);
+    else if ($(key)) $(key).value = value;
+  }
+  sliderLabels();
+  return true;
 }
 
 // -- drawing ---------------------------------------------------------------------------------
@@ -104,26 +183,55 @@ function tintedImage(n, colourOf) {
   return canvas;
 }
 
+// The plane's colours: a class's colour mixed with white, SURE of it where the network is sure
+// (and everywhere with "discretize output"); a regression value v: blue above 0, orange below,
+// |v| (at most 1) of SURE.
+const SURE = 0.7;
+
+function valueColour(v) {
+  return [v >= 0 ? CLASS_RGB[1] : CLASS_RGB[0], Math.min(1, Math.abs(v ?? 0))];
+}
+
+function pointColour(y) {
+  if (state.task === "regression") {
+    const [rgb, t] = valueColour(y);
+    return rgb.map((c) => Math.round(255 + (c - 255) * Math.max(0.25, t)));
+  }
+  return CLASS_RGB[y % CLASS_RGB.length];
+}
+
+function tint(rgb, strength) {
+  return rgb.map((c) => Math.round(255 + (c - 255) * strength));
+}
+
+function planeColour(i) {
+  const b = state.boundary;
+  const discrete = $("discretize").checked;
+  if (state.task === "regression") {
+    const [rgb, t] = valueColour(b.value[i]);
+    return [rgb, discrete ? SURE : SURE * t];
+  }
+  const floor = 1 / state.n_classes;
+  const sure = Math.max(0, (b.confidence[i] - floor) / (1 - floor));
+  return [CLASS_RGB[b.label[i] % CLASS_RGB.length], discrete ? SURE : 0.15 + (SURE - 0.15) * sure];
+}
+
 function drawBoundary() {
   const canvas = $("boundary");
   const ctx = canvas.getContext("2d");
   const size = canvas.width;
-  const b = state.boundary;
-  const n = b.resolution;
-  const floor = 1 / state.n_classes;
-  const small = tintedImage(n, (i) => [
-    CLASS_RGB[b.label[i] % CLASS_RGB.length],
-    0.15 + 0.55 * Math.max(0, (b.confidence[i] - floor) / (1 - floor)),
-  ]);
-  ctx.imageSmoothingEnabled = true;
+  const n = state.boundary.resolution;
+  const small = tintedImage(n, planeColour);
+  ctx.imageSmoothingEnabled = !$("discretize").checked;
   ctx.drawImage(small, 0, 0, size, size);
-  for (const [part, rim] of [["train", "#fff"], ["test", "#222"]]) {
+  const parts = $("show_test").checked ? [["train", "#fff"], ["test", "#222"]] : [["train", "#fff"]];
+  for (const [part, rim] of parts) {
     const data = state[part];
     for (let i = 0; i < data.y.length; i++) {
       const [px, py] = toPixel(data.X[i][0], data.X[i][1], size);
       ctx.beginPath();
-      ctx.arc(px, py, 3.5, 0, 2 * Math.PI);
-      const rgb = CLASS_RGB[data.y[i] % CLASS_RGB.length];
+      ctx.arc(px, py, 3, 0, 2 * Math.PI);
+      const rgb = pointColour(data.y[i]);
       ctx.fillStyle = `rgb(${rgb[0]},${rgb[1]},${rgb[2]})`;
       ctx.fill();
       ctx.lineWidth = 1;
@@ -148,6 +256,34 @@ function drawBoundary() {
   ctx.fillText(`x2: ${fmt(y0, 3)} .. ${fmt(y1, 3)}`, 4, 13);
 }
 
+function drawLegend() {
+  const legend = $("legend");
+  legend.innerHTML = "";
+  const entry = (key, rgb, text) => {
+    const item = document.createElement("span");
+    item.className = "legend-item";
+    item.dataset.key = key;
+    const swatch = document.createElement("span");
+    swatch.className = "swatch";
+    swatch.style.background = `rgb(${rgb.join(",")})`;
+    item.append(swatch, text);
+    legend.appendChild(item);
+  };
+  if (state.task === "regression") {
+    entry("-1", tint(CLASS_RGB[0], SURE), " -1");
+    entry("0", [255, 255, 255], " 0");
+    entry("1", tint(CLASS_RGB[1], SURE), " +1 (predicted value; points: their target)");
+  } else {
+    for (let c = 0; c < state.n_classes; c++) {
+      entry(String(c), tint(CLASS_RGB[c % CLASS_RGB.length], SURE), ` class ${c}`);
+    }
+    const note = document.createElement("span");
+    note.className = "legend-note";
+    note.textContent = $("discretize").checked ? "(the predicted class)" : "(paler where less sure; points: their class)";
+    legend.appendChild(note);
+  }
+}
+
 function responseImage(values, n) {
   // a unit's activation over the plane: blue above 0, orange below, white at 0
   let top = 1e-12;
@@ -164,11 +300,11 @@ function drawDiagram() {
   const width = Number(svg.getAttribute("width"));
   const sizes = state.sizes;
   const maxUnits = Math.max(...sizes);
-  const box = Math.min(44, Math.floor(350 / maxUnits) - 4);
-  const height = 50 + maxUnits * (box + 4);
+  const box = Math.min(36, Math.floor(260 / maxUnits) - 4);
+  const height = 40 + maxUnits * (box + 4);
   svg.setAttribute("height", height);
-  const xOf = (k) => 40 + (k * (width - 80 - box)) / (sizes.length - 1);
-  const yOf = (k, j) => 25 + (height - 25) / 2 + (j - (sizes[k] - 1) / 2) * (box + 4) - box / 2;
+  const xOf = (k) => 60 + (k * (width - 90 - box)) / (sizes.length - 1);
+  const yOf = (k, j) => 32 + (height - 32) / 2 + (j - (sizes[k] - 1) / 2) * (box + 4) - box / 2;
   let wmax = 1e-12;
   for (const layer of state.weights) for (const row of layer.W) for (const w of row) wmax = Math.max(wmax, Math.abs(w));
   const edges = svgEl("g", { class: "edges" }, svg);
@@ -179,7 +315,8 @@ function drawDiagram() {
         stroke: w >= 0 ? POS : NEG, "stroke-width": (0.3 + 5 * Math.abs(w) / wmax).toFixed(2),
         "stroke-opacity": 0.75, class: "edge", "data-layer": k + 1, "data-from": i, "data-to": j,
       }, edges);
-      svgEl("title", {}, line).textContent = `W${k + 1}[${i}, ${j}] = ${fmt(w)}`;
+      svgEl("title", {}, line).textContent = `W${k + 1}[${i}, ${j}] = ${fmt(w)} (click to edit)`;
+      line.addEventListener("click", () => editWeight(k + 1, i, j));
     }));
   });
   const n = Math.round(Math.sqrt(state.responses.length ? state.responses[0][0].length : 1));
@@ -189,25 +326,22 @@ function drawDiagram() {
       if (selected && selected.layer === k && selected.unit === j) g.classList.add("selected");
       const x = xOf(k);
       const y = yOf(k, j);
-      if (k === 0) {
-        svgEl("rect", { x, y, width: box, height: box, fill: "#eee" }, g);
-        svgEl("text", { x: x + 3, y: y + box / 2 + 4 }, g).textContent = `x${j + 1}`;
-      } else {
-        svgEl("image", {
-          x, y, width: box, height: box, href: responseImage(state.responses[k - 1][j], n),
-          preserveAspectRatio: "none", style: "image-rendering: pixelated",
-        }, g);
-      }
+      svgEl("image", {
+        x, y, width: box, height: box, href: responseImage(state.responses[k][j], n),
+        preserveAspectRatio: "none", style: "image-rendering: pixelated",
+      }, g);
+      if (k === 0) svgEl("text", { x: x - 4, y: y + box / 2 + 4, "text-anchor": "end" }, g).textContent = state.features[j];
       svgEl("rect", { x, y, width: box, height: box, class: "frame" }, g);
-      const title = k === 0 ? `input x${j + 1}` : `layer ${k}, unit ${j}: b = ${fmt(state.weights[k - 1].b[j])}`;
+      const title = k === 0 ? `input ${state.features[j]}` : `layer ${k}, unit ${j}: b = ${fmt(state.weights[k - 1].b[j])}`;
       svgEl("title", {}, g).textContent = title + " (click to open)";
       g.addEventListener("click", () => selectUnit(k, j));
     }
     const label = k === 0 ? "input" : k === sizes.length - 1 ? `output ${k}` : `layer ${k}`;
     const centre = { x: xOf(k) + box / 2, "text-anchor": "middle" };
     svgEl("text", { ...centre, y: 14 }, svg).textContent = label;
-    svgEl("text", { ...centre, y: 28 }, svg).textContent = k === 0 ? "x" : state.activations[k - 1];
+    svgEl("text", { ...centre, y: 26 }, svg).textContent = k === 0 ? "features" : state.activations[k - 1];
   });
+  if (window.showStepHighlight) window.showStepHighlight();
 }
 
 function drawLoss() {
@@ -242,6 +376,38 @@ function drawLoss() {
   });
 }
 
+function histogram(svg, hist, colour) {
+  const W = Number(svg.getAttribute("width"));
+  const H = Number(svg.getAttribute("height"));
+  const top = Math.max(1, ...hist.counts);
+  const bar = (W - 4) / hist.counts.length;
+  hist.counts.forEach((count, i) => {
+    const h = ((H - 14) * count) / top;
+    svgEl("rect", { x: 2 + i * bar, y: H - 12 - h, width: Math.max(1, bar - 1), height: h, fill: colour,
+      class: "bar", "data-count": count }, svg);
+  });
+  const [lo, hi] = [hist.edges[0], hist.edges[hist.edges.length - 1]];
+  svgEl("text", { x: 2, y: H - 1 }, svg).textContent = fmt(lo, 2);
+  svgEl("text", { x: W - 2, y: H - 1, "text-anchor": "end" }, svg).textContent = fmt(hi, 2);
+}
+
+function drawHistograms() {
+  const box = $("histograms");
+  box.innerHTML = "";
+  state.histograms.forEach((layer, k) => {
+    const row = document.createElement("div");
+    row.className = "hist-row";
+    row.textContent = `${k + 1}`;
+    row.title = `layer ${k + 1}: W (blue), dL/dW (grey)`;
+    for (const [key, colour] of [["W", POS], ["dW", "#555"]]) {
+      const svg = svgEl("svg", { width: 118, height: 44, id: `hist-${key}-${k + 1}`, class: "hist" }, row);
+      svgEl("title", {}, svg).textContent = `${key === "W" ? "W" : "dL/dW"}${k + 1}: ${layer[key].counts.reduce((a, b) => a + b, 0)} values`;
+      histogram(svg, layer[key], colour);
+    }
+    box.appendChild(row);
+  });
+}
+
 function drawStats() {
   const h = state.history;
   const last = h.step.length - 1;
@@ -249,16 +415,22 @@ function drawStats() {
   $("stat-epoch").textContent = fmt(state.epoch, 3);
   $("stat-train-loss").textContent = fmt(h.train_loss[last]);
   $("stat-test-loss").textContent = fmt(h.test_loss[last]);
-  $("stat-train-acc").textContent = fmt(state.train_accuracy, 3);
-  $("stat-test-acc").textContent = fmt(state.test_accuracy, 3);
+  $("stat-train-acc").textContent = state.train_accuracy === null ? "-" : fmt(state.train_accuracy, 3);
+  $("stat-test-acc").textContent = state.test_accuracy === null ? "-" : fmt(state.test_accuracy, 3);
+  $("stat-lr").textContent = fmt(state.optimizer_lr);
   if (state.diverged) showMessage(state.diverged);
 }
 
 function showConfig(config) {
-  for (const key of ["dataset", "activation", "optimizer", "lr", "momentum", "batch_size", "seed"]) {
+  for (const key of ["dataset", "activation", "optimizer", "lr", "momentum", "batch_size", "seed",
+    "regularization", "reg_rate"]) {
     $(key).value = config[key];
   }
   $("hidden").value = config.hidden.join(",");
+  $("noise").value = Math.round(config.noise * 100);
+  $("ratio").value = Math.round(config.ratio * 100);
+  document.querySelectorAll("#features input").forEach((el) => { el.checked = config.features.includes(el.value); });
+  sliderLabels();
 }
 
 function render(update) {
@@ -269,7 +441,11 @@ function render(update) {
   drawStats();
   drawDiagram();
   drawBoundary();
+  drawLegend();
   drawLoss();
+  drawHistograms();
+  markPending();
+  writeHash();
 }
 
 // -- one unit, opened up ---------------------------------------------------------------------
@@ -346,9 +522,50 @@ async function newNetwork(event) {
     $("unit-body").innerHTML = "";
     $("sample").max = state.train.y.length - 1;
     if (Number($("sample").value) >= state.train.y.length) $("sample").value = 0;
+    if (window.closeStepper) window.closeStepper();
   } catch (err) {
     showMessage(err.message);
   }
+}
+
+async function applyLive() {
+  // the live settings of the form into the running engine (POST /api/settings)
+  const form = readConfig();
+  const body = {};
+  for (const key of LIVE) body[key] = form[key];
+  try {
+    render(await api("POST", "/api/settings", body));
+    showMessage("");
+  } catch (err) {
+    showMessage(err.message);
+  }
+}
+
+function editWeight(layer, from, to) {
+  editing = { layer, from, to };
+  $("weight-name").textContent = `W${layer}[${from}, ${to}]`;
+  $("weight-value").value = state.weights[layer - 1].W[from][to];
+  $("weight-editor").hidden = false;
+  $("weight-value").focus();
+}
+
+async function setWeight(event) {
+  event.preventDefault();
+  if (!editing) return;
+  try {
+    render(await api("POST", "/api/weight", { ...editing, value: Number($("weight-value").value) }));
+    showMessage("");
+    $("weight-editor").hidden = true;
+    editing = null;
+    if (selected) await showUnit();
+  } catch (err) {
+    showMessage(err.message);
+  }
+}
+
+async function regenerate() {
+  $("seed").value = Number($("seed").value) + 1;
+  await newNetwork();
 }
 
 async function stepOnce(n) {
@@ -400,11 +617,13 @@ function pickSample(event) {
 }
 
 async function start() {
-  const options = await api("GET", "/api/options");
+  options = await api("GET", "/api/options");
   const d = options.defaults;
   fillSelect("dataset", options.datasets, d.dataset);
   fillSelect("activation", options.activations, d.activation);
   fillSelect("optimizer", options.optimizers, d.optimizer);
+  fillSelect("regularization", options.regularizations, d.regularization);
+  fillFeatures(options.features, d.features);
   maxSteps = options.max_steps;
   $("speed").max = maxSteps;
   $("config").addEventListener("submit", newNetwork);
@@ -412,7 +631,15 @@ async function start() {
   $("step").addEventListener("click", () => stepOnce(1).catch((err) => showMessage(err.message)));
   $("boundary").addEventListener("click", pickSample);
   $("sample").addEventListener("change", () => { drawBoundary(); showUnit(); });
-  render(await api("GET", "/api/state"));
+  $("regenerate").addEventListener("click", regenerate);
+  $("weight-editor").addEventListener("submit", setWeight);
+  $("weight-cancel").addEventListener("click", () => { $("weight-editor").hidden = true; editing = null; });
+  for (const key of LIVE) $(key).addEventListener("change", applyLive);
+  $("config").addEventListener("input", () => { sliderLabels(); markPending(); });
+  $("config").addEventListener("change", markPending);
+  for (const key of VIEW) $(key).addEventListener("change", () => { drawBoundary(); drawLegend(); writeHash(); });
+  if (readHash()) await newNetwork();
+  else render(await api("GET", "/api/state"));
   $("sample").max = state.train.y.length - 1;
   document.body.dataset.ready = "true";
 }
