@@ -189,7 +189,7 @@ def assert_canvas_shows(page: Page, state: dict[str, Any], colour_of: Any) -> in
     n = state["boundary"]["resolution"]
     cells = grid_points(tuple(state["extent"]), n)  # row by row from the top
     a = forward(state, feature_columns(cells, tuple(state["features"])))[-1][:, 0]
-    x0, x1, y0, y1 = state["extent"]
+    x0, x1, _, y1 = state["extent"]  # a square: x1 - x0 == y1 - y0
     points = np.array(state["train"]["X"])
     pixel_of = (np.column_stack([points[:, 0] - x0, y1 - points[:, 1]]) / (x1 - x0)) * size
     ring = pixel_of[int(page.el("sample").get_attribute("value"))]  # the chosen sample's ring
