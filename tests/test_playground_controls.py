@@ -394,8 +394,12 @@ def test_step_through_backprop_highlights_each_quantity(
 
 def test_the_unit_panel_is_above_the_fold(url: str, browser: Any, shots: Path) -> None:
     page = Page(browser, url)
-    page.new(dataset="circle", hidden="4,4", seed="0")
-    page.steps(100)
+    page.set("noise", "10")
+    page.set("ratio", "50")
+    page.new(features=("x1", "x2", "x1^2", "x2^2"), dataset="spiral", hidden="6,4", seed="0",
+             activation="tanh", optimizer="adam", lr="0.03", batch_size="10",
+             regularization="none")  # fmt: skip
+    page.steps(300)
     page.el("node-1-1").click()
     page.wait.until(lambda _: page.el("unit-title").text.startswith("Layer 1, unit 1"))
     top = browser.execute_script(
