@@ -10,9 +10,10 @@ The objective of a batch of total sample weight :math:`S` (its size without weig
 
 .. math::
     J(\theta) = \frac{1}{S}\sum_i s_i\, \ell_i(\theta)
-               + \sum_k \frac{\lambda_k + \mu}{2}\|W_k\|^2
+               + \sum_k \Big(\frac{\lambda_k + \mu}{2}\|W_k\|^2 + \kappa_k \|W_k\|_1\Big)
 
-with :math:`\lambda_k` the ``l2`` of Dense layer :math:`k` (part of the network's config) and
+with :math:`\lambda_k` and :math:`\kappa_k` the ``l2`` and ``l1`` of Dense layer :math:`k` (part
+of the network's config) and
 :math:`\mu` the ``l2`` a caller passes for one evaluation (the estimators pass scikit-learn's
 ``alpha / S``, so their network stays a plain one). The data term comes from ``backward``, the
 penalty from ``penalty``/``penalty_gradients``; ``loss_and_grads`` adds them. Over chunks
@@ -125,24 +126,27 @@ class SequentialEngine:
         return grad
 
     def penalty(self, l2: float = 0.0) -> float:
-        r"""The L2 term of the objective, :math:`\sum_k \frac{\lambda_k + \mu}{2}\|W_k\|^2`.
+        r"""The penalty of the objective,
+        :math:`\sum_k \big(\frac{\lambda_k + \mu}{2}\|W_k\|^2 + \kappa_k \|W_k\|_1\big)`.
 
         Parameters
         ----------
         l2 : float
             :math:`\mu`, added to every Dense layer's own ``l2`` (:math:`\lambda_k`) for this
             call only; e.g. scikit-learn's ``alpha / S`` (``S`` the number of samples, or the
-            sum of their weights).
+            sum of their weights). The L1 coefficients :math:`\kappa_k` are the layers' own
+            ``l1``.
         """
         l2 = check_positive_float("l2", l2, allow_zero=True)
         total = 0.0
         for layer in self._dense_layers:
-            total += layer.penalty(l2)  # 0.0 when lambda_k + mu is 0
+            total += layer.penalty(l2)  # 0.0 when lambda_k + mu and kappa_k are 0
         return total
 
     def penalty_gradients(self, l2: float = 0.0) -> None:
         r"""Add the gradient of :meth:`penalty` to the Dense layers' ``grads`` in place:
-        :math:`dL/dW_k \mathrel{+}= (\lambda_k + \mu) W_k`. Call after :meth:`backward`.
+        :math:`dL/dW_k \mathrel{+}= (\lambda_k + \mu) W_k + \kappa_k \mathrm{sign}(W_k)`
+        (the subgradient 0 where a weight is exactly 0). Call after :meth:`backward`.
 
         Parameters
         ----------
@@ -151,7 +155,7 @@ class SequentialEngine:
         """
         l2 = check_positive_float("l2", l2, allow_zero=True)
         for layer in self._dense_layers:
-            layer.penalty_gradient(l2)  # nothing when lambda_k + mu is 0
+            layer.penalty_gradient(l2)  # nothing when lambda_k + mu and kappa_k are 0
 
     def compute_loss(
         self, X: Array, Y: Array, sample_weight: Array | None = None, *, l2: float = 0.0

@@ -21,6 +21,7 @@ def layers_from_sizes(
     l2: float,
     dropout: float,
     weights: Sequence[tuple[Any, Any]] | None,
+    l1: float = 0.0,
 ) -> tuple[list[Layer], int]:
     """The layers of :meth:`nablanet.Sequential.from_sizes` (see there) and the input width."""
     if isinstance(sizes, np.ndarray) and sizes.ndim == 1:
@@ -54,6 +55,7 @@ def layers_from_sizes(
                 kernel_initializer=init,
                 bias_initializer=bias_initializer,
                 l2=l2,
+                l1=l1,
                 weights=W,
                 bias=b,
             )

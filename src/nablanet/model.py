@@ -146,6 +146,7 @@ class Sequential(SequentialEngine, SequentialExtras):
         kernel_initializer: str | None = None,
         bias_initializer: str = "zeros",
         l2: float = 0.0,
+        l1: float = 0.0,
         dropout: float = 0.0,
         weights: Sequence[tuple[Any, Any]] | None = None,
         **kwargs: Any,
@@ -163,6 +164,8 @@ class Sequential(SequentialEngine, SequentialExtras):
             ``[relu, relu, sigmoid]``.
         kernel_initializer : str, optional
             Default: ``he_uniform`` before ReLU-like activations, ``glorot_uniform`` otherwise.
+        l2, l1 : float
+            Every Dense layer's L2 and L1 coefficients (see :class:`~nablanet.Dense`).
         dropout : float
             Dropout rate after every hidden activation (0 for none).
         weights : sequence of (W, b), optional
@@ -171,7 +174,15 @@ class Sequential(SequentialEngine, SequentialExtras):
             Passed to :class:`Sequential` (loss, optimizer, lr, seed, ...).
         """
         layers, n_inputs = layers_from_sizes(
-            sizes, activation, output, kernel_initializer, bias_initializer, l2, dropout, weights
+            sizes,
+            activation,
+            output,
+            kernel_initializer,
+            bias_initializer,
+            l2,
+            dropout,
+            weights,
+            l1,
         )
         model = cls(layers, **kwargs)
         model.build(n_inputs)

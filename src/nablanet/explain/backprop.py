@@ -189,7 +189,9 @@ def explain(
         act = twin.layers[group.activation] if group.activation is not None else None
         name = type(act).__name__ if act is not None else "Identity"
         bias_grad = getattr(dense, "bias_grad", "sum")
-        equations = layer_equations(k + 1, len(groups), name, dense.l2, twin.loss.name, bias_grad)
+        equations = layer_equations(
+            k + 1, len(groups), name, dense.l2, twin.loss.name, bias_grad, l1=dense.l1
+        )
         refs = layer_refs(k + 1, len(groups), name, twin.loss.name)
         notes = [
             f"Dropout(rate={getattr(twin.layers[i], 'rate', '?')}) after this layer is off, as "

@@ -75,7 +75,7 @@ def loss_equations(name: str, K: int) -> tuple[str, str]:
 
 
 def layer_equations(
-    k: int, K: int, act: str, l2: float, loss: str, bias_grad: str = "sum"
+    k: int, K: int, act: str, l2: float, loss: str, bias_grad: str = "sum", l1: float = 0.0
 ) -> dict[str, str]:
     """The equations of layer ``k`` of ``K`` (activation class ``act``), by quantity: ``z``,
     ``a``, ``dL_da``, ``delta``, ``dW`` and ``db``."""
@@ -90,6 +90,7 @@ def layer_equations(
             act, "sigma' = the activation's derivative"
         ).format(k=k)
     eq["dW"] = f"dL/dW{k} = a{k - 1}.T @ delta{k}" + (f" + l2 * W{k}" if l2 else "")
+    eq["dW"] += f" + l1 * sign(W{k})" if l1 else ""
     eq["db"] = f"dL/db{k} = sum(delta{k}, axis=0)"
     if bias_grad == "mean":  # nablanet.tutorial.SeedDense(bias_grad="mean"): seed 000's db
         eq["db"] = f"dL/db{k} = mean(delta{k}, axis=0)   (seed 000's db: 1/n of the gradient)"

@@ -37,6 +37,11 @@ class Dense(Layer):
         L2 penalty coefficient :math:`\lambda`: the loss gains :math:`\frac{\lambda}{2}\|W\|^2` per
         batch (not ``b``), so ``dL/dW`` gains :math:`\lambda W` (:meth:`penalty`,
         :meth:`penalty_gradient`; the model adds both, :meth:`backward` does not).
+    l1 : float
+        L1 penalty coefficient :math:`\kappa`: the loss gains :math:`\kappa\sum|W|` per batch
+        (not ``b``), so ``dL/dW`` gains the subgradient :math:`\kappa\,\mathrm{sign}(W)`,
+        taken as 0 where a weight is exactly 0. Through the same :meth:`penalty` and
+        :meth:`penalty_gradient` as ``l2``; both may be set (the elastic net).
     weights : array of shape (n_in, n_out), optional
         Explicit initial ``W`` (the tutorial "Introduction to Deep Learning - Part 3" passes its
         weights by hand).
@@ -68,6 +73,7 @@ class Dense(Layer):
         kernel_initializer: str = "glorot_uniform",
         bias_initializer: str = "zeros",
         l2: float = 0.0,
+        l1: float = 0.0,
         weights: Any = None,
         bias: Any = None,
     ) -> None:
@@ -81,6 +87,7 @@ class Dense(Layer):
         self.kernel_initializer = kernel_initializer
         self.bias_initializer = bias_initializer
         self.l2 = check_positive_float("l2", l2, allow_zero=True)
+        self.l1 = check_positive_float("l1", l1, allow_zero=True)
         self._initial_weights = (
             None if weights is None else check_array(weights, "weights", dtype=np.float64)
         )
@@ -198,31 +205,43 @@ class Dense(Layer):
         return dz @ W.T  # dx = delta @ W.T: (n, n_out) @ (n_out, n_in) -> (n, n_in)
 
     def penalty(self, extra: float = 0.0) -> float:
-        r"""The L2 term this layer adds to the loss, :math:`\frac{\lambda + \mu}{2}\|W\|^2`.
+        r"""The penalty this layer adds to the loss,
+        :math:`\frac{\lambda + \mu}{2}\|W\|^2 + \kappa\sum_{ij}|W_{ij}|`.
 
         Parameters
         ----------
         extra : float
             :math:`\mu`, a coefficient the caller adds to the layer's own :math:`\lambda`
-            (``l2``) for this evaluation only (the estimators' ``alpha / S``).
+            (``l2``) for this evaluation only (the estimators' ``alpha / S``). :math:`\kappa` is
+            the layer's ``l1``.
         """
         coefficient = self.l2 + extra
-        if not coefficient:
-            return 0.0
         W = self.params["W"]
-        return 0.5 * coefficient * float(np.vdot(W, W))
+        total = 0.0
+        if coefficient:
+            total += 0.5 * coefficient * float(np.vdot(W, W))
+        if self.l1:
+            total += self.l1 * float(np.abs(W).sum())
+        return total
 
     def penalty_gradient(self, extra: float = 0.0) -> None:
         r"""Add the gradient of :meth:`penalty` to ``grads["W"]`` in place:
 
         .. math::
             \frac{\partial L}{\partial W} \mathrel{+}= (\lambda + \mu)\, W
+                + \kappa\,\mathrm{sign}(W)
 
+        :math:`|w|` has no derivative at :math:`w = 0`; ``sign(0) = 0`` picks the subgradient 0
+        there (as PyTorch's ``abs`` backward does), so a weight at exactly 0 feels no L1 pull.
+        With plain (sub)gradient steps the weights the L1 term drives to zero hover within
+        about ``lr * l1`` of it rather than landing on it.
         Call after :meth:`backward` (which fills the data term :math:`x^\top \delta`).
         """
         coefficient = self.l2 + extra
         if coefficient:
             self.grads["W"] += coefficient * self.params["W"]  # (n_in, n_out)
+        if self.l1:
+            self.grads["W"] += self.l1 * np.sign(self.params["W"])  # (n_in, n_out)
 
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {"units": self.units}
@@ -231,6 +250,7 @@ class Dense(Layer):
         config["kernel_initializer"] = self.kernel_initializer
         config["bias_initializer"] = self.bias_initializer
         config["l2"] = self.l2
+        config["l1"] = self.l1
         return config
 
 
