@@ -259,6 +259,12 @@ def test_live_lr_and_regularization_reach_the_engine(url: str, browser: Any) -> 
 
     Select(page.el("regularization")).select_by_value("l2")
     page.wait.until(lambda _: api_state(url)["l2"] == [0.003] * 3)
+    Select(page.el("regularization")).select_by_value("l1")  # the engine's Dense(l1=)
+    page.wait.until(
+        lambda _: (api_state(url)["l1"], api_state(url)["l2"]) == ([0.003] * 3, [0.0] * 3)
+    )
+    Select(page.el("regularization")).select_by_value("l2")
+    page.wait.until(lambda _: api_state(url)["l2"] == [0.003] * 3)
     # a setting that needs a new network is marked, and the engine keeps the old one
     Select(page.el("dataset")).select_by_value("xor")
     page.wait.until(lambda _: "Not applied yet: data set" in page.el("pending").text)

@@ -128,6 +128,25 @@ def test_live_lr_and_l2_change_the_engine_step() -> None:
         np.testing.assert_allclose(q.params["W"], W - 0.05 * (g + 0.3 * W), rtol=1e-12)
 
 
+def test_live_l1_is_the_engines_sign_term() -> None:
+    """One SGD step with L1: W <- W - lr (g + lambda sign(W)); the loss gains lambda sum |W|."""
+    plain, live = _sgd(), _sgd()
+    W0 = [layer.params["W"].copy() for layer in plain.dense_layers()]
+    live.apply(parse_settings({"regularization": "l1", "reg_rate": 0.2}, live.config))
+    assert [(d.l1, d.l2) for d in live.dense_layers()] == [(0.2, 0.0)] * 2
+    data_loss = plain.model.compute_loss(plain.X, plain.Y)
+    penalty = 0.2 * sum(np.abs(W).sum() for W in W0)
+    assert live.model.compute_loss(live.X, live.Y) == pytest.approx(data_loss + penalty, rel=1e-12)
+    plain.step(1)
+    live.step(1)
+    for W, p, q in zip(W0, plain.dense_layers(), live.dense_layers(), strict=True):
+        g = (W - p.params["W"]) / 0.1
+        np.testing.assert_allclose(q.params["W"], W - 0.1 * (g + 0.2 * np.sign(W)), rtol=1e-12)
+    # switching back to L2 turns L1 off
+    live.apply(parse_settings({"regularization": "l2"}, live.config))
+    assert [(d.l1, d.l2) for d in live.dense_layers()] == [(0.0, 0.2)] * 2
+
+
 def test_live_batch_size_and_refusals() -> None:
     session = _sgd()
     session.apply(parse_settings({"batch_size": 7}, session.config))

@@ -148,14 +148,11 @@ class Session:
         engine: the optimizer's ``lr``, every Dense layer's ``l1``/``l2`` (``reg_rate`` for the
         chosen one, 0 for the other) and the batch size (capped at the training set's size).
         """
-        if config.regularization == "l1" and not hasattr(self.dense_layers()[0], "l1"):
-            raise RequestError("L1 regularization needs Dense(l1=...), which this nablanet lacks")
         self.config = config
         self.model.optimizer.lr = config.lr
         for layer in self.dense_layers():
+            layer.l1 = config.reg_rate if config.regularization == "l1" else 0.0
             layer.l2 = config.reg_rate if config.regularization == "l2" else 0.0
-            if hasattr(layer, "l1"):
-                layer.l1 = config.reg_rate if config.regularization == "l1" else 0.0
         self.batch_size = min(config.batch_size, len(self.X))
 
     def set_weight(self, layer: int, i: int, j: int, value: float) -> None:
@@ -328,7 +325,7 @@ class Session:
             "histograms": self.histograms(),
             "optimizer_lr": float(self.model.optimizer.lr),
             "l2": [float(layer.l2) for layer in dense],
-            "l1": [float(getattr(layer, "l1", 0.0)) for layer in dense],
+            "l1": [float(layer.l1) for layer in dense],
         }
         if data:
             out["train"] = {"X": json_floats(self.points), "y": self._labels(self.y)}
