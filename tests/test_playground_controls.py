@@ -394,6 +394,15 @@ def test_step_through_backprop_highlights_each_quantity(
         page.el("bp-next").click()
     assert seen == set(expected)
     assert page.el("bp-position").text == "step 13 of 13"  # 2 layers: 4 + 1 + 8 steps
+    # training on: the open step (dL/db1) shows the numbers of the new weights
+    page.steps(5)
+    state = api_state(url)
+    assert state["step"] == 25
+    _, a1, a2 = forward(state, x[None, :])
+    delta1 = (np.array(state["weights"][1]["W"]) @ (a2[0] - y)) * a1[0] * (1 - a1[0])
+    shown = np.array(json.loads(page.el("bp-value").get_attribute("data-value")))
+    np.testing.assert_allclose(shown, delta1, rtol=1e-9, atol=1e-15)
+    assert page.el("bp-position").text == "step 13 of 13"
     page.click("bp-close")
     assert not browser.find_elements(page.By.CSS_SELECTOR, "#diagram .highlight")
 

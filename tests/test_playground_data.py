@@ -44,11 +44,11 @@ def test_xor_is_the_quadrants_and_noise_flips_labels_near_the_axes() -> None:
     wrong = yn != (Xn[:, 0] * Xn[:, 1] >= 0)
     assert 0.05 < wrong.mean() < 0.5  # noise moves the point the label is read at
     # the seeds' four points stay what make_xor gives, train = test
-    X4, y4, X4t, y4t_ = pdata.make("xor4", 0.5, 0.1, np.random.default_rng(0))
+    X4, y4, X4_test, y4_test = pdata.make("xor4", 0.5, 0.1, np.random.default_rng(0))
     np.testing.assert_array_equal(X4, make_xor()[0])
-    np.testing.assert_array_equal(X4t, X4)
+    np.testing.assert_array_equal(X4_test, X4)
     np.testing.assert_array_equal(y4, [0, 1, 1, 0])
-    np.testing.assert_array_equal(y4t_, y4)
+    np.testing.assert_array_equal(y4_test, y4)
 
 
 def test_circle_radii_and_labels() -> None:

@@ -34,15 +34,20 @@ function fmt(x, digits = 4) {
 
 let pending = 0; // requests in flight (document.body.dataset.busy says so, for tests)
 
-async function api(method, path, body) {
+async function busy(work) {
+  // run work() with the page marked busy (requests chained in it included)
   pending += 1;
   document.body.dataset.busy = "true";
   try {
-    return await request(method, path, body);
+    return await work();
   } finally {
     pending -= 1;
     if (pending === 0) document.body.dataset.busy = "false";
   }
+}
+
+function api(method, path, body) {
+  return busy(() => request(method, path, body));
 }
 
 async function request(method, path, body) {
@@ -472,7 +477,7 @@ async function showUnit() {
     showMessage(err.message);
     return;
   }
-  const where = info.layer === 0 ? `Input x${info.unit + 1}` : `Layer ${info.layer}, unit ${info.unit} (${info.activation})`;
+  const where = info.layer === 0 ? `Input ${state.features[info.unit]}` : `Layer ${info.layer}, unit ${info.unit} (${info.activation})`;
   $("unit-title").textContent = `${where}, training sample ${info.sample}`;
   $("sample-info").textContent = `x = (${info.x.map((v) => fmt(v)).join(", ")}), class ${info.label}`;
   const body = $("unit-body");
@@ -552,12 +557,17 @@ function editWeight(layer, from, to) {
 async function setWeight(event) {
   event.preventDefault();
   if (!editing) return;
+  await busy(() => sendWeight());
+}
+
+async function sendWeight() {
   try {
     render(await api("POST", "/api/weight", { ...editing, value: Number($("weight-value").value) }));
     showMessage("");
     $("weight-editor").hidden = true;
     editing = null;
     if (selected) await showUnit();
+    if (window.refreshStepper) await window.refreshStepper();
   } catch (err) {
     showMessage(err.message);
   }
@@ -568,9 +578,12 @@ async function regenerate() {
   await newNetwork();
 }
 
-async function stepOnce(n) {
-  render(await api("POST", `/api/step?n=${n}`));
-  if (selected) await showUnit();
+function stepOnce(n) {
+  return busy(async () => {
+    render(await api("POST", `/api/step?n=${n}`));
+    if (selected) await showUnit();
+    if (window.refreshStepper) await window.refreshStepper();
+  });
 }
 
 function stopTraining() {

@@ -73,6 +73,19 @@ async function startStepper() {
   showStep();
 }
 
+async function refreshStepper() {
+  // the weights changed (training, an edited weight): the same step, with the new numbers
+  if (!walk) return;
+  try {
+    const answer = await api("GET", `/api/backprop?sample=${walk.sample}`);
+    walk.steps = answer.steps;
+  } catch (err) {
+    showMessage(err.message);
+    return;
+  }
+  showStep();
+}
+
 function closeStepper() {
   walk = null;
   $("stepper").hidden = true;
@@ -87,6 +100,7 @@ function moveStep(by) {
 
 window.showStepHighlight = showStepHighlight;
 window.closeStepper = closeStepper;
+window.refreshStepper = refreshStepper;
 $("bp-start").addEventListener("click", startStepper);
 $("bp-next").addEventListener("click", () => moveStep(1));
 $("bp-prev").addEventListener("click", () => moveStep(-1));
