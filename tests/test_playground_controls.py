@@ -126,7 +126,7 @@ class Page:
             if box.is_selected() != (box.get_attribute("value") in features):
                 box.click()
         for key, value in fields.items():
-            if key in ("dataset", "activation", "optimizer", "regularization"):
+            if key in ("dataset", "activation", "optimizer", "loss", "regularization"):
                 Select(self.el(key)).select_by_value(value)
             else:
                 self.set(key, value)
@@ -341,17 +341,19 @@ def test_step_through_backprop_highlights_each_quantity(
     url: str, browser: Any, shots: Path
 ) -> None:
     page = Page(browser, url)
-    page.new(dataset="xor4", hidden="2", activation="sigmoid", seed="7", lr="0.5",
-             regularization="none")  # fmt: skip
+    # seed 001's setting: sigmoid units, a sigmoid output and the squared error
+    page.new(dataset="xor4", hidden="2", activation="sigmoid", loss="squared_error", seed="7",
+             lr="0.5", regularization="none")  # fmt: skip
     page.steps(20)
     page.set("sample", "1")
     page.click("bp-start")
     state = api_state(url)
     x, y = np.array(state["train"]["X"][1], dtype=float), state["train"]["y"][1]
-    # by hand: sigmoid hidden layer and output, binary cross-entropy of one sample
+    # by hand: sigmoid hidden layer and output, L = (a2 - y)^2 for one sample (the mean over
+    # n = 1 sample and m = 1 output), so dL/da2 = 2 (a2 - y) and delta2 = dL/da2 a2 (1 - a2)
     _, a1, a2 = forward(state, x[None, :])
     W2 = np.array(state["weights"][1]["W"])
-    delta2 = a2[0] - y
+    delta2 = 2 * (a2[0] - y) * a2[0] * (1 - a2[0])
     delta1 = (W2 @ delta2) * a1[0] * (1 - a1[0])
     W1, b1 = np.array(state["weights"][0]["W"]), np.array(state["weights"][0]["b"])
     expected = {(1, "z"): x @ W1 + b1, (1, "a"): a1[0], (2, "a"): a2[0],
@@ -361,7 +363,7 @@ def test_step_through_backprop_highlights_each_quantity(
     from nablanet.explain import explain
 
     model = Sequential.from_sizes([2, 2, 1], activation="sigmoid", output="sigmoid",
-                                  loss="binary_cross_entropy", dtype="float64",
+                                  loss="mse", dtype="float64",
                                   weights=[(w["W"], w["b"]) for w in state["weights"]])  # fmt: skip
     traced = explain(model, x, y, max_fd=1)
     seen = set()
@@ -376,7 +378,8 @@ def test_step_through_backprop_highlights_each_quantity(
             assert lit == {f"node-{k}-{j}" for j in range(state["sizes"][k])}, (k, q)
             t = traced.layers[k - 1]
             assert page.el("bp-equation").text == t.equations[q]
-            assert page.el("bp-ref").text == (f"[{t.refs[q]}]" if q in t.refs else "")
+            assert page.el("bp-ref").text == f"[{t.refs[q]}]"  # every one cites the seed
+            assert t.refs[q].startswith("seed 001")
         if (k, q) in expected:
             shown = np.array(json.loads(page.el("bp-value").get_attribute("data-value")))
             np.testing.assert_allclose(shown, expected[k, q], rtol=1e-9, atol=1e-15)
@@ -399,7 +402,8 @@ def test_step_through_backprop_highlights_each_quantity(
     state = api_state(url)
     assert state["step"] == 25
     _, a1, a2 = forward(state, x[None, :])
-    delta1 = (np.array(state["weights"][1]["W"]) @ (a2[0] - y)) * a1[0] * (1 - a1[0])
+    delta2 = 2 * (a2[0] - y) * a2[0] * (1 - a2[0])
+    delta1 = (np.array(state["weights"][1]["W"]) @ delta2) * a1[0] * (1 - a1[0])
     shown = np.array(json.loads(page.el("bp-value").get_attribute("data-value")))
     np.testing.assert_allclose(shown, delta1, rtol=1e-9, atol=1e-15)
     assert page.el("bp-position").text == "step 13 of 13"

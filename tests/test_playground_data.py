@@ -108,6 +108,24 @@ def test_regression_uses_identity_output_and_mse() -> None:
     assert session.history["train_loss"][-1] < 0.5 * first
 
 
+def test_squared_error_classifies_with_a_sigmoid_output() -> None:
+    """Seed 001's setting: sigmoid output, mean squared error on 0/1 targets; class a >= 1/2."""
+    session = Session(parse_config({"dataset": "gaussian", "hidden": [2],
+                                    "activation": "sigmoid", "loss": "squared_error"}))  # fmt: skip
+    assert session.model.loss.name == "mse"
+    session.step(100)
+    a = session.model.forward(session.X)[:, 0]
+    assert session.accuracy(session.X, session.y) == np.mean((a >= 0.5) == session.y)
+    assert session.accuracy(session.X, session.y) > 0.9
+    assert session.model.compute_loss(session.X, session.Y) == pytest.approx(
+        np.mean((a - session.y) ** 2), rel=1e-12
+    )
+    b = session.boundary()
+    assert set(b["label"]) == {0, 1} and min(b["confidence"]) >= 0.5
+    with pytest.raises(RequestError, match=r"'squared_error' needs two classes; .* 'blobs' has 3"):
+        Session(parse_config({"dataset": "blobs", "loss": "squared_error"}))
+
+
 def _sgd(**extra: object) -> Session:
     body = {"dataset": "gaussian", "hidden": [3], "optimizer": "sgd", "lr": 0.1,
             "batch_size": 10, "seed": 4, **extra}  # fmt: skip

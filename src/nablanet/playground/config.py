@@ -17,6 +17,7 @@ from .._validation import short_repr
 from .data import DATASETS, FEATURES, task_of
 
 REGULARIZATIONS = ("none", "l1", "l2")
+LOSSES = ("cross_entropy", "squared_error")
 #: Settings the running session takes without a new network (``POST /api/settings``).
 LIVE = ("lr", "regularization", "reg_rate", "batch_size")
 MAX_REG_RATE = 10.0
@@ -107,6 +108,11 @@ class Config:
         ``reg_rate``.
     reg_rate : float
         In [0, 10].
+    loss : str
+        For two classes, ``"cross_entropy"`` (a sigmoid output with binary cross-entropy) or
+        ``"squared_error"`` (a sigmoid output with the mean squared error on 0/1 targets, as
+        seed 001 and TensorFlow Playground); more classes take cross-entropy (softmax), and
+        regression the mean squared error, whatever this says.
     """
 
     dataset: str = "circles"
@@ -122,6 +128,7 @@ class Config:
     ratio: float = 0.5
     regularization: str = "none"
     reg_rate: float = 0.0
+    loss: str = "cross_entropy"
 
     def to_json(self) -> dict[str, Any]:
         """The configuration as JSON-ready values."""
@@ -169,6 +176,7 @@ def parse_config(body: Any) -> Config:
         features=tuple(name for name in names if name in chosen),
         noise=_float("noise", body.get("noise", d.noise), 0.0, 0.5, low_open=False),
         ratio=_float("ratio", body.get("ratio", d.ratio), 0.1, 0.9, low_open=False),
+        loss=_choice("loss", body.get("loss", d.loss), LOSSES),
         **_live(body, d),
     )
 
@@ -242,6 +250,7 @@ def limits() -> dict[str, Any]:
         "optimizers": list(OPTIMIZERS),
         "features": list(FEATURES),
         "regularizations": list(REGULARIZATIONS),
+        "losses": list(LOSSES),
         "live": list(LIVE),
         "tasks": {name: task_of(name) for name in DATASETS},
         "max_layers": MAX_LAYERS,

@@ -108,9 +108,19 @@ class Session:
         self.n_classes = 0 if regression else int(max(y.max(), y_test.max())) + 1
         binary = self.n_classes == 2
         n_out = 1 if regression or binary else self.n_classes
+        #: sigmoid outputs trained on the squared error, as seed 001 and TensorFlow Playground
+        #: do: the engine sees a regression on 0/1 targets; the class is ``a >= 0.5``
+        self.squared = config.loss == "squared_error" and not regression
+        if self.squared and not binary:
+            raise RequestError(
+                f"loss 'squared_error' needs two classes; data set {config.dataset!r} has "
+                f"{self.n_classes}: use 'cross_entropy'"
+            )
         output, loss = (
             ("identity", "mse")
             if regression
+            else ("sigmoid", "mse")
+            if self.squared
             else ("sigmoid", "binary_cross_entropy")
             if binary
             else ("softmax", "categorical_cross_entropy")
@@ -241,7 +251,13 @@ class Session:
         """Fraction of ``X``'s rows whose predicted class is ``y`` (None for regression)."""
         if self.task == "regression":
             return None
-        return float(np.mean(self.model.predict(X) == y))
+        return float(np.mean(self.predict_class(X) == y))
+
+    def predict_class(self, X: Array) -> Array:
+        """The predicted class of each row of the features ``X``: shape (n,)."""
+        if self.squared:  # the engine's "regression" on 0/1: the sigmoid output against 1/2
+            return (self.model.predict(X) >= 0.5).astype(np.int64)
+        return self.model.predict(X)
 
     def grid(self, n: int) -> Array:
         """The features of the ``n x n`` grid over the plane (:func:`grid_points`)."""
@@ -253,8 +269,12 @@ class Session:
         points = self.grid(GRID)
         if self.task == "regression":
             return {"resolution": GRID, "value": json_floats(self.model.predict(points), 4)}
-        proba = self.model.predict_proba(points)  # (GRID**2, n_out)
-        label = self.model.predict(points)  # (GRID**2,)
+        label = self.predict_class(points)  # (GRID**2,)
+        proba = (  # (GRID**2, n_out)
+            self.model.predict(points)[:, None]
+            if self.squared
+            else self.model.predict_proba(points)
+        )
         if proba.shape[1] == 1:  # sigmoid output: p(class 1)
             confidence = np.where(label == 1, proba[:, 0], 1 - proba[:, 0])
         else:

@@ -15,12 +15,12 @@ let options = null; // the /api/options answer
 let editing = null; // the edge being edited: {layer, from, to}
 
 // settings that need "New network" (the rest, LIVE, go to the running engine at once)
-const NEEDS_NEW = ["dataset", "hidden", "activation", "optimizer", "momentum", "seed", "features", "noise", "ratio"];
+const NEEDS_NEW = ["dataset", "hidden", "activation", "optimizer", "loss", "momentum", "seed", "features", "noise", "ratio"];
 const LIVE = ["lr", "regularization", "reg_rate", "batch_size"];
 const VIEW = ["show_test", "discretize"]; // how the page draws, not the network
 const LABELS = {
   dataset: "data set", hidden: "hidden layers", activation: "activation", optimizer: "optimizer",
-  momentum: "momentum", seed: "seed", features: "features", noise: "noise", ratio: "training share",
+  loss: "loss", momentum: "momentum", seed: "seed", features: "features", noise: "noise", ratio: "training share",
 };
 
 const $ = (id) => document.getElementById(id);
@@ -110,6 +110,7 @@ function readConfig() {
     hidden,
     activation: $("activation").value,
     optimizer: $("optimizer").value,
+    loss: $("loss").value,
     lr: Number($("lr").value),
     momentum: Number($("momentum").value),
     batch_size: Number($("batch_size").value),
@@ -350,7 +351,7 @@ function drawDiagram() {
 }
 
 function drawLoss() {
-  const svg = $("loss");
+  const svg = $("loss-curve");
   svg.innerHTML = "";
   const W = Number(svg.getAttribute("width"));
   const H = Number(svg.getAttribute("height"));
@@ -427,7 +428,7 @@ function drawStats() {
 }
 
 function showConfig(config) {
-  for (const key of ["dataset", "activation", "optimizer", "lr", "momentum", "batch_size", "seed",
+  for (const key of ["dataset", "activation", "optimizer", "loss", "lr", "momentum", "batch_size", "seed",
     "regularization", "reg_rate"]) {
     $(key).value = config[key];
   }
@@ -636,6 +637,7 @@ async function start() {
   fillSelect("activation", options.activations, d.activation);
   fillSelect("optimizer", options.optimizers, d.optimizer);
   fillSelect("regularization", options.regularizations, d.regularization);
+  fillSelect("loss", options.losses, d.loss);
   fillFeatures(options.features, d.features);
   maxSteps = options.max_steps;
   $("speed").max = maxSteps;
