@@ -3,7 +3,7 @@
 Routes (every answer is JSON except the three static files):
 
 =================================  ===============================================================
-``GET /``                          the page (``index.html``; ``app.js``, ``stepper.js``, ``style.css``)
+``GET /``                          the page (``index.html``; ``draw.js``, ``app.js``, ``stepper.js``, CSS)
 ``GET /api/options``               the choices and limits the form offers
 ``POST /api/new``                  start a network: a JSON object such as ``{"dataset": "xor",
                                    "hidden": [4], "activation": "tanh", "optimizer": "adam",
@@ -67,6 +67,7 @@ from .units import inspect_unit
 STATIC = {
     "/": ("index.html", "text/html; charset=utf-8"),
     "/index.html": ("index.html", "text/html; charset=utf-8"),
+    "/draw.js": ("draw.js", "text/javascript; charset=utf-8"),
     "/app.js": ("app.js", "text/javascript; charset=utf-8"),
     "/stepper.js": ("stepper.js", "text/javascript; charset=utf-8"),
     "/style.css": ("style.css", "text/css; charset=utf-8"),
