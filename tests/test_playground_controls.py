@@ -227,7 +227,38 @@ def test_legend_and_discretized_output_match_the_engine(
     bars = browser.find_elements(page.By.CSS_SELECTOR, "#hist-W-1 rect.bar")
     counts = [int(bar.get_attribute("data-count")) for bar in bars]
     assert counts == np.histogram(W1.ravel(), bins=len(counts))[0].tolist()
+    # "show test data": a test point far from the training points is drawn in its class's
+    # colour (its centre pixel), and the plane shows there again when it is off
+    size = int(page.el("boundary").get_attribute("width"))
+    x0, x1, _, y1 = state["extent"]
+
+    def to_pixel(points: Any) -> np.ndarray:
+        p = np.asarray(points, dtype=float)
+        return np.column_stack([p[:, 0] - x0, y1 - p[:, 1]]) / (x1 - x0) * size
+
+    train, test = to_pixel(state["train"]["X"]), to_pixel(state["test"]["X"])
+    lonely = [i for i, q in enumerate(test) if np.min(np.hypot(*(train - q).T)) > 10
+              and 20 < q[1] < size - 20 and np.hypot(*(train[0] - q)) > 14]  # fmt: skip
+    assert lonely
+    i = lonely[0]
+    where = [(int(test[i][0]), int(test[i][1]))]
+    colour = {0: ORANGE, 1: BLUE}[state["test"]["y"][i]]
+    assert page.pixels(where) != [colour]
+    page.check("show_test", True)
+    assert page.pixels(where) == [colour]
     browser.save_screenshot(str(shots / "classification.png"))
+    page.check("show_test", False)
+    assert page.pixels(where) != [colour]
+
+    # "regenerate": the seed + 1, new data, new weights
+    page.click("regenerate")
+    again = api_state(url)
+    assert (
+        again["config"]["seed"]
+        == state["config"]["seed"] + 1
+        == int(page.el("seed").get_attribute("value"))
+    )
+    assert again["train"]["X"] != state["train"]["X"] and again["step"] == 0
 
     # regression: the legend is a scale, the canvas the sign of the network's value
     page.new(dataset="plane", hidden="2", seed="2")
