@@ -372,6 +372,8 @@ def test_step_through_backprop_highlights_each_quantity(
     url: str, browser: Any, shots: Path
 ) -> None:
     page = Page(browser, url)
+    page.set("noise", "0")
+    page.set("ratio", "50")
     # seed 001's setting: sigmoid units, a sigmoid output and the squared error
     page.new(dataset="xor4", hidden="2", activation="sigmoid", loss="squared_error", seed="7",
              lr="0.5", regularization="none")  # fmt: skip
