@@ -168,10 +168,13 @@ class Session:
     def set_weight(self, layer: int, i: int, j: int, value: float) -> None:
         """Set ``W_layer[i, j]`` (Dense ``layer``, 1 = first) to ``value``.
 
+        The loss curve's last point becomes the loss at the edited weights (the value itself
+        is checked by :func:`~.config.parse_weight`).
+
         Raises
         ------
         RequestError
-            Naming an index out of range or a non-finite value.
+            Naming an index out of range.
         """
         dense = self.dense_layers()
         if not 1 <= layer <= len(dense):
