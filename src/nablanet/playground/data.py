@@ -6,20 +6,20 @@ Each generator takes the number of points, a noise level in ``[0, 0.5]`` (the pa
 value in ``[-1, 1]`` (regression). The four classification sets and the two regression sets
 follow TensorFlow Playground's ``dataset.ts`` (its labels -1/+1 are 0/1 here):
 
-=================  ==========================================================================
-``circle``         class 1 inside radius 2.5, class 0 in the ring 3.5..5; the label is taken
-                   at the point moved by ``noise * U(-5, 5)`` per coordinate
-``xor``            quadrants: ``x1, x2 ~ U(-5, 5)`` pushed 0.3 away from each axis; class 1
-                   where ``x1 x2 >= 0``, read at the point moved by ``noise * U(-5, 5)``
-``gaussian``       two Gaussians at (2, 2) (class 1) and (-2, -2), variance
-                   ``0.5 + 7 noise`` (0.5 to 4)
-``spiral``         two interleaved spirals of 1.75 turns each, radius 0 to 5, moved by
-                   ``noise * U(-1, 1)`` per coordinate
-``plane``          regression: ``y = (x1 + x2) / 10`` clipped to [-1, 1], at the point moved
-                   by ``noise * U(-6, 6)``
-``multi_gaussian`` regression: six bumps of height +-1 at (+-4 or 0, +-2.5), each falling
-                   linearly to 0 at distance 2; the largest in size wins
-=================  ==========================================================================
+==================  ========================================================================
+``circle``          class 1 inside radius 2.5, class 0 in the ring 3.5..5; the label is taken
+                    at the point moved by ``noise * U(-5, 5)`` per coordinate
+``xor``             quadrants: ``x1, x2 ~ U(-5, 5)`` pushed 0.3 away from each axis; class 1
+                    where ``x1 x2 >= 0``, read at the point moved by ``noise * U(-5, 5)``
+``gaussian``        two Gaussians at (2, 2) (class 1) and (-2, -2), variance
+                    ``0.5 + 7 noise`` (0.5 to 4)
+``spiral``          two interleaved spirals of 1.75 turns each, radius 0 to 5, moved by
+                    ``noise * U(-1, 1)`` per coordinate
+``plane``           regression: ``y = (x1 + x2) / 10`` clipped to [-1, 1], at the point moved
+                    by ``noise * U(-6, 6)``
+``multi_gaussian``  regression: six bumps of height +-1 at (+-4 or 0, +-2.5), each falling
+                    linearly to 0 at distance 2; the largest in size wins
+==================  ========================================================================
 
 The points of a data set are drawn, then shuffled and split: the first ``ratio`` of them
 train, the rest test (:func:`split`). :func:`nablanet.datasets.make_xor` (the tutorials' four
