@@ -126,6 +126,23 @@ def test_squared_error_classifies_with_a_sigmoid_output() -> None:
         Session(parse_config({"dataset": "blobs", "loss": "squared_error"}))
 
 
+def test_a_regression_output_unit_shows_the_squared_errors_gradient() -> None:
+    from nablanet.playground import inspect_unit
+
+    session = Session(parse_config({"dataset": "multi_gaussian", "hidden": [3], "seed": 2}))
+    session.step(5)
+    info = inspect_unit(session, layer=2, unit=0, sample=4)
+    W1, b1 = session.dense_layers()[0].params["W"], session.dense_layers()[0].params["b"]
+    W2, b2 = session.dense_layers()[1].params["W"], session.dense_layers()[1].params["b"]
+    a = (np.tanh(session.X[4] @ W1 + b1) @ W2 + b2)[0]  # identity output
+    expected = 2 * (a - session.y[4])  # L = (a - y)^2 for one sample and one output
+    q = info["quantities"]["dL_da"]
+    assert q["value"] == pytest.approx(expected, rel=1e-9)
+    assert (
+        q["numbers"] == f"dL/da2[0] = 2 (a - y) = 2 ({a:.4g} - {session.y[4]:.4g}) = {expected:.4g}"
+    )
+
+
 def _sgd(**extra: object) -> Session:
     body = {"dataset": "gaussian", "hidden": [3], "optimizer": "sgd", "lr": 0.1,
             "batch_size": 10, "seed": 4, **extra}  # fmt: skip
