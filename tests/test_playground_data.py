@@ -143,6 +143,19 @@ def test_a_regression_output_unit_shows_the_squared_errors_gradient() -> None:
     assert float(last) == pytest.approx(expected, rel=1e-3)  # printed to 4 digits
 
 
+def test_backprop_steps_include_the_penalty_of_a_training_step() -> None:
+    session = _sgd(hidden=[3], regularization="l2", reg_rate=0.5)
+    out = backprop_steps(session, 0)
+    step = next(s for s in out["steps"] if (s["layer"], s["quantity"]) == (1, "dW"))
+    (W1, b1), (W2, b2) = [(d.params["W"], d.params["b"]) for d in session.dense_layers()]
+    x, y = session.X[0], session.y[0]
+    a1 = np.tanh(x @ W1 + b1)
+    delta2 = 1 / (1 + np.exp(-(a1 @ W2 + b2))) - y
+    delta1 = (W2 @ delta2) * (1 - a1**2)
+    np.testing.assert_allclose(step["value"], np.outer(x, delta1) + 0.5 * W1, rtol=1e-9)
+    assert step["equation"].endswith("+ l2 * W1")
+
+
 def _sgd(**extra: object) -> Session:
     body = {"dataset": "gaussian", "hidden": [3], "optimizer": "sgd", "lr": 0.1,
             "batch_size": 10, "seed": 4, **extra}  # fmt: skip

@@ -14,8 +14,9 @@ The numbers are :func:`nablanet.explain.explain`'s (the layers' own ``forward`` 
 Each step carries the equation :func:`~nablanet.explain.explain` states for it and the
 tutorial equation numbers it cites (``LayerTrace.refs``, decided by
 :mod:`nablanet.explain.notation` from the network: seed 001's numbers where the activation is
-a sigmoid and the loss a squared error, the model's own equations otherwise). The loss is the
-data term of this one sample (the L1/L2 penalty is not part of it).
+a sigmoid and the loss a squared error, the model's own equations otherwise). With L1 or L2
+regularization on, the loss and :math:`\partial L / \partial W_k` include the penalty, as
+a training step's do, and the equation says so (``+ l2 * W1``).
 """
 
 from __future__ import annotations
