@@ -29,7 +29,7 @@ from nablanet.playground.session import grid_points, square_extent
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-XOR = {"dataset": "xor", "hidden": [3], "activation": "tanh", "optimizer": "adam", "lr": 0.1,
+XOR = {"dataset": "xor4", "hidden": [3], "activation": "tanh", "optimizer": "adam", "lr": 0.1,
        "batch_size": 4, "seed": 3}  # fmt: skip
 
 
@@ -89,7 +89,7 @@ def by_hand(weights: list[dict[str, Any]], x: np.ndarray, y: int) -> list[dict[s
 def test_options_offer_the_2d_data_sets(url: str) -> None:
     status, options = call(url, "GET", "/api/options")
     assert status == 200
-    assert {"xor", "circles", "moons", "blobs", "spirals"} <= set(options["datasets"])
+    assert {"xor4", "circles", "moons", "blobs", "spiral"} <= set(options["datasets"])
     assert "digits" not in options["datasets"]
     assert options["max_steps"] == MAX_STEPS
 
@@ -104,7 +104,7 @@ def test_new_builds_the_network_asked_for(url: str) -> None:
     assert state["train"]["y"] == [0, 1, 1, 0]
     b = state["boundary"]
     assert len(b["label"]) == len(b["confidence"]) == b["resolution"] ** 2
-    assert [len(m) for m in state["responses"]] == [5, 2, 1]
+    assert [len(m) for m in state["responses"]] == [2, 5, 2, 1]  # inputs first
 
 
 def test_training_lowers_the_loss_and_learns_xor(url: str) -> None:
@@ -414,7 +414,7 @@ def test_page_trains_and_opens_a_unit(url: str, browser: Any) -> None:
     assert "got -1.0" in by_id(By.ID, "message").text
     browser.save_screenshot("/tmp/playground_error.png")
     # XOR, one hidden layer of 3 tanh units
-    Select(by_id(By.ID, "dataset")).select_by_value("xor")
+    Select(by_id(By.ID, "dataset")).select_by_value("xor4")
     for key, value in [("hidden", "3"), ("lr", "0.1"), ("batch_size", "4"), ("seed", "3")]:
         set_value(key, value)
     by_id(By.ID, "new").click()  # the request starts in the click handler: busy until drawn

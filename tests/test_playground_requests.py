@@ -19,7 +19,7 @@ import pytest
 from nablanet.playground import make_server
 from nablanet.playground import server as server_module
 
-XOR = {"dataset": "xor", "hidden": [3], "activation": "tanh", "optimizer": "adam", "lr": 0.1,
+XOR = {"dataset": "xor4", "hidden": [3], "activation": "tanh", "optimizer": "adam", "lr": 0.1,
        "batch_size": 4, "seed": 3}  # fmt: skip
 NEW = json.dumps({"dataset": "moons", "hidden": [2], "seed": 1}).encode()
 
@@ -70,7 +70,7 @@ def fresh_session(address: tuple[str, int]) -> Any:
     status, answer = post(
         address, "/api/new", json.dumps(XOR).encode(), Content_Type="application/json"
     )
-    assert status == 200 and answer["config"]["dataset"] == "xor"
+    assert status == 200 and answer["config"]["dataset"] == "xor4"
     return answer
 
 
@@ -201,3 +201,51 @@ def test_an_error_of_the_server_is_still_answered(
     host, port = address
     status, answer = send(address, f"GET /api/options HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n")
     assert status == 500 and "RuntimeError: a bug" in answer["error"]
+
+
+NEW_ENDPOINTS = [
+    ("/api/settings", json.dumps({"lr": 0.5, "batch_size": 2}).encode()),
+    ("/api/weight", json.dumps({"layer": 1, "from": 0, "to": 0, "value": 9.0}).encode()),
+]
+
+
+@pytest.mark.parametrize(("path", "body"), NEW_ENDPOINTS, ids=["settings", "weight"])
+@pytest.mark.parametrize(("headers", "named"), CROSS_SITE)
+def test_a_cross_site_post_to_a_live_endpoint_is_refused(
+    address: tuple[str, int], path: str, body: bytes, headers: dict[str, str], named: str
+) -> None:
+    before = fresh_session(address)
+    status, answer = post(address, path, body, **headers)
+    assert status == 403, answer
+    assert "cross-site request refused" in answer["error"] and named in answer["error"]
+    assert_unchanged(address, before)
+    assert state(address)["optimizer_lr"] == XOR["lr"]
+
+
+@pytest.mark.parametrize(("path", "body"), NEW_ENDPOINTS, ids=["settings", "weight"])
+def test_a_live_endpoint_serves_its_own_page_and_refuses_other_hosts(
+    address: tuple[str, int], path: str, body: bytes
+) -> None:
+    host, port = address
+    before = fresh_session(address)
+    status, answer = post(address, path, body, host="attacker.example:80",
+                          Content_Type="application/json")  # fmt: skip
+    assert status == 403 and "attacker.example" in answer["error"]
+    assert_unchanged(address, before)
+    status, answer = post(address, path, body, Origin=f"http://{host}:{port}",
+                          Sec_Fetch_Site="same-origin", Content_Type="application/json")  # fmt: skip
+    assert status == 200
+    if path == "/api/settings":
+        assert answer["optimizer_lr"] == 0.5 and answer["batch_size"] == 2
+    else:
+        assert answer["weights"][0]["W"][0][0] == 9.0
+
+
+def test_the_backprop_steps_refuse_a_foreign_host(address: tuple[str, int]) -> None:
+    host, port = address
+    fresh_session(address)
+    head = "GET /api/backprop?sample=0 HTTP/1.1\r\nHost: {}\r\n\r\n"
+    status, answer = send(address, head.format("rebound.example:80"))
+    assert status == 403 and "rebound.example" in answer["error"]
+    status, answer = send(address, head.format(f"{host}:{port}"))
+    assert status == 200 and answer["steps"][0]["quantity"] == "z"

@@ -1,14 +1,20 @@
 """``nablanet playground``: train a network live in your browser, with the real engine.
 
 A local web page (served by the standard library; the page's JavaScript and CSS ship in this
-package, nothing is fetched from the internet) where you pick a 2-D data set and a network,
-train it step by step with :class:`nablanet.Sequential`, and watch the loss curve, the
-decision boundary and the network diagram (edges coloured by the sign of the weight, as wide
-as its size). Click a unit to see its ``z``, ``a``, ``delta`` and gradient for one sample,
-each with the equation that produced it and the sample's numbers put in.
+package, nothing is fetched from the internet) where you pick a 2-D data set, its input
+features and a network, train it step by step with :class:`nablanet.Sequential`, and watch the
+loss curve, the output over the plane (with a legend), the network diagram (edges coloured by
+the sign of the weight, as wide as its size; click one to edit it) and per-layer histograms of
+the weights and gradients: TensorFlow Playground's controls on nablanet's engine. The
+learning rate, the L1/L2 regularization and the batch size change the running engine; the
+whole setting lives in the page's URL hash. Click a unit to see its ``z``, ``a``, ``delta``
+and gradient for one sample, each with the equation that produced it and the sample's numbers
+put in, or step through one sample's backpropagation quantity by quantity.
 
-Modules: :mod:`.config` (parameters and limits), :mod:`.session` (the model and its training
-run), :mod:`.units` (one unit opened up, via :func:`nablanet.explain`), :mod:`.server` (HTTP).
+Modules: :mod:`.config` (parameters and limits), :mod:`.data` (the data sets and features),
+:mod:`.session` (the model and its training run), :mod:`.units` (one unit opened up, via
+:func:`nablanet.explain`), :mod:`.stepper` (backprop step by step, via the same),
+:mod:`.server` (HTTP).
 The command line, ``nablanet playground``, is :mod:`nablanet.cli.playground`.
 """
 

@@ -10,13 +10,18 @@ steps per request.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from .._validation import short_repr
+from .data import DATASETS, FEATURES, task_of
 
-#: The 2-D data sets of :mod:`nablanet.datasets` (the plane can be drawn).
-DATASETS = ("xor", "circles", "moons", "blobs", "spirals")
+REGULARIZATIONS = ("none", "l1", "l2")
+LOSSES = ("cross_entropy", "squared_error")
+#: Settings the running session takes without a new network (``POST /api/settings``).
+LIVE = ("lr", "regularization", "reg_rate", "batch_size")
+MAX_REG_RATE = 10.0
+MAX_WEIGHT = 100.0  # a weight typed in by hand
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu", "identity")
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw")
 MAX_LAYERS = 6
@@ -92,6 +97,22 @@ class Config:
     seed : int
         Seeds the one ``np.random.Generator`` behind the data, the initial weights and the
         batch order.
+    features : tuple of str
+        The input units, names from :data:`~nablanet.playground.data.FEATURES` (at least one).
+    noise : float
+        In [0, 0.5]; what it does depends on the data set (:mod:`nablanet.playground.data`).
+    ratio : float
+        Share of the points in the training set, in [0.1, 0.9].
+    regularization : str
+        ``"none"``, ``"l1"`` or ``"l2"``: the Dense layers' ``l1`` or ``l2`` coefficient is
+        ``reg_rate``.
+    reg_rate : float
+        In [0, 10].
+    loss : str
+        For two classes, ``"cross_entropy"`` (a sigmoid output with binary cross-entropy) or
+        ``"squared_error"`` (a sigmoid output with the mean squared error on 0/1 targets, as
+        seed 001 and TensorFlow Playground); more classes take cross-entropy (softmax), and
+        regression the mean squared error, whatever this says.
     """
 
     dataset: str = "circles"
@@ -102,11 +123,18 @@ class Config:
     momentum: float = 0.0
     batch_size: int = 16
     seed: int = 0
+    features: tuple[str, ...] = ("x1", "x2")
+    noise: float = 0.0
+    ratio: float = 0.5
+    regularization: str = "none"
+    reg_rate: float = 0.0
+    loss: str = "cross_entropy"
 
     def to_json(self) -> dict[str, Any]:
         """The configuration as JSON-ready values."""
         out = asdict(self)
         out["hidden"] = list(self.hidden)
+        out["features"] = list(self.features)
         return out
 
 
@@ -130,15 +158,77 @@ def parse_config(body: Any) -> Config:
         raise RequestError(
             f"hidden must be a list of at most {MAX_LAYERS} layer sizes, got {short_repr(hidden)}"
         )
+    features = body.get("features", list(d.features))
+    if not isinstance(features, list) or not 1 <= len(features) <= len(FEATURES):
+        raise RequestError(
+            f"features must be a list of 1 to {len(FEATURES)} feature names, "
+            f"got {short_repr(features)}"
+        )
+    names = tuple(FEATURES)
+    chosen = {_choice("feature", f, names) for f in features}
     return Config(
         dataset=_choice("dataset", body.get("dataset", d.dataset), DATASETS),
         hidden=tuple(_int("hidden layer size", h, 1, MAX_UNITS) for h in hidden),
         activation=_choice("activation", body.get("activation", d.activation), ACTIVATIONS),
         optimizer=_choice("optimizer", body.get("optimizer", d.optimizer), OPTIMIZERS),
-        lr=_float("lr", body.get("lr", d.lr), 0.0, MAX_LR, low_open=True),
         momentum=_float("momentum", body.get("momentum", d.momentum), 0.0, 0.999, low_open=False),
-        batch_size=_int("batch_size", body.get("batch_size", d.batch_size), 1, 100_000),
         seed=_int("seed", body.get("seed", d.seed), 0, MAX_SEED),
+        features=tuple(name for name in names if name in chosen),
+        noise=_float("noise", body.get("noise", d.noise), 0.0, 0.5, low_open=False),
+        ratio=_float("ratio", body.get("ratio", d.ratio), 0.1, 0.9, low_open=False),
+        loss=_choice("loss", body.get("loss", d.loss), LOSSES),
+        **_live(body, d),
+    )
+
+
+def _live(body: dict[str, Any], current: Config) -> dict[str, Any]:
+    """The :data:`LIVE` settings of ``body`` checked; missing ones from ``current``."""
+    return {
+        "lr": _float("lr", body.get("lr", current.lr), 0.0, MAX_LR, low_open=True),
+        "batch_size": _int("batch_size", body.get("batch_size", current.batch_size), 1, 100_000),
+        "regularization": _choice(
+            "regularization", body.get("regularization", current.regularization), REGULARIZATIONS
+        ),
+        "reg_rate": _float(
+            "reg_rate", body.get("reg_rate", current.reg_rate), 0.0, MAX_REG_RATE, low_open=False
+        ),
+    }
+
+
+def parse_settings(body: Any, current: Config) -> Config:
+    """Check a ``POST /api/settings`` body: some of :data:`LIVE`; returns ``current`` with
+    them replaced.
+
+    Raises
+    ------
+    RequestError
+        Naming the bad key or value, or a setting that needs a new network.
+    """
+    if not isinstance(body, dict):
+        raise RequestError(f"the request body must be a JSON object, got {short_repr(body)}")
+    other = sorted(set(body) - set(LIVE))
+    if other:
+        raise RequestError(
+            f"{other[0]!r} cannot change while training (start a new network); "
+            f"live settings are {list(LIVE)}"
+        )
+    return replace(current, **_live(body, current))
+
+
+def parse_weight(body: Any) -> tuple[int, int, int, float]:
+    """Check a ``POST /api/weight`` body ``{"layer": k, "from": i, "to": j, "value": w}``:
+    ``(k, i, j, w)`` (the session checks the indices against the network)."""
+    if not isinstance(body, dict) or set(body) != {"layer", "from", "to", "value"}:
+        raise RequestError(
+            "the body must be a JSON object with exactly the keys layer, from, to and value, "
+            f"got {short_repr(body)}"
+        )
+    big = 10**6
+    return (
+        _int("layer", body["layer"], 1, big),
+        _int("from", body["from"], 0, big),
+        _int("to", body["to"], 0, big),
+        _float("value", body["value"], -MAX_WEIGHT, MAX_WEIGHT, low_open=False),
     )
 
 
@@ -158,6 +248,11 @@ def limits() -> dict[str, Any]:
         "datasets": list(DATASETS),
         "activations": list(ACTIVATIONS),
         "optimizers": list(OPTIMIZERS),
+        "features": list(FEATURES),
+        "regularizations": list(REGULARIZATIONS),
+        "losses": list(LOSSES),
+        "live": list(LIVE),
+        "tasks": {name: task_of(name) for name in DATASETS},
         "max_layers": MAX_LAYERS,
         "max_units": MAX_UNITS,
         "max_steps": MAX_STEPS,

@@ -1,18 +1,24 @@
 """The playground's web server: the standard library's ``http.server`` and ``json``.
 
-Routes (every answer is JSON except the three static files):
+Routes (every answer is JSON except the static files of the page):
 
-=================================  ===============================================================
-``GET /``                          the page (``index.html``; ``app.js`` and ``style.css`` beside it)
-``GET /api/options``               the choices and limits the form offers
-``POST /api/new``                  start a network: a JSON object such as ``{"dataset": "xor",
-                                   "hidden": [4], "activation": "tanh", "optimizer": "adam",
-                                   "lr": 0.03, "batch_size": 4, "seed": 0}``; answers the state
-``POST /api/step?n=10``            ``n`` training steps (1 to ``MAX_STEPS``); answers the state
-                                   without the data points
-``GET /api/state``                 the state: loss curve, weights, boundary, points, accuracy
-``GET /api/unit?layer=&unit=&sample=``  one unit opened up for one training sample
-=================================  ===============================================================
+========================================  ==========================================================
+``GET /``                                 the page: ``index.html``, its scripts and CSS
+``GET /api/options``                      the choices and limits the form offers
+``POST /api/new``                         start a network: a JSON object such as
+                                          ``{"dataset": "xor", "hidden": [4], "lr": 0.03,
+                                          "features": ["x1", "x2"], "seed": 0}``; answers the state
+``POST /api/step?n=10``                   ``n`` training steps (1 to ``MAX_STEPS``); answers the
+                                          state without the data points
+``GET /api/state``                        the state: loss curve, weights, output, points, accuracy
+``GET /api/unit?layer=&unit=&sample=``    one unit opened up for one training sample
+``POST /api/settings``                    change live settings of the running session: some of
+                                          ``lr``, ``regularization``, ``reg_rate``, ``batch_size``;
+                                          answers the state without the data points
+``POST /api/weight``                      set one weight ``W_k[i, j]``: ``{"layer": k, "from": i,
+                                          "to": j, "value": w}``; answers the state without points
+``GET /api/backprop?sample=``             every step of one sample's forward and backward pass
+========================================  ==========================================================
 
 A bad parameter gets ``400 {"error": "..."}`` naming it and the value received; every request
 gets an answer, a body the server cannot parse included (JSON nested too deeply: 400; an
@@ -43,14 +49,27 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .._validation import short_repr
-from .config import MAX_BODY, MAX_STEPS, Config, RequestError, limits, parse_config, parse_int_param
+from .config import (
+    MAX_BODY,
+    MAX_STEPS,
+    Config,
+    RequestError,
+    limits,
+    parse_config,
+    parse_int_param,
+    parse_settings,
+    parse_weight,
+)
 from .session import Session
+from .stepper import backprop_steps
 from .units import inspect_unit
 
 STATIC = {
     "/": ("index.html", "text/html; charset=utf-8"),
     "/index.html": ("index.html", "text/html; charset=utf-8"),
+    "/draw.js": ("draw.js", "text/javascript; charset=utf-8"),
     "/app.js": ("app.js", "text/javascript; charset=utf-8"),
+    "/stepper.js": ("stepper.js", "text/javascript; charset=utf-8"),
     "/style.css": ("style.css", "text/css; charset=utf-8"),
 }
 
@@ -284,7 +303,30 @@ def api_unit(server: PlaygroundServer, query: dict[str, list[str]], body: Any) -
     return inspect_unit(server.session, layer, unit, sample)
 
 
+def api_settings(server: PlaygroundServer, query: dict[str, list[str]], body: Any) -> Any:
+    """``POST /api/settings``: live settings into the running session (all or none)."""
+    _no_query(query)
+    server.session.apply(parse_settings(body, server.session.config))
+    return server.session.state(data=False)
+
+
+def api_weight(server: PlaygroundServer, query: dict[str, list[str]], body: Any) -> Any:
+    """``POST /api/weight``: ``{"layer", "from", "to", "value"}`` sets ``W_layer[from, to]``."""
+    _no_query(query)
+    server.session.set_weight(*parse_weight(body))
+    return server.session.state(data=False)
+
+
+def api_backprop(server: PlaygroundServer, query: dict[str, list[str]], body: Any) -> Any:
+    """``GET /api/backprop?sample=I``."""
+    _no_query(query, ("sample",))
+    return backprop_steps(server.session, parse_int_param(query, "sample", 0, 10**9))
+
+
 ROUTES = {
+    ("POST", "/api/settings"): api_settings,
+    ("POST", "/api/weight"): api_weight,
+    ("GET", "/api/backprop"): api_backprop,
     ("GET", "/api/options"): api_options,
     ("POST", "/api/new"): api_new,
     ("POST", "/api/step"): api_step,

@@ -67,9 +67,14 @@ def _activation_line(activation: str, k: int, j: int, z: float, a: float) -> str
     return f"a{k}[{j}] = {fn}({_g(z)}) = {_g(a)}"
 
 
-def _output_gradient(loss: str, k: int, j: int, a: float, y: float, value: float) -> str:
-    """dL/da of output unit ``j`` for one sample (n = 1), with the numbers put in."""
+def _output_gradient(
+    loss: str, k: int, j: int, a: float, y: float, value: float, m: int = 1
+) -> str:
+    """dL/da of output unit ``j`` of ``m`` for one sample (n = 1), with the numbers put in."""
     head = f"dL/da{k}[{j}] = "
+    if loss == "mse":  # L = sum_j (a_j - y_j)^2 / (n m)
+        over = "" if m == 1 else f" / {m}"
+        return head + f"2 (a - y){over} = 2 ({_g(a)} - {_g(y)}){over} = {_g(value)}"
     if loss == "binary_cross_entropy":
         return (
             head
@@ -125,7 +130,8 @@ def inspect_unit(session: Session, layer: int, unit: int, sample: int) -> dict[s
     dW, db = t.dW[:, j], float(t.db[j])
     act = t.activation
     if k == K:
-        dL_da_numbers = _output_gradient(ex.loss_name, k, j, a, float(ex.y[0, j]), dL_da)
+        y_j = float(ex.y[0, j])
+        dL_da_numbers = _output_gradient(ex.loss_name, k, j, a, y_j, dL_da, t.a.shape[1])
     else:
         nxt = ex.layers[k]
         terms = _sum_of_products(nxt.delta[0], nxt.W[j])
