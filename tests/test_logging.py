@@ -35,10 +35,16 @@ def logger_state():
     return state
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def restore_loggers():
-    """Put back whatever a test sets on nablanet's loggers and the root logger."""
+    """Start from logging's defaults (root at WARNING, nablanet's loggers unset), whatever ran
+    before in this process, and put back afterwards what a test set."""
     before = logger_state()
+    logging.getLogger().setLevel(logging.WARNING)
+    for name in LOGGERS[1:]:
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.NOTSET)
+        logger.propagate, logger.disabled = True, False
     yield
     for name, (handlers, level, propagate, disabled) in before.items():
         logger = logging.getLogger(name)
@@ -121,7 +127,7 @@ def test_divergence_is_logged_and_still_warned(caplog):
 
 
 # --------------------------------------------------------------- verbose: the lines on stdout
-def test_verbose_2_prints_every_epoch_once_on_stdout_on_every_fit(capsys, restore_loggers):
+def test_verbose_2_prints_every_epoch_once_on_stdout_on_every_fit(capsys):
     X, y = regression_data()
     model = net()
     before = logger_state()
@@ -135,7 +141,7 @@ def test_verbose_2_prints_every_epoch_once_on_stdout_on_every_fit(capsys, restor
     assert logger_state() == before  # no handler left on any logger
 
 
-def test_verbose_leaves_no_handler_behind_when_a_callback_raises(capsys, restore_loggers):
+def test_verbose_leaves_no_handler_behind_when_a_callback_raises(capsys):
     class Boom(nn.Callback):
         def on_epoch_end(self, epoch, logs=None):
             if epoch == 1:
@@ -154,7 +160,7 @@ def test_verbose_leaves_no_handler_behind_when_a_callback_raises(capsys, restore
     assert len(capsys.readouterr().out.splitlines()) == 1
 
 
-def test_verbose_2_shows_the_stdout_current_at_the_call(restore_loggers, monkeypatch):
+def test_verbose_2_shows_the_stdout_current_at_the_call(monkeypatch):
     X, y = regression_data()
     first, second = io.StringIO(), io.StringIO()
     monkeypatch.setattr(sys, "stdout", first)
@@ -165,7 +171,7 @@ def test_verbose_2_shows_the_stdout_current_at_the_call(restore_loggers, monkeyp
     assert len(second.getvalue().splitlines()) == 1
 
 
-def test_verbose_2_with_progress_batch_prints_the_batches(capsys, restore_loggers):
+def test_verbose_2_with_progress_batch_prints_the_batches(capsys):
     X, y = regression_data()
     net().fit(X, y, epochs=1, batch_size=32, verbose=2, progress="batch")
     lines = capsys.readouterr().out.splitlines()
@@ -177,7 +183,7 @@ def test_verbose_2_with_progress_batch_prints_the_batches(capsys, restore_logger
 
 
 @pytest.mark.parametrize("where", ["nablanet", "root"])
-def test_application_logging_shows_the_lines_once_instead_of_stdout(where, capsys, restore_loggers):
+def test_application_logging_shows_the_lines_once_instead_of_stdout(where, capsys):
     sink = io.StringIO()
     handler = logging.StreamHandler(sink)
     handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
@@ -194,7 +200,7 @@ def test_application_logging_shows_the_lines_once_instead_of_stdout(where, capsy
     ]
 
 
-def test_root_configured_at_warning_still_lets_verbose_print_once(capsys, restore_loggers):
+def test_root_configured_at_warning_still_lets_verbose_print_once(capsys):
     """logging.basicConfig() leaves root at WARNING: its handler would not show INFO records,
     so verbose shows them on stdout, and the root handler does not repeat them."""
     sink = io.StringIO()
@@ -209,7 +215,7 @@ def test_root_configured_at_warning_still_lets_verbose_print_once(capsys, restor
 # ------------------------------------------------------------------------------------ silencing
 @pytest.mark.parametrize("how", ["level", "disabled"])
 @pytest.mark.parametrize("verbose", [2, True])
-def test_silencing_the_nablanet_logger_silences_fit(how, verbose, capsys, restore_loggers):
+def test_silencing_the_nablanet_logger_silences_fit(how, verbose, capsys):
     logger = logging.getLogger("nablanet")
     if how == "level":
         logger.setLevel(logging.WARNING)
@@ -220,7 +226,7 @@ def test_silencing_the_nablanet_logger_silences_fit(how, verbose, capsys, restor
     assert capsys.readouterr() == ("", "")
 
 
-def test_a_level_on_the_training_logger_alone_silences_fit(capsys, restore_loggers):
+def test_a_level_on_the_training_logger_alone_silences_fit(capsys):
     logging.getLogger("nablanet.training").setLevel(logging.ERROR)
     X, y = regression_data()
     net().fit(X, y, epochs=2, verbose=2)
@@ -317,9 +323,7 @@ def test_dask_sgd_iterations_are_logged(dask_client, caplog, capsys):
     assert capsys.readouterr().out == ""
 
 
-def test_dask_verbose_prints_scikit_learns_lines_once_unless_silenced(
-    dask_client, capsys, restore_loggers
-):
+def test_dask_verbose_prints_scikit_learns_lines_once_unless_silenced(dask_client, capsys):
     est = _dask_fit(dask_client, verbose=True)
     assert capsys.readouterr().out.splitlines() == [
         f"Iteration {k + 1}, loss = {loss:.8f}" for k, loss in enumerate(est.loss_curve_)

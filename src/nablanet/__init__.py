@@ -44,6 +44,7 @@ from .training import (
     EarlyStopping,
     History,
     ProgressBar,
+    ProgressLogger,
     ReduceLROnPlateau,
 )
 
@@ -71,6 +72,7 @@ __all__ = [
     "LeakyReLU",
     "Perceptron",
     "ProgressBar",
+    "ProgressLogger",
     "RMSProp",
     "ReLU",
     "ReduceLROnPlateau",
