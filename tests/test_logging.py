@@ -200,6 +200,20 @@ def test_application_logging_shows_the_lines_once_instead_of_stdout(where, capsy
     ]
 
 
+def test_application_showing_info_only_gets_the_epochs_and_stdout_the_batches(capsys):
+    """Each record once: the application's root handler at INFO shows the epoch lines; the
+    batch lines (DEBUG), which it does not show, go to stdout."""
+    sink = io.StringIO()
+    logging.getLogger().addHandler(logging.StreamHandler(sink))
+    logging.getLogger().setLevel(logging.INFO)
+    X, y = regression_data()
+    net().fit(X, y, epochs=2, batch_size=32, verbose=2, progress="batch")
+    printed = [line.split(" loss=")[0] for line in capsys.readouterr().out.splitlines()]
+    logged = [line.split(" loss=")[0] for line in sink.getvalue().splitlines()]
+    assert printed == [f"epoch {e}/2 batch {b}/2" for e in (1, 2) for b in (1, 2)]
+    assert logged == ["epoch 1/2", "epoch 2/2"]
+
+
 def test_root_configured_at_warning_still_lets_verbose_print_once(capsys):
     """logging.basicConfig() leaves root at WARNING: its handler would not show INFO records,
     so verbose shows them on stdout, and the root handler does not repeat them."""
@@ -331,3 +345,24 @@ def test_dask_verbose_prints_scikit_learns_lines_once_unless_silenced(dask_clien
     logging.getLogger("nablanet").setLevel(logging.WARNING)
     _dask_fit(dask_client, verbose=True)
     assert capsys.readouterr().out == ""
+
+
+def test_dask_logs_scikit_learns_stopping_line(dask_client, caplog, capsys):
+    import dask.array as da
+    from sklearn.neural_network import MLPRegressor
+
+    from nablanet.dask import DaskMLPRegressor
+
+    X, y = regression_data(n=80)
+    settings = dict(hidden_layer_sizes=(4,), solver="sgd", max_iter=10, batch_size=20,
+                    random_state=0, tol=1e9, n_iter_no_change=1)  # fmt: skip
+    MLPRegressor(**settings, verbose=True).fit(X, y)  # the reference: scikit-learn's own line
+    expected = capsys.readouterr().out.splitlines()[-1]
+    caplog.set_level(logging.INFO, logger="nablanet")
+    DaskMLPRegressor(**settings, client=dask_client).fit(
+        da.from_array(X, chunks=40), da.from_array(y, chunks=40)
+    )
+    last = nablanet_records(caplog)[-1]
+    assert (last.name, last.levelno) == ("nablanet.dask", logging.INFO)
+    assert last.getMessage() == expected
+    assert expected.endswith("Stopping.")

@@ -12,7 +12,8 @@ call, as Keras's and LightGBM's verbose output goes to the current stdout. The r
 
 - the records are always logged: an application that shows ``"nablanet"``'s INFO records (a
   handler on ``"nablanet"`` or on the root logger, and a level that lets INFO through) sees them
-  there, once, and verbose adds no second copy on stdout;
+  there, once, and verbose adds no second copy on stdout (decided per level: DEBUG records the
+  application does not show still go to stdout);
 - an application that silenced the package (a level above INFO set on ``"nablanet"`` or the
   child, ``disabled``, or :func:`logging.disable`) sees nothing, verbose or not;
 - otherwise (logging not configured, or configured at WARNING on the root logger only) verbose
@@ -89,29 +90,45 @@ class Reporter:
         The lowest level shown by ``verbose`` (``logging.INFO``; ``logging.DEBUG`` adds the
         per-batch lines of ``fit(progress="batch")``).
 
-    Use it as a context manager around the call; the handler is closed at the end.
+    :meth:`close` at the end of the call releases the handler. It is never attached to a
+    logger, so a call that raises before closing leaves nothing behind either.
     """
 
     def __init__(self, logger: logging.Logger, verbose: bool, level: int = logging.INFO) -> None:
         self.logger = logger
+        self.level = level
         self.handler: logging.Handler | None = None
-        if verbose and not silenced(logger, level) and not shown_by_application(logger, level):
+        self._shows: dict[int, bool] = {}  # per level: does this call's handler show it?
+        if verbose:
             handler = logging.StreamHandler(sys.stdout)
-            handler.setLevel(level)
             handler.setFormatter(logging.Formatter("%(message)s"))
             self.handler = handler
 
+    def shows(self, level: int) -> bool:
+        """Whether this call's own handler shows records of ``level``: verbose, ``level`` at
+        least the verbose level, and neither shown by the application nor silenced by it.
+
+        Decided per level, once per call: with the application showing INFO but not DEBUG,
+        ``fit(verbose=2, progress="batch")`` shows the DEBUG lines here, the INFO ones there.
+        """
+        if self.handler is None or level < self.level:
+            return False
+        if level not in self._shows:
+            logger = self.logger
+            self._shows[level] = not (
+                silenced(logger, level) or shown_by_application(logger, level)
+            )
+        return self._shows[level]
+
     def enabled_for(self, level: int) -> bool:
         """Whether a record of ``level`` would be logged or shown (check before formatting)."""
-        if self.logger.isEnabledFor(level):
-            return True
-        return self.handler is not None and level >= self.handler.level
+        return self.logger.isEnabledFor(level) or self.shows(level)
 
     def log(self, level: int, msg: str, *args: Any) -> None:
         """Log ``msg % args`` at ``level``, and show it if this call is verbose."""
         if self.logger.isEnabledFor(level):
             self.logger.log(level, msg, *args)
-        if self.handler is not None and level >= self.handler.level:
+        if self.handler is not None and self.shows(level):
             record = self.logger.makeRecord(
                 self.logger.name, level, "(verbose)", 0, msg, args, None
             )
@@ -124,13 +141,8 @@ class Reporter:
         self.log(logging.DEBUG, msg, *args)
 
     def close(self) -> None:
+        """Flush and release this call's handler (if verbose); later records are only logged."""
         if self.handler is not None:
             self.handler.flush()
             self.handler.close()
             self.handler = None
-
-    def __enter__(self) -> Reporter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

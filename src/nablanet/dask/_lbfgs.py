@@ -166,6 +166,7 @@ def minimize(
         callback=callback,
         options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
     )
+    report.close()
     n_iter = min(int(result.nit), max_iter)
     if result.status != 0:  # scikit-learn's _check_optimize_result, in words
         warnings.warn(

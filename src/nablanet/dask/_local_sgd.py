@@ -354,6 +354,7 @@ def fit(
         client.gather(best_state if chunks.validation is not None else state),
         iterations,
     )
+    report.close()
 
 
 def _adopt(
