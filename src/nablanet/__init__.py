@@ -8,6 +8,7 @@ The public API is re-exported here::
     history = model.fit(X, y, epochs=500)
 """
 
+import logging
 from importlib.metadata import PackageNotFoundError, version
 
 from . import (
@@ -43,8 +44,13 @@ from .training import (
     EarlyStopping,
     History,
     ProgressBar,
+    ProgressLogger,
     ReduceLROnPlateau,
 )
+
+# A library adds only a NullHandler to its logger; the application decides what is shown
+# (the logging HOWTO, "Configuring Logging for a Library"). See nablanet._log.
+logging.getLogger("nablanet").addHandler(logging.NullHandler())
 
 try:
     __version__ = version("nablanet")
@@ -66,6 +72,7 @@ __all__ = [
     "LeakyReLU",
     "Perceptron",
     "ProgressBar",
+    "ProgressLogger",
     "RMSProp",
     "ReLU",
     "ReduceLROnPlateau",

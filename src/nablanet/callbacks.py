@@ -5,7 +5,15 @@ from .training.callbacks import (
     EarlyStopping,
     History,
     ProgressBar,
+    ProgressLogger,
     ReduceLROnPlateau,
 )
 
-__all__ = ["Callback", "EarlyStopping", "History", "ProgressBar", "ReduceLROnPlateau"]
+__all__ = [
+    "Callback",
+    "EarlyStopping",
+    "History",
+    "ProgressBar",
+    "ProgressLogger",
+    "ReduceLROnPlateau",
+]

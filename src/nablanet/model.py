@@ -134,6 +134,7 @@ class Sequential(SequentialEngine, SequentialExtras):
         self.stop_training = False
         self.stop_reason: str | None = None
         self.fit_epochs = 0
+        self.fit_steps = 0  # batches per epoch of the current fit (for progress callbacks)
 
     # -- construction ---------------------------------------------------------------------
     @classmethod
@@ -426,8 +427,15 @@ class Sequential(SequentialEngine, SequentialExtras):
             (``classes_`` if set, else 0..K-1); ``"balanced"`` uses
             ``n_samples / (n_classes * count)``. Multiplies ``sample_weight``.
         callbacks : list of Callback
-        verbose : "auto", bool
-            Show a progress bar ("auto": only on a terminal and for long runs).
+        verbose : "auto", bool or {0, 1, 2}
+            ``True`` or 1: a progress bar on ``sys.stderr`` (:class:`~nablanet.ProgressBar`);
+            ``"auto"``: the bar only on a terminal and for long runs; 2: one line per epoch on
+            the current ``sys.stdout``, as Keras's ``verbose=2``, through the
+            ``"nablanet.training"`` logger (how-to "Logging and progress"); ``False`` or 0: nothing.
+            Every fit logs its epochs on that logger at INFO whatever ``verbose`` says.
+        progress : {"epoch", "batch"}
+            ``"batch"``: the bar ticks once per batch, for long epochs, and the logger also
+            gets one DEBUG record per batch (shown by ``verbose=2``).
 
         Every argument is checked before the first step; if a check fails the model is left
         as it was (unbuilt if it was, same generator and state, task and weights:

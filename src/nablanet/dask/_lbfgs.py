@@ -38,6 +38,7 @@ import numpy as np
 import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 
+from .._log import Reporter, get_logger
 from ..model import Sequential
 from . import _tasks
 from ._setup import put, tree_sum
@@ -143,15 +144,17 @@ def minimize(
 ) -> tuple[Array, float, int]:
     """scikit-learn's L-BFGS-B call on ``objective``; ``(theta, loss, n_iter)``.
 
-    ``on_iteration(k, theta)`` runs after iteration ``k`` (checkpoints).
+    ``on_iteration(k, theta)`` runs after iteration ``k`` (checkpoints). Each iteration logs
+    scikit-learn's verbose line, ``Iteration k, loss = ...``, at INFO on ``"nablanet.dask"``;
+    ``verbose`` shows it on the current ``sys.stdout`` too (:class:`nablanet._log.Reporter`).
     """
     count = 0
+    report = Reporter(get_logger("dask"), verbose)
 
     def callback(intermediate_result: Any) -> None:
         nonlocal count
         count += 1
-        if verbose:
-            print(f"Iteration {count}, loss = {intermediate_result.fun:.8f}")
+        report.info("Iteration %d, loss = %.8f", count, intermediate_result.fun)
         if on_iteration is not None:
             on_iteration(count, np.asarray(intermediate_result.x))
 
@@ -163,6 +166,7 @@ def minimize(
         callback=callback,
         options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
     )
+    report.close()
     n_iter = min(int(result.nit), max_iter)
     if result.status != 0:  # scikit-learn's _check_optimize_result, in words
         warnings.warn(

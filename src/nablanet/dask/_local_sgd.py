@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from .._log import Reporter, get_logger
 from ..layers import Dropout
 from ..model import Sequential
 from ..optimizers import Optimizer
@@ -223,7 +224,13 @@ def fit(
     est: Any, client: Any, engine: _tasks.Engine, chunks: Chunks, settings: Any, random: Any
 ) -> None:
     """Train ``est.model_`` for up to ``max_iter`` epochs with scikit-learn's stopping rules,
-    applied between epochs on the averaged network."""
+    applied between epochs on the averaged network.
+
+    Each epoch logs scikit-learn's verbose line, ``Iteration k, loss = ...``, at INFO on
+    ``"nablanet.dask"`` (and the stopping lines); ``est.verbose`` shows them on the current
+    ``sys.stdout`` too (:class:`nablanet._log.Reporter`).
+    """
+    report = Reporter(get_logger("dask"), bool(est.verbose))
     model: Sequential = est.model_
     opt = copy.deepcopy(engine.optimizer)
     assert opt is not None
@@ -303,8 +310,7 @@ def fit(
         est.n_iter_ += 1
         est.t_ += n
         est.loss_curve_.append(est.loss_)
-        if est.verbose:
-            print(f"Iteration {est.n_iter_}, loss = {est.loss_:.8f}")
+        report.info("Iteration %d, loss = %.8f", est.n_iter_, est.loss_)
         if chunks.validation is not None:
             score = _validation_score(est, client, engine, state, chunks.validation)
             est.validation_scores_.append(score)
@@ -322,10 +328,17 @@ def fit(
             _adopt(est, model, opt, client.gather(state), iterations)
             est.save_checkpoint(est.checkpoint)
         if no_improvement > settings.n_iter_no_change:
+            what = "Validation score" if chunks.validation is not None else "Training loss"
+            stalled = (
+                f"{what} did not improve more than tol={est.tol:f} for "
+                f"{settings.n_iter_no_change:g} consecutive epochs."
+            )
             if schedule_lr and est.learning_rate == "adaptive" and opt.lr > 1e-6:
                 opt.lr /= 5.0
                 no_improvement = 0
+                report.info("%s Setting learning rate to %f", stalled, opt.lr)
             else:
+                report.info("%s Stopping.", stalled)
                 break
     else:
         warnings.warn(
@@ -341,6 +354,7 @@ def fit(
         client.gather(best_state if chunks.validation is not None else state),
         iterations,
     )
+    report.close()
 
 
 def _adopt(

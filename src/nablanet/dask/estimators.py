@@ -11,6 +11,13 @@ The parameters are those of :mod:`nablanet.estimators` (scikit-learn's), plus:
   ``checkpoint_every`` iterations (L-BFGS) or epochs (sgd, adam); ``fit(..., resume=path)``
   continues from it.
 
+``verbose`` differs in one way: the lines scikit-learn prints (``Iteration k, loss = ...`` and
+the stopping lines) are records of the ``"nablanet.dask"`` logger, at INFO, logged whatever
+``verbose`` says. ``verbose=True`` shows them on the current ``sys.stdout``, as scikit-learn
+does, unless the application's own logging already shows them (then once, where it routes
+them) or it silenced the ``"nablanet"`` logger (then not at all). They are emitted on the
+client, where the fit runs its loop.
+
 See :mod:`nablanet.dask` for the algorithms and what ``batch_size`` and ``early_stopping`` mean
 across workers.
 """

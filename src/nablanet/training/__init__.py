@@ -1,6 +1,13 @@
 """The training loop and its callbacks."""
 
-from .callbacks import Callback, EarlyStopping, History, ProgressBar, ReduceLROnPlateau
+from .callbacks import (
+    Callback,
+    EarlyStopping,
+    History,
+    ProgressBar,
+    ProgressLogger,
+    ReduceLROnPlateau,
+)
 from .divergence import DivergenceGuard, DivergenceWarning
 
 __all__ = [
@@ -10,5 +17,6 @@ __all__ = [
     "EarlyStopping",
     "History",
     "ProgressBar",
+    "ProgressLogger",
     "ReduceLROnPlateau",
 ]

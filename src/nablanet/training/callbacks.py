@@ -6,12 +6,15 @@ in front of those measured on validation data. A callback stops training by sett
 
 from __future__ import annotations
 
+import logging
 import math
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._log import Reporter, get_logger, silenced
 from .._validation import check_choice, check_fraction, check_positive_float, check_positive_int
 
 if TYPE_CHECKING:
@@ -206,43 +209,167 @@ class ReduceLROnPlateau(Callback):
             self.wait = 0
 
 
-class ProgressBar(Callback):
-    """One line per epoch with the logs, redrawn in place; tqdm's bar when tqdm is installed.
+class ProgressLogger(Callback):
+    """Log the progress of training on the ``"nablanet.training"`` logger.
 
-    Shown only when ``stream`` is a terminal unless ``force=True``.
+    :meth:`~nablanet.Sequential.fit` adds one to every call. Each epoch gives one INFO record,
+    ``epoch 3/10 loss=0.1234 accuracy=0.9``; with ``per="batch"`` each batch also gives a DEBUG
+    record, ``epoch 3/10 batch 7/40 loss=0.1301``; when training stops early (early stopping,
+    divergence) the reason is an INFO record, ``training stopped: ...`` (a divergence is also a
+    :class:`~nablanet.training.DivergenceWarning`, as before).
+
+    Parameters
+    ----------
+    verbose : bool
+        Also show the records on the ``sys.stdout`` current when training starts
+        (``fit(verbose=2)``), unless the application's logging already shows them or silenced
+        ``"nablanet"`` (the rules are in :mod:`nablanet._log`).
+    per : {"epoch", "batch"}
+        ``"batch"`` adds the per-batch records.
     """
 
-    def __init__(self, stream: Any = None, force: bool = False) -> None:
+    def __init__(self, verbose: bool = False, per: str = "epoch") -> None:
+        self.verbose = bool(verbose)
+        self.per = check_choice("per", per, ("epoch", "batch"))
+        self._reporter: Reporter | None = None
+        self._epoch = 0
+        self._batches = False
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        level = logging.DEBUG if self.per == "batch" else logging.INFO
+        self._reporter = Reporter(get_logger("training"), self.verbose, level)
+        self._batches = self.per == "batch" and self._reporter.enabled_for(logging.DEBUG)
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        self._epoch = epoch
+
+    def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        if self._batches and self._reporter is not None:
+            loss = (logs or {}).get("loss", math.nan)
+            model = self.model
+            self._reporter.debug(
+                "epoch %d/%d batch %d/%d loss=%.4g",
+                self._epoch + 1, model.fit_epochs, batch + 1, model.fit_steps, loss,
+            )  # fmt: skip
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        reporter = self._reporter
+        if reporter is not None and reporter.enabled_for(logging.INFO):
+            reporter.info("epoch %d/%d %s", epoch + 1, self.model.fit_epochs, _format_logs(logs))
+
+    def on_train_end(self, logs: Logs | None = None) -> None:
+        reporter, self._reporter = self._reporter, None
+        if reporter is None:
+            return
+        if self.model.stop_reason:
+            reporter.info("training stopped: %s", self.model.stop_reason)
+        reporter.close()
+
+
+def _format_logs(logs: Logs | None) -> str:
+    return " ".join(f"{k}={v:.4g}" for k, v in (logs or {}).items())
+
+
+class ProgressBar(Callback):
+    """A progress bar on ``stream``: tqdm's when tqdm is installed (the ``progress`` extra), else
+    one line of text redrawn in place.
+
+    Parameters
+    ----------
+    stream : file-like, optional
+        Where to draw; ``sys.stderr`` by default.
+    force : bool
+        Draw even when ``stream`` is not a terminal.
+    unit : {"epoch", "batch"}
+        Tick once per epoch, or once per batch (for long epochs: ``fit(progress="batch")``).
+        Either way the epoch's logs are shown at the end of each epoch.
+    mininterval : float
+        Seconds between two redraws within an epoch (as tqdm's ``mininterval``); the end of every
+        epoch is always drawn.
+
+    Nothing is drawn when the application silenced the ``"nablanet"`` logger (a level above
+    INFO, or ``disabled``): one switch turns off all of nablanet's progress output.
+    """
+
+    def __init__(
+        self, stream: Any = None, force: bool = False, unit: str = "epoch", mininterval: float = 0.1
+    ) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.force = force
+        self.unit = check_choice("unit", unit, ("epoch", "batch"))
+        self.mininterval = check_positive_float("mininterval", mininterval, allow_zero=True)
         self._bar: Any = None
+        self._on = False
+        self._epoch = 0
+        self._last_draw = -math.inf
+        self._width = 0
 
     def _enabled(self) -> bool:
+        if silenced(get_logger("training"), logging.INFO):
+            return False
         return self.force or bool(getattr(self.stream, "isatty", lambda: False)())
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
         self._bar = None
-        if not self._enabled():
+        self._on = self._enabled()
+        self._width = 0
+        if not self._on:
             return
-        total = self.model.fit_epochs
+        model = self.model
+        total = model.fit_epochs * (model.fit_steps if self.unit == "batch" else 1)
         try:
             from tqdm.auto import tqdm
         except ImportError:
             return
-        self._bar = tqdm(total=total, unit="epoch", file=self.stream, leave=True)
+        self._bar = tqdm(
+            total=total, unit=self.unit, file=self.stream, leave=True, mininterval=self.mininterval
+        )
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        self._epoch = epoch
+
+    def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        if not self._on or self.unit != "batch":
+            return
+        loss = (logs or {}).get("loss", math.nan)
+        if self._bar is not None:
+            self._bar.set_postfix_str(f"epoch {self._epoch + 1} loss={loss:.4g}", refresh=False)
+            self._bar.update(1)
+            return
+        now = time.monotonic()
+        if now - self._last_draw < self.mininterval and batch + 1 < self.model.fit_steps:
+            return
+        self._last_draw = now
+        model = self.model
+        self._draw(
+            f"epoch {self._epoch + 1}/{model.fit_epochs} batch {batch + 1}/{model.fit_steps} "
+            f"loss={loss:.4g}"
+        )
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
-        if not self._enabled():
+        if not self._on:
             return
-        text = " ".join(f"{k}={v:.4g}" for k, v in (logs or {}).items())
+        text = _format_logs(logs)
         if self._bar is not None:
             self._bar.set_postfix_str(text, refresh=False)
-            self._bar.update(1)
+            if self.unit == "epoch":
+                self._bar.update(1)
+            else:
+                self._bar.refresh()
         else:
             end = "\n" if epoch + 1 == self.model.fit_epochs else ""
-            print(f"\repoch {epoch + 1}/{self.model.fit_epochs} {text}", end=end, file=self.stream)
+            self._draw(f"epoch {epoch + 1}/{self.model.fit_epochs} {text}", end)
+
+    def _draw(self, line: str, end: str = "") -> None:
+        """Redraw the line in place, blanking what a longer previous line left behind."""
+        padded = line.ljust(self._width)
+        self._width = 0 if end else len(line)
+        print(f"\r{padded}", end=end, file=self.stream, flush=True)
 
     def on_train_end(self, logs: Logs | None = None) -> None:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+        elif self._on and self._width:  # stopped before the last epoch's line: end the line
+            print(file=self.stream)
+            self._width = 0

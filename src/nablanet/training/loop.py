@@ -18,6 +18,7 @@ from .._batching import take
 from .._validation import (
     as_generator,
     check_array,
+    check_choice,
     check_fraction,
     check_positive_float,
     check_positive_int,
@@ -25,7 +26,14 @@ from .._validation import (
 )
 from ..layers import Dropout
 from ..metrics import batch_metric
-from .callbacks import Callback, EarlyStopping, History, ProgressBar, ReduceLROnPlateau
+from .callbacks import (
+    Callback,
+    EarlyStopping,
+    History,
+    ProgressBar,
+    ProgressLogger,
+    ReduceLROnPlateau,
+)
 from .divergence import DivergenceGuard
 from .rollback import unchanged_on_error
 
@@ -58,13 +66,17 @@ def fit(
     class_weight: Any = None,
     callbacks: Sequence[Callback] | None = None,
     verbose: Any = "auto",
+    progress: str = "epoch",
 ) -> History:
     """Body of :meth:`nablanet.Sequential.fit` (see there)."""
     epochs = check_positive_int("epochs", epochs)
     if not isinstance(shuffle, (bool, np.bool_)):
         raise TypeError(f"shuffle must be True or False, got {short_repr(shuffle)}")
-    if verbose not in (True, False, "auto"):
-        raise ValueError(f"verbose must be True, False or 'auto', got {short_repr(verbose)}")
+    if verbose not in (True, False, "auto", 2):
+        raise ValueError(
+            f"verbose must be True, False, 'auto', 0, 1 or 2, got {short_repr(verbose)}"
+        )
+    progress = check_choice("progress", progress, ("epoch", "batch"))
     if batch_size is not None:
         batch_size = check_positive_int("batch_size", batch_size)
     validation_split = check_fraction("validation_split", validation_split, low_open=False)
@@ -97,8 +109,10 @@ def fit(
     n = len(Xc)
     bs = n if batch_size is None else min(batch_size, n)
     steps = math.ceil(n / bs)
-    if verbose is True or (verbose == "auto" and epochs * steps >= 2000):
-        cbs.append(ProgressBar(stream=sys.stderr, force=verbose is True))
+    # verbose is True or 1 (a bar), 2 (the logger's lines on stdout), "auto" or False or 0
+    if verbose == 1 or (verbose == "auto" and epochs * steps >= 2000):
+        cbs.append(ProgressBar(stream=sys.stderr, force=verbose != "auto", unit=progress))
+    cbs.append(ProgressLogger(verbose=verbose == 2, per=progress))
     cbs.append(history)  # last, as in Keras: it records what the other callbacks add to logs
     for cb in cbs:
         cb.set_model(model)
@@ -107,6 +121,7 @@ def fit(
     link = model.training_loss.link  # what the metrics apply to ``out``
     total_weight = float(n if sw is None else sw.sum())
     model.stop_training, model.stop_reason, model.fit_epochs = False, None, epochs
+    model.fit_steps = steps
     for cb in cbs:
         cb.on_train_begin()
 
