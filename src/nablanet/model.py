@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from ._inference import fast_predict
 from ._model_engine import SequentialEngine
 from ._model_extras import TASKS as TASKS
 from ._model_extras import SequentialExtras
@@ -286,6 +287,7 @@ class Sequential(SequentialEngine, SequentialExtras):
             self._train_layers = list(self.layers)
             self._train_loss = self.loss
         self.optimizer.build(self.slots(), self._flat)
+        self._inference = None  # predict_proba's fast path, made on first use (_inference.py)
 
     def slots(self) -> list[tuple[str, Array, Array]]:
         """``(key, param, grad)`` for every parameter, keys like ``"layers.0.W"``."""
@@ -433,6 +435,9 @@ class Sequential(SequentialEngine, SequentialExtras):
         self._require_built()
         if type(batch_size) is not int or batch_size < 1:  # a positive int needs no more checks
             batch_size = check_positive_int("batch_size", batch_size)
+        out = fast_predict(self, X, batch_size)  # a ready array, a plain Dense chain: _inference
+        if out is not None:
+            return out
         Xc = self.check_X(X)
         if len(Xc) <= batch_size:
             out = self.forward(Xc)
@@ -479,6 +484,7 @@ class Sequential(SequentialEngine, SequentialExtras):
         """Copies and pickles hold each parameter once: the flat buffers are left out."""
         state = self.__dict__.copy()
         state.pop("_flat", None)
+        state.pop("_inference", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

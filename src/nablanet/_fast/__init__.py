@@ -165,7 +165,7 @@ def enabled() -> bool:
 
 def __getattr__(name: str) -> Any:
     """Import the kernel modules (``nablanet._fast.update``, ...) and ``prange`` on first use."""
-    if name in ("update", "dense", "loss", "gather", "network"):
+    if name in ("update", "dense", "loss", "gather", "network", "infer"):
         return importlib.import_module(f"{__name__}.{name}")
     if name == "prange":  # numba's parallel range inside kernels; plain ``range`` without numba
         numba = _load_numba()
