@@ -235,3 +235,21 @@ def test_forward_rows_equals_numpy(last, dtype, n_in, rng):
     np.testing.assert_allclose(out, want, **TOL[dtype])
     x[1, 0] = np.nan
     assert _fast.infer.forward_rows(x, flat, table, out) is False
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "kind", [_inference.IDENTITY, _inference.RELU, _inference.SIGMOID, _inference.TANH]
+)
+def test_bias_act_finite_equals_numpy_and_flags_non_finite_sums(kind, dtype, rng):
+    z = rng.normal(scale=3.0, size=(7, 5)).astype(dtype)
+    b = rng.normal(size=5).astype(dtype)
+    want = REFERENCE[kind](z + b)
+    got = z.copy()
+    assert _fast.infer.bias_act_finite(got, b, kind) is True
+    np.testing.assert_allclose(got, want, **TOL[dtype])
+    for bad in (np.nan, np.inf, -np.inf):
+        z_bad = z.copy()
+        z_bad[3, 2] = bad  # ReLU would turn a NaN into 0: the check comes before it
+        assert _fast.infer.bias_act_finite(z_bad, b, kind) is False

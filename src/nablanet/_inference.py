@@ -16,8 +16,11 @@ Tanh (the last one also by Softmax or Exp, or by the loss's link), Dropout layer
 **What it keeps.** The finiteness check: a NaN or an infinity in ``X`` sends the call to the
 checked path, which raises its usual ``ValueError``. Up to :data:`KERNEL_ROWS` rows, the
 compiled kernel :func:`nablanet._fast.infer.forward_rows` does it on the first layer's output
-(every entry of ``x @ W + b`` is non-finite when an input is); above, ``X`` is checked first
-(:func:`nablanet.functional.all_finite`). The result equals the checked path's to rounding
+(every entry of ``x @ W + b`` is non-finite when an input is); above, the first layer's bias +
+activation kernel does (:func:`nablanet._fast.infer.bias_act_finite`), saving a pass over
+``X``; without numba, ``X`` is checked first (:func:`nablanet.functional.all_finite`). A
+finite input that overflows there takes the checked path too, which computes the same
+infinities. The result equals the checked path's to rounding
 (float32: relative 1e-6 of the output's scale): the same formulas, the sums of the small
 kernel in another order than BLAS's. It is a new array each call.
 
@@ -99,10 +102,18 @@ class Plan:
         if fast and len(X) <= KERNEL_ROWS:
             out = np.empty((len(X), self.n_outputs), dtype=self.dtype)
             return out if _fast.infer.forward_rows(X, self.flat, self.table, out) else None
-        if not all_finite(X):
+        first = self.layers[0]
+        if fast and first[3] <= TANH:  # the first layer's kernel checks finiteness as it goes
+            with np.errstate(all="ignore"):  # a NaN or inf input: no warning, the error follows
+                a = X @ first[1]
+                if not _fast.infer.bias_act_finite(a, first[2], first[3]):
+                    return None
+            rest = self.layers[1:]
+        elif not all_finite(X):
             return None
-        a = X
-        for _layer, W, b, kind in self.layers:
+        else:
+            a, rest = X, self.layers
+        for _layer, W, b, kind in rest:
             a = a @ W  # (n, n_in) @ (n_in, n_out): a new array, changed in place below
             if fast and kind <= TANH:
                 _fast.dense.bias_act(a, b, kind)  # a <- f(a + b), one pass

@@ -31,7 +31,17 @@ from .dense import IDENTITY, RELU, SIGMOID, TANH
 Array = np.ndarray
 #: output-only activation codes (after :data:`~nablanet._fast.dense.TANH`)
 SOFTMAX, EXP = 4, 5
-__all__ = ["EXP", "IDENTITY", "RELU", "SIGMOID", "SOFTMAX", "TANH", "activate", "forward_rows"]
+__all__ = [
+    "EXP",
+    "IDENTITY",
+    "RELU",
+    "SIGMOID",
+    "SOFTMAX",
+    "TANH",
+    "activate",
+    "bias_act_finite",
+    "forward_rows",
+]
 
 
 def _activate(a, kind, zero, one):
@@ -94,6 +104,25 @@ def _affine(x, flat, off_w, off_b, a):
         i += 1
 
 
+def _bias_act_finite(z, b, kind, zero, one):
+    # z <- f(z + b) in place (kind <= TANH); False if some z + b is not finite
+    n, k = z.shape
+    bad = False
+    for i in range(n):
+        for j in range(k):
+            s = z[i, j] + b[j]
+            bad |= (s - s) != zero  # NaN exactly when s is NaN or infinite
+            if kind == RELU:
+                s = s if s > zero else zero
+            elif kind == SIGMOID:
+                e = np.exp(-abs(s))
+                s = one / (one + e) if s >= zero else e / (one + e)
+            elif kind == TANH:
+                s = np.tanh(s)
+            z[i, j] = s
+    return not bad
+
+
 def _all_finite(a):
     n, k = a.shape
     for r in range(n):
@@ -121,6 +150,7 @@ def _forward_rows(x, flat, plan, out, zero, one):
 _activate = jit(_activate)
 _affine = jit(_affine)
 _all_finite = jit(_all_finite)
+_BIAS_ACT_FINITE = jit(_bias_act_finite)
 _FORWARD_ROWS = jit(_forward_rows)
 
 
@@ -157,3 +187,19 @@ def activate(a: Array, kind: int) -> Array:
     f = a.dtype.type
     _activate(a, kind, f(0), f(1))
     return a
+
+
+def bias_act_finite(z: Array, b: Array, kind: int) -> bool:
+    """``z <- f(z + b)`` in place, as :func:`nablanet._fast.dense.bias_act`, and True when
+    every ``z + b`` was finite (False: ``z`` is unusable).
+
+    Parameters
+    ----------
+    z : ndarray of shape (n_samples, n_out)
+        ``x @ W``.
+    b : ndarray of shape (n_out,)
+    kind : int
+        :data:`IDENTITY`, :data:`RELU`, :data:`SIGMOID` or :data:`TANH`.
+    """
+    f = z.dtype.type
+    return bool(_BIAS_ACT_FINITE(z, b, kind, f(0), f(1)))
