@@ -253,3 +253,70 @@ def test_bias_act_finite_equals_numpy_and_flags_non_finite_sums(kind, dtype, rng
         z_bad = z.copy()
         z_bad[3, 2] = bad  # ReLU would turn a NaN into 0: the check comes before it
         assert _fast.infer.bias_act_finite(z_bad, b, kind) is False
+
+
+# -- the estimators ----------------------------------------------------------------------------
+def _estimator_checked(est, X, method):
+    """The estimator's method with the fast path off (the code before it)."""
+    import nablanet.estimators._base as base
+
+    saved = base.fast_predict
+    base.fast_predict = lambda *args: None
+    try:
+        return getattr(est, method)(X)
+    finally:
+        base.fast_predict = saved
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "regressor"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_estimator_fast_path_equals_checked_path(kind, dtype, runs, rng):
+    pytest.importorskip("sklearn")
+    from nablanet.estimators import MLPClassifier, MLPRegressor
+
+    X = rng.normal(size=(60, 6)).astype(dtype)
+    if kind == "regressor":
+        est, y, methods = MLPRegressor(max_iter=3), X[:, 0] + X[:, 1], ["predict"]
+    else:
+        est = MLPClassifier(max_iter=3)
+        y, methods = (
+            (X[:, 0] > 0).astype(int) + (kind == "multiclass") * (X[:, 1] > 0),
+            [
+                "predict",
+                "predict_proba",
+            ],
+        )
+    est.set_params(hidden_layer_sizes=(5,), random_state=0).fit(X, y)
+    assert est.model_.dtype == dtype
+    for n in (1, 2, 25):
+        for method in methods:
+            got = getattr(est, method)(X[:n])
+            want = _estimator_checked(est, X[:n], method)
+            np.testing.assert_allclose(got, want, **TOL[dtype])
+    assert len(runs) == 3 * len(methods)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("n", [1, 30])
+def test_estimator_nan_and_other_inputs_take_the_checked_path(n, runs, rng):
+    pytest.importorskip("sklearn")
+    from nablanet.estimators import MLPClassifier
+
+    X = rng.normal(size=(40, 4)).astype(np.float32)
+    est = MLPClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0)
+    est.fit(X, (X[:, 0] > 0).astype(int))
+    bad = X[:n].copy()
+    bad[-1, 2] = np.nan
+    with pytest.raises(ValueError) as fast_error:
+        est.predict_proba(bad)
+    with pytest.raises(ValueError) as checked_error:
+        _estimator_checked(est, bad, "predict_proba")
+    assert str(fast_error.value) == str(checked_error.value)
+    assert "NaN" in str(fast_error.value)
+    with pytest.raises(ValueError, match="features"):
+        est.predict_proba(X[:n, :3])  # scikit-learn's message about the width
+    np.testing.assert_allclose(  # float64 into a float32 network: the checked path
+        est.predict_proba(X[:n].astype(np.float64)), est.predict_proba(X[:n]), **TOL[np.float32]
+    )
+    assert runs == [n, n]  # the NaN batch tried the fast path, then the float32 call used it
