@@ -320,3 +320,14 @@ def test_estimator_nan_and_other_inputs_take_the_checked_path(n, runs, rng):
         est.predict_proba(X[:n].astype(np.float64)), est.predict_proba(X[:n]), **TOL[np.float32]
     )
     assert runs == [n, n]  # the NaN batch tried the fast path, then the float32 call used it
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bias_softmax_equals_numpy(dtype, rng):
+    z = rng.normal(scale=30.0, size=(9, 4)).astype(dtype)  # large: the shift matters
+    b = rng.normal(size=4).astype(dtype)
+    want = softmax(z + b, axis=1)
+    got = _fast.infer.bias_softmax(z.copy(), b)
+    np.testing.assert_allclose(got, want, **TOL[dtype])
+    np.testing.assert_allclose(got.sum(axis=1), 1.0, **TOL[dtype])

@@ -117,9 +117,11 @@ class Plan:
             a = a @ W  # (n, n_in) @ (n_in, n_out): a new array, changed in place below
             if fast and kind <= TANH:
                 _fast.dense.bias_act(a, b, kind)  # a <- f(a + b), one pass
+            elif fast and kind == SOFTMAX:
+                _fast.infer.bias_softmax(a, b)
             else:
                 a += b
-                _activate(a, kind, fast)
+                _activate(a, kind)
         return a
 
 
@@ -131,7 +133,7 @@ def _offset(flat: Array, part: Array) -> int:
     return start // flat.itemsize
 
 
-def _activate(a: Array, kind: int, fast: bool) -> None:
+def _activate(a: Array, kind: int) -> None:
     """``a <- f(a)`` in place, as the activation layers compute it."""
     if kind == RELU:
         np.maximum(a, 0, out=a)
@@ -142,10 +144,7 @@ def _activate(a: Array, kind: int, fast: bool) -> None:
     elif kind == EXP:
         np.exp(a, out=a)
     elif kind == SOFTMAX:
-        if fast:
-            _fast.infer.activate(a, SOFTMAX)
-        else:
-            a[...] = softmax(a, axis=1)
+        a[...] = softmax(a, axis=1)
 
 
 def make_plan(model: Sequential) -> Plan | None:
