@@ -155,7 +155,7 @@ def make_plan(model: Sequential) -> Plan | None:
         kind = type(layer)
         if kind is Dropout:
             continue
-        if kind is Dense:
+        if type(layer) is Dense:
             if dense:
                 if len(tail) > 1:
                     return None
@@ -192,7 +192,8 @@ def fast_predict(model: Sequential, X: Any, batch_size: int) -> Array | None:
         and X.flags.c_contiguous
     ):
         return None
-    plan = model.__dict__.get("_inference")  # reset by Sequential._bind; False: no plan
-    if plan is None or (plan is not False and not plan.current(model)):
-        plan = model._inference = make_plan(model) or False
-    return None if plan is False else plan.run(X)
+    plan: Plan | bool | None = model.__dict__.get("_inference")  # reset by Sequential._bind
+    if plan is None or (isinstance(plan, Plan) and not plan.current(model)):
+        plan = make_plan(model) or False  # False: the layers are not a plain Dense chain
+        model.__dict__["_inference"] = plan
+    return plan.run(X) if isinstance(plan, Plan) else None
