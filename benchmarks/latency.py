@@ -10,7 +10,10 @@ own ``to_onnx`` and run by onnxruntime with one intra-op and one inter-op thread
 - ``Sequential-checked``: the same call with the fast path switched off (the code before it);
 - ``MLPClassifier``: the estimator's ``predict_proba`` (trained one epoch on float32 data, so
   its network is float32), and its ONNX export gives the same graph;
-- ``onnxruntime``.
+- ``onnxruntime``;
+- with ``--kernel-sweep``, ``Sequential-kernel`` and ``Sequential-blas``: the fast path forced
+  through the one-call kernel or through BLAS whatever the number of rows (where
+  ``nablanet._inference.KERNEL_ROWS`` should be).
 
 For 1 and 1,000 samples (float32, uniform in [0, 1)), every contender runs in interleaved
 rounds (``_protocol.interleave``: CPU time, the order rotating, each call repeated to last
@@ -42,12 +45,13 @@ import numpy as np  # noqa: E402
 SIZES = (784, 256, 128, 10)
 
 
-def contenders(n: int) -> tuple[dict[str, Any], dict[str, Any]]:
+def contenders(n: int, kernel_sweep: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
     """The calls to time on ``n`` samples, and their outputs' largest difference."""
     import onnxruntime as ort
 
     import nablanet as nn
     import nablanet.model as model_module
+    from nablanet import _inference
     from nablanet.estimators import MLPClassifier
 
     rng = np.random.default_rng(0)
@@ -86,12 +90,25 @@ def contenders(n: int) -> tuple[dict[str, Any], dict[str, Any]]:
     def ort_run(which: str) -> Any:
         return sessions[which].run(["probabilities"], {input_name: X})[0]
 
+    def rows_limit(limit: int) -> Any:
+        def run() -> Any:
+            saved, _inference.KERNEL_ROWS = _inference.KERNEL_ROWS, limit
+            try:
+                return model.predict_proba(X)
+            finally:
+                _inference.KERNEL_ROWS = saved
+
+        return run
+
     fns = {
         "Sequential": lambda: model.predict_proba(X),
         "Sequential-checked": checked,
         "MLPClassifier": lambda: est.predict_proba(X),
         "onnxruntime": lambda: ort_run("Sequential"),
     }
+    if kernel_sweep:  # the one-call kernel against BLAS, whatever the number of rows
+        fns["Sequential-kernel"] = rows_limit(1 << 30)
+        fns["Sequential-blas"] = rows_limit(0)
     diffs = {
         "Sequential vs onnxruntime": float(
             np.abs(fns["Sequential"]() - ort_run("Sequential")).max()
@@ -109,6 +126,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 1000])
     parser.add_argument("--min-time", type=float, default=0.05)
+    parser.add_argument(
+        "--kernel-sweep",
+        action="store_true",
+        help="also time the one-call kernel and the BLAS path at every size "
+        "(e.g. --sizes 1 2 3 4 8: where KERNEL_ROWS should be)",
+    )
     today = datetime.date.today().isoformat()
     parser.add_argument("--json", default=str(HERE / "results" / f"latency-{today}.json"))
     args = parser.parse_args(argv)
@@ -125,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(f"# {result['machine']['cpu']}, load {protocol.loadavg()}")
     for n in args.sizes:
-        fns, diffs = contenders(n)
+        fns, diffs = contenders(n, args.kernel_sweep)
         timing = protocol.interleave(fns, args.rounds, 1, warmup=3, min_time=args.min_time)
         times = timing["times"]
         ort_times = times["onnxruntime"]

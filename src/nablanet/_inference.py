@@ -58,9 +58,11 @@ _CODES: dict[type, int] = {
 _LINKS = {"identity": IDENTITY, "sigmoid": SIGMOID, "softmax": SOFTMAX, "exp": EXP}
 
 #: Batches of at most this many rows run through the one-call kernel; larger ones through
-#: BLAS matrix products. On the AMD EPYC (2026-12-07, ``python benchmarks/latency.py``) the
-#: kernel was the faster for 1-2 rows of 784-256-128-10; BLAS from 4 rows on.
-KERNEL_ROWS = 2
+#: BLAS matrix products. ``python benchmarks/latency.py --kernel-sweep --sizes 1 2 3 4 8 12 16
+#: 32 64`` on the AMD EPYC (2026-12-07, load 11-12), 784-256-128-10: the kernel took 31, 37, 49,
+#: 59, 110 and 118 us for 1-12 rows, BLAS 47, 97, 147, 84, 121 and 136 us (OpenBLAS is slow
+#: for a few rows); from 16 rows on BLAS was the faster (167 against 242 us).
+KERNEL_ROWS = 12
 
 
 class Plan:
