@@ -426,7 +426,9 @@ class Sequential(SequentialEngine, SequentialExtras):
         ``apply_link(loss.link, z)`` of the last layer's output ``z``: ``z`` itself for the
         ``"identity"`` link, :math:`\sigma(z)` for ``"sigmoid_binary_cross_entropy"``,
         :math:`\mathrm{softmax}(z)` for ``"softmax_cross_entropy"`` and :math:`e^z` for
-        ``"exp_half_poisson_deviance"`` (table in :mod:`nablanet.losses`).
+        ``"exp_half_poisson_deviance"`` (table in :mod:`nablanet.losses`). A ready ``X`` (a
+        C-contiguous array of the model's dtype and width) takes a fast path with the same
+        results and the same finiteness check (``nablanet/_inference.py``).
 
         Returns
         -------

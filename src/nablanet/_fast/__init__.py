@@ -22,7 +22,8 @@ other value is refused with a ValueError naming it when nablanet is imported.
 
 The kernels live beside this file, one concept each: :mod:`.update` (optimizer updates),
 :mod:`.dense` (bias + activation, forward and backward), :mod:`.loss` (softmax cross-entropy),
-:mod:`.gather` (the batch gather), :mod:`.network` (the model's forward/backward through them)
+:mod:`.gather` (the batch gather), :mod:`.network` (the model's forward/backward through them),
+:mod:`.infer` (``predict_proba``'s fast path: a whole forward pass of a few rows in one call)
 and ``perceptron.py``.
 
 **Threads.** Kernels over large arrays also come in a multi-threaded form (:func:`parallel_jit`,
