@@ -6,6 +6,7 @@ the value received, so that bad input never surfaces as a NumPy traceback from d
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 import re
@@ -152,6 +153,8 @@ def check_positive_int(name: str, value: Any, *, minimum: int = 1) -> int:
 
 def check_positive_float(name: str, value: Any, *, allow_zero: bool = False) -> float:
     """Return ``value`` as a float, or raise if it is not a finite number > 0 (>= 0)."""
+    if type(value) is float and (0.0 <= value < math.inf if allow_zero else 0.0 < value < math.inf):
+        return value  # the common case first: the engine checks ``l2`` three times a step
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {short_repr(value)}")
     bound = ">= 0" if allow_zero else "> 0"

@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from ._inference import fast_predict
 from ._model_engine import SequentialEngine
 from ._model_extras import TASKS as TASKS
 from ._model_extras import SequentialExtras
@@ -298,6 +299,7 @@ class Sequential(SequentialEngine, SequentialExtras):
             self._train_layers = list(self.layers)
             self._train_loss = self.loss
         self.optimizer.build(self.slots(), self._flat)
+        self._inference = None  # predict_proba's fast path, made on first use (_inference.py)
 
     def slots(self) -> list[tuple[str, Array, Array]]:
         """``(key, param, grad)`` for every parameter, keys like ``"layers.0.W"``."""
@@ -456,7 +458,9 @@ class Sequential(SequentialEngine, SequentialExtras):
         ``"exp_half_poisson_deviance"`` (table in :mod:`nablanet.losses`). A multiclass model
         with independent sigmoid outputs (:meth:`normalizes_proba`) returns each row of its
         one-vs-rest scores divided by the row's sum: rows summing to 1 whose argmax is
-        :meth:`predict`, but not calibrated probabilities.
+        :meth:`predict`, but not calibrated probabilities. A ready ``X`` (a C-contiguous array
+        of the model's dtype and width) takes a fast path with the same results and the same
+        finiteness check (``nablanet/_inference.py``).
 
         Returns
         -------
@@ -465,6 +469,10 @@ class Sequential(SequentialEngine, SequentialExtras):
         self._require_built()
         if type(batch_size) is not int or batch_size < 1:  # a positive int needs no more checks
             batch_size = check_positive_int("batch_size", batch_size)
+        normalize = self.normalizes_proba()
+        out = fast_predict(self, X, batch_size)  # a ready array, a plain Dense chain: _inference
+        if out is not None:  # the link is applied; one-vs-rest scores still need their division
+            return apply_link("identity", out, normalize=True) if normalize else out
         Xc = self.check_X(X)
         if len(Xc) <= batch_size:
             out = self.forward(Xc)
@@ -473,7 +481,7 @@ class Sequential(SequentialEngine, SequentialExtras):
             out = np.concatenate(parts)
         # the loss's link: sigmoid(z), softmax(z) or exp(z) for a loss from logits (e.g.
         # "bce_with_logits" after a linear output); the output itself otherwise
-        return apply_link(self.loss.link, out, normalize=self.normalizes_proba())
+        return apply_link(self.loss.link, out, normalize=normalize)
 
     def predict(self, X: Any, batch_size: int = 8192) -> Array:
         """Class labels for classifiers (``classes_`` if set, else 0..K-1); outputs for regression.
@@ -511,6 +519,7 @@ class Sequential(SequentialEngine, SequentialExtras):
         """Copies and pickles hold each parameter once: the flat buffers are left out."""
         state = self.__dict__.copy()
         state.pop("_flat", None)
+        state.pop("_inference", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

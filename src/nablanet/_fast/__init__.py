@@ -22,7 +22,8 @@ other value is refused with a ValueError naming it when nablanet is imported.
 
 The kernels live beside this file, one concept each: :mod:`.update` (optimizer updates),
 :mod:`.dense` (bias + activation, forward and backward), :mod:`.loss` (softmax cross-entropy),
-:mod:`.gather` (the batch gather), :mod:`.network` (the model's forward/backward through them)
+:mod:`.gather` (the batch gather), :mod:`.network` (the model's forward/backward through them),
+:mod:`.infer` (``predict_proba``'s fast path: a whole forward pass of a few rows in one call)
 and ``perceptron.py``.
 
 **Threads.** Kernels over large arrays also come in a multi-threaded form (:func:`parallel_jit`,
@@ -165,7 +166,7 @@ def enabled() -> bool:
 
 def __getattr__(name: str) -> Any:
     """Import the kernel modules (``nablanet._fast.update``, ...) and ``prange`` on first use."""
-    if name in ("update", "dense", "loss", "gather", "network"):
+    if name in ("update", "dense", "loss", "gather", "network", "infer"):
         return importlib.import_module(f"{__name__}.{name}")
     if name == "prange":  # numba's parallel range inside kernels; plain ``range`` without numba
         numba = _load_numba()

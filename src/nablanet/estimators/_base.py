@@ -42,6 +42,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._inference import fast_predict
 from .._validation import check_memory, format_count, format_sizes
 from ..layers import Dense, Dropout
 from ..losses import (
@@ -401,6 +402,22 @@ class BaseMLP(Solvers, BaseEstimator):
         # a multiclass network with sigmoid outputs (from_model): its scores normalised, as
         # Sequential.predict_proba returns them
         return apply_link(self.model_.loss.link, out, normalize=self.model_.normalizes_proba())
+
+    def _output(self, X: Any) -> Array:
+        """``_forward(_check_X(X))``: the output through the link for any ``X``.
+
+        A ready array (C-contiguous, of the network's dtype and width, at most
+        ``PREDICT_CHUNK`` rows) of an estimator fitted without feature names skips scikit-learn's
+        ``validate_data`` and takes ``Sequential.predict_proba``'s fast path
+        (:mod:`nablanet._inference`), which keeps the finiteness check: a NaN still raises
+        ``validate_data``'s error, from the checked path.
+        """
+        model = self.__dict__.get("model_")
+        if model is not None and type(X) is np.ndarray and "feature_names_in_" not in self.__dict__:
+            out = fast_predict(model, X, PREDICT_CHUNK)
+            if out is not None:
+                return out
+        return self._forward(self._check_X(X))
 
     def _check_X(self, X: Any) -> Any:
         check_is_fitted(self, "model_")

@@ -285,11 +285,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def predict(self, X: Any) -> Array:
         """Class labels, shape (n_samples,) (label-indicator matrix for multilabel)."""
-        return self._labels(self._forward(self._check_X(X)))
+        return self._labels(self._output(X))
 
     def predict_proba(self, X: Any) -> Array:
         """Probabilities of shape (n_samples, n_classes), columns ordered as ``classes_``."""
-        out = self._forward(self._check_X(X))
+        out = self._output(X)
         if self.n_outputs_ == 1:
             return np.hstack([1 - out, out])
         return out

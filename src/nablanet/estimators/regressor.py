@@ -162,7 +162,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     def predict(self, X: Any) -> Array:
         """Predicted values, shape (n_samples,) for one output, else (n_samples, n_outputs)."""
-        out = self._forward(self._check_X(X))
+        out = self._output(X)
         return out[:, 0] if out.shape[1] == 1 else out
 
     def __sklearn_tags__(self) -> Any:
