@@ -54,7 +54,7 @@ def add_command(subs: Any, name: str, help_: str, epilog: str) -> argparse.Argum
     """The sub-parser of command ``name``: ``help_`` is its one-line description, ``epilog``
     its examples (printed as written), followed by the exit statuses; with ``-q``/``-v``."""
     parser: argparse.ArgumentParser = subs.add_parser(
-        name, help=help_, description=help_, epilog="examples:\n" + epilog + EXIT_STATUS,
+        name, help=help_, description=help_, epilog="examples:\n" + epilog + "\n" + EXIT_STATUS,
         formatter_class=HelpFormatter,
     )  # fmt: skip
     add_verbosity_options(parser)

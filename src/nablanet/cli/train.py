@@ -74,7 +74,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                      "or a .parquet file; - reads stdin")  # fmt: skip
     src.add_argument("--idx-dir", metavar="DIR", help="directory of (Fashion-)MNIST IDX files")
     p.add_argument("--label-column", default="-1", metavar="COL",
-                   help="CSV label column, name or index (-1: the last)")  # fmt: skip
+                   help="CSV label column, name or index (default: %(default)s, the last)")  # fmt: skip
     add_header_option(p)
     p.add_argument("--test-size", type=float, default=0.2,
                    help="fraction of --data held out as the test set")  # fmt: skip
@@ -84,7 +84,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--activation", default="relu", help="hidden activation, or a comma list")
     add_output_activation(p, choices=["softmax", "sigmoid", "identity"],
                           help="output activation (default softmax; identity for regression)")  # fmt: skip
-    p.add_argument("--loss", help="default: matches --output (cross-entropy or mse)")
+    p.add_argument("--loss", help="default: matches --output-activation (cross-entropy or mse)")
     p.add_argument("--optimizer", choices=["sgd", "adam", "adamw", "rmsprop"],
                    help="default: adam, or sgd when --momentum or --nesterov is given")  # fmt: skip
     p.add_argument("--lr", type=float, help="learning rate (default: the optimizer's)")
