@@ -233,7 +233,7 @@ TRAIN_OUT = ["--out", "keep.nbnet", "--history", "hist", "--epochs", "2"]
         (["train", "--momentum", "0", "--nesterov", *TRAIN_OUT],
          "--nesterov needs --momentum above 0 (e.g. 0.9), got --momentum 0.0"),
         (["train", "--init", "random", *TRAIN_OUT], "argument --init: invalid choice: 'random'"),
-        (["train", "--dataset", "moons", "--output", "sigmoid", "--loss",
+        (["train", "--dataset", "moons", "--output-activation", "sigmoid", "--loss",
           "categorical_cross_entropy", *TRAIN_OUT],
          "--loss categorical_cross_entropy needs one output per class (--output softmax)"),
     ],

@@ -204,7 +204,7 @@ def test_gradcheck_refuses_an_output_outside_the_loss(loss, output, needs, capsy
     every finite difference was NaN and none was compared), or a false FAILED (clipped logs)."""
     assert main(["gradcheck", "--layers", "3-4-2", "--loss", loss, "--output", output]) == 2
     err = capsys.readouterr().err
-    assert f"--loss {loss} needs {needs}" in err and f"--output {output}" in err
+    assert f"--loss {loss} needs {needs}" in err and f"--output-activation {output}" in err
     assert "zero-size" not in err
 
 

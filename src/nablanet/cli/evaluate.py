@@ -4,20 +4,32 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
+
 from ..saving import read_model
-from .common import add_header_option, check_input_range, label_codes
-from .data import read_labelled
+from .common import add_header_option, add_json_option, check_input_range, label_codes, print_json
+from .data import STD_STREAM, STDIN_NAME, read_labelled
 
 HELP = "loss and accuracy of a saved model on labelled data"
-EXAMPLES = "  nablanet evaluate model.nbnet test.csv --label-column species\n"
+EXAMPLES = """\
+  nablanet evaluate model.nbnet test.csv --label-column species
+  nablanet evaluate model.nbnet test.parquet --json | python -m json.tool
+  nablanet evaluate model.nbnet - < test.csv
+With --json: {"loss": ..., "accuracy": ... (classifiers) or "r2": ... (regression), ...,
+"n_samples": ...}: the model's metrics (see docs/howto/cli-scripting.md).
+"""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options of ``nablanet evaluate``."""
     p.add_argument("model", metavar="MODEL")
-    p.add_argument("input", metavar="INPUT", help="CSV with a label column, or .npz (X, y)")
-    p.add_argument("--label-column", default="-1", metavar="COL", help="default: -1, the last")
+    p.add_argument("input", metavar="INPUT", help="CSV or .parquet with a label column, or .npz "
+                   "(X, y); - reads stdin")  # fmt: skip
+    p.add_argument("--label-column", default="-1", metavar="COL",
+                   help="CSV or Parquet label column, name or index (default: %(default)s, "
+                   "the last)")  # fmt: skip
     add_header_option(p)
+    add_json_option(p, "the metrics")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,7 +41,41 @@ def run(args: argparse.Namespace) -> int:
     X_net = saved.transform(X)
     check_input_range(X_net, args.input, saved)
     metrics = model.evaluate(X_net, codes)
-    print(f"{args.input}: {len(X)} samples")
-    for name, value in metrics.items():
-        print(f"{name}: {value:.4f}")
+    if not model.is_classifier():
+        metrics["r2"] = r2_score(np.asarray(y, dtype=np.float64), model.predict(X_net))
+    if args.json:
+        print_json({**metrics, "n_samples": len(X)})
+        return 0
+    name = STDIN_NAME if args.input == STD_STREAM else args.input
+    print(f"{name}: {len(X)} samples")
+    for key, value in metrics.items():
+        print(f"{key}: {value:.4f}")
     return 0
+
+
+def r2_score(y: np.ndarray, pred: np.ndarray) -> float:
+    r"""The coefficient of determination, averaged over the outputs as scikit-learn's
+    ``r2_score`` does by default:
+
+    .. math:: R^2 = 1 - \frac{\sum_i (y_i - \hat y_i)^2}{\sum_i (y_i - \bar y)^2}
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        The targets.
+    pred : ndarray of the same shape
+        The predictions.
+
+    Returns
+    -------
+    float
+        NaN if the targets of an output are all equal (its denominator is 0).
+    """
+    y2 = y.reshape(len(y), -1)
+    residual = y2 - np.asarray(pred, dtype=np.float64).reshape(y2.shape)
+    centred = y2 - y2.mean(axis=0)
+    ss_res = (residual**2).sum(axis=0)  # (n_outputs,)
+    ss_tot = (centred**2).sum(axis=0)
+    if (ss_tot == 0).any():
+        return float("nan")
+    return float(np.mean(1.0 - ss_res / ss_tot))

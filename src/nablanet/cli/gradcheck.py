@@ -10,27 +10,30 @@ import numpy as np
 
 from .._validation import check_positive_float, check_positive_int
 from ..saving import read_model
-from .common import check_loss_output, parse_activations, parse_sizes
+from .common import add_output_activation, check_loss_output, parse_activations, parse_sizes, say
 
 HELP = "compare backprop with finite differences (exit 1 on failure)"
 EXAMPLES = (
-    "  nablanet gradcheck --layers 2-4-3-1 --activation relu,tanh --output sigmoid "
+    "  nablanet gradcheck --layers 2-4-3-1 --activation relu,tanh --output-activation sigmoid "
     "--loss binary_cross_entropy\n  nablanet gradcheck model.nbnet\n"
+    "  nablanet gradcheck model.nbnet --quiet && echo ok   # the exit status only\n"
 )
 POISSON_LOSSES = {"half_poisson_deviance", "exp_half_poisson_deviance"}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The options of ``nablanet gradcheck``."""
-    p.add_argument("model", metavar="MODEL", nargs="?")
+    p.add_argument("model", metavar="MODEL", nargs="?",
+                   help="a model file to check; without it, a network built from the options")  # fmt: skip
     p.add_argument("--layers", default="4-8-3", metavar="SIZES", help="inputs-hidden...-outputs")
-    p.add_argument("--activation", default="tanh")
-    p.add_argument("--output", default="softmax")
-    p.add_argument("--loss", default="categorical_cross_entropy")
-    p.add_argument("--samples", type=int, default=8)
+    p.add_argument("--activation", default="tanh", help="hidden activation, or a comma list")
+    add_output_activation(p, default="softmax", help="activation of the output layer")
+    p.add_argument("--loss", default="categorical_cross_entropy", help="loss function")
+    p.add_argument("--samples", type=int, default=8, help="random samples in the batch")
     p.add_argument("--max-checks", type=int, default=200, help="entries checked per array")
-    p.add_argument("--tol", type=float, default=1e-6)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--tol", type=float, default=1e-6,
+                   help="largest relative error that passes (exit status 1 above it)")  # fmt: skip
+    p.add_argument("--seed", type=int, default=0, help="seed of the weights and the batch")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,10 +58,10 @@ def run(args: argparse.Namespace) -> int:
     check_gradcheck_memory(model, args.samples, "--samples")  # before the batch is drawn
     X, y = random_batch(model, args.samples, args.seed)
     report = gradcheck(model, X, y, max_checks=args.max_checks, seed=args.seed)
-    print(f"gradcheck: {args.samples} random samples, float64, central differences")
-    print(report)
+    say(args, f"gradcheck: {args.samples} random samples, float64, central differences")
+    say(args, str(report))
     verdict = "PASSED" if report.passed(args.tol) else "FAILED"
-    print(f"{verdict}: max relative error {report.max_error:.2e} (tolerance {args.tol:g})")
+    say(args, f"{verdict}: max relative error {report.max_error:.2e} (tolerance {args.tol:g})")
     return 0 if verdict == "PASSED" else 1
 
 

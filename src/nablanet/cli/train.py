@@ -12,6 +12,7 @@ import argparse
 import importlib.util
 import os
 import sys
+import time
 import warnings
 from typing import Any
 
@@ -24,18 +25,25 @@ from ..targets import CATEGORICAL_LOSSES
 from .common import (
     PROG,
     add_header_option,
+    add_json_option,
+    add_output_activation,
     check_float32_range,
     check_loss_output,
     initializers_text,
+    log,
     parse_activations,
     parse_sizes,
+    print_json,
+    say,
 )
 from .data import (
+    STD_STREAM,
     TrainData,
     check_distinct_paths,
     dataset_names,
     load_training_data,
     stage,
+    write_binary_stdout,
     write_history_csv,
     write_history_json,
 )
@@ -44,12 +52,14 @@ HELP = "train a network and save it to a model file"
 EXAMPLES = """\
   nablanet train                                  # digits (or moons), a few seconds
   nablanet train --dataset circles --layers 2-16-16-2 --activation tanh --epochs 100
-  nablanet train --dataset circles --layers 2-4-3-1 --output sigmoid --momentum 0.9 --nesterov
-  nablanet train --dataset xor3 --layers 3-4-1 --activation sigmoid --output sigmoid \\
+  nablanet train --dataset circles --layers 2-4-3-1 --output-activation sigmoid --momentum 0.9 \\
+      --nesterov
+  nablanet train --dataset xor3 --layers 3-4-1 --activation sigmoid --output-activation sigmoid \\
       --loss half_squared_error --init uniform01 --optimizer sgd --lr 4 --epochs 1000
   nablanet train --data iris.csv --label-column species --out iris.nbnet --history hist
   nablanet train --idx-dir ~/fashion-mnist --layers 784-256-128-10 --epochs 5 --plot curves.png
-  nablanet train --data houses.csv --regression --output identity --loss mse
+  nablanet train --data houses.csv --regression --output-activation identity --loss mse
+  nablanet train --data - --label-column species --json --quiet < iris.csv   # stdin in, JSON out
   nablanet train --dask tcp://scheduler:8786 --data 'parts/part-*.csv' --layers 100-128-3
 """
 DEFAULT_OUT = "model.nbnet"
@@ -60,19 +70,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--dataset", help=f"built-in data set: {', '.join(dataset_names())} "
                      "(default: digits with scikit-learn, else moons)")  # fmt: skip
-    src.add_argument("--data", metavar="FILE", help="a CSV file or an .npz archive (arrays X, y)")
+    src.add_argument("--data", metavar="FILE", help="a CSV file, an .npz archive (arrays X, y) "
+                     "or a .parquet file; - reads stdin")  # fmt: skip
     src.add_argument("--idx-dir", metavar="DIR", help="directory of (Fashion-)MNIST IDX files")
     p.add_argument("--label-column", default="-1", metavar="COL",
-                   help="CSV label column, name or index (default: -1, the last)")  # fmt: skip
+                   help="CSV label column, name or index (default: %(default)s, the last)")  # fmt: skip
     add_header_option(p)
-    p.add_argument("--test-size", type=float, default=0.2, help="for --data (default 0.2)")
+    p.add_argument("--test-size", type=float, default=0.2,
+                   help="fraction of --data held out as the test set")  # fmt: skip
     p.add_argument("--layers", metavar="SIZES",
                    help="e.g. 784-256-128-10: (inputs-)hidden...-outputs; the input size is "
                    "optional, the output size must match the classes")  # fmt: skip
     p.add_argument("--activation", default="relu", help="hidden activation, or a comma list")
-    p.add_argument("--output", choices=["softmax", "sigmoid", "identity"],
-                   help="output activation (default softmax; identity for regression)")  # fmt: skip
-    p.add_argument("--loss", help="default: matches --output (cross-entropy or mse)")
+    add_output_activation(p, choices=["softmax", "sigmoid", "identity"],
+                          help="output activation (default softmax; identity for regression)")  # fmt: skip
+    p.add_argument("--loss", help="default: matches --output-activation (cross-entropy or mse)")
     p.add_argument("--optimizer", choices=["sgd", "adam", "adamw", "rmsprop"],
                    help="default: adam, or sgd when --momentum or --nesterov is given")  # fmt: skip
     p.add_argument("--lr", type=float, help="learning rate (default: the optimizer's)")
@@ -83,24 +95,31 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init", choices=sorted(INITIALIZERS), metavar="NAME",
                    help="initial weights of every layer: " + ", ".join(sorted(INITIALIZERS))
                    + " (default: he_uniform before relu, glorot_uniform otherwise)")  # fmt: skip
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--validation-split", type=float, default=0.0)
-    p.add_argument("--early-stopping", type=int, metavar="PATIENCE")
+    p.add_argument("--epochs", type=int, default=30, help="passes over the training data")
+    p.add_argument("--batch-size", type=int, default=32, help="samples per gradient step")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the weights, shuffling and split")  # fmt: skip
+    p.add_argument("--validation-split", type=float, default=0.0,
+                   help="fraction of the training data held out for val_ metrics")  # fmt: skip
+    p.add_argument("--early-stopping", type=int, metavar="PATIENCE",
+                   help="stop after PATIENCE epochs without improvement of val_loss (loss "
+                   "without --validation-split) and keep the best weights (default: off)")  # fmt: skip
     p.add_argument("--standardize", action=argparse.BooleanOptionalAction,
                    help="scale features with training-set mean and std (stored in the model; "
                    "default: on, off with --dask)")  # fmt: skip
     p.add_argument("--regression", action="store_true", help="treat the labels as numbers")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction,
-                   help="progress bar per epoch (default: when stderr is a terminal)")  # fmt: skip
-    p.add_argument("--out", default=DEFAULT_OUT, help=f"model file (default {DEFAULT_OUT})")
+                   help="progress bar per epoch on stderr (default: when stderr is a "
+                   "terminal and not --quiet)")  # fmt: skip
+    p.add_argument("--out", default=DEFAULT_OUT,
+                   help="model file; - writes it to stdout (not a terminal)")  # fmt: skip
     p.add_argument("--history", metavar="PREFIX", help="write PREFIX.json and PREFIX.csv")
     p.add_argument("--plot", metavar="PNG", help="loss/accuracy curves (needs matplotlib)")
     p.add_argument("--dask", metavar="SCHEDULER",
                    help="train on the Dask cluster at this address (tcp://host:8786) with "
                    "nablanet.dask; --data is then a glob pattern ('part-*.csv') of CSV or .npz "
                    "files, each read on a worker, never here")  # fmt: skip
+    add_json_option(p, "a summary of the run")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -108,6 +127,11 @@ def run(args: argparse.Namespace) -> int:
     from ..callbacks import EarlyStopping
     from ..preprocessing import Standardizer
 
+    started = time.perf_counter()
+    to_stdout = args.out == STD_STREAM
+    if to_stdout and args.json:
+        raise ValueError("--out - and --json both write to stdout; give --out a file name")
+    args.stdout_taken = to_stdout  # the human text then goes to stderr (see ``say``)
     if args.standardize is None:
         args.standardize = args.dask is None
     check_positive_int("--epochs", args.epochs)
@@ -121,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     _optimizer(args)  # refuse a bad --momentum / --nesterov before reading any data
     _check_train_paths(args)
     outputs = AtomicFiles()
-    out = outputs.check(args.out)
+    out = STD_STREAM if to_stdout else outputs.check(args.out)
     history_paths = []
     if args.history:
         history_paths = [outputs.check(f"{args.history}.{ext}") for ext in ("json", "csv")]
@@ -148,25 +172,30 @@ def run(args: argparse.Namespace) -> int:
     if args.early_stopping is not None:
         monitor = "val_loss" if args.validation_split else "loss"
         callbacks.append(EarlyStopping(monitor, args.early_stopping, restore_best_weights=True))
-    progress = sys.stderr.isatty() if args.progress is None else args.progress
-    print(f"data: {data.name}: {len(X_train)} training and {len(X_test)} test samples, "
-          f"{X_train.shape[1]} features" + (f", {len(data.classes)} classes"
-          if data.classes is not None else ", regression"))  # fmt: skip
-    print(f"network: {'-'.join(map(str, sizes))}, {args.activation} hidden, {args.output} "
-          f"output, loss {model.loss.name}, optimizer {model.optimizer!r}, initial weights "
-          f"{initializers_text(model)}")  # fmt: skip
+    progress = (sys.stderr.isatty() and not args.quiet) if args.progress is None else args.progress
+    say(args, f"data: {data.name}: {len(X_train)} training and {len(X_test)} test samples, "
+        f"{X_train.shape[1]} features" + (f", {len(data.classes)} classes"
+        if data.classes is not None else ", regression"))  # fmt: skip
+    say(args, f"network: {'-'.join(map(str, sizes))}, {args.activation} hidden, {args.output} "
+        f"output, loss {model.loss.name}, optimizer {model.optimizer!r}, initial weights "
+        f"{initializers_text(model)}")  # fmt: skip
     history = _fit(model, args, X_train, data.y_train, callbacks, progress)
     if data.classes is not None:
         model.classes_ = data.classes
     if history.stop_reason:
-        print(f"stopped early: {history.stop_reason}", file=sys.stderr)
+        log.info("stopped early: %s", history.stop_reason)
     with np.errstate(over="ignore", invalid="ignore"):
         metrics = model.evaluate(X_test, data.y_test)
     epochs_run = len(history.epoch)
     metadata = {"dataset": data.name, "feature_names": data.feature_names,
                 "epochs": epochs_run, "test_metrics": metrics}  # fmt: skip
+
+    def save(path: Any) -> None:
+        model.save(path, preprocessing=scaler, metadata=metadata)
+
     with outputs:
-        stage(outputs, out, lambda p: model.save(p, preprocessing=scaler, metadata=metadata))
+        if not to_stdout:
+            stage(outputs, out, save)
         if history_paths:
             stage(outputs, history_paths[0], lambda p: write_history_json(p, history))
             stage(outputs, history_paths[1], lambda p: write_history_csv(p, history))
@@ -175,12 +204,45 @@ def run(args: argparse.Namespace) -> int:
 
             stage(outputs, plot_path, lambda p: plot_history(history).savefig(p, format="png"))
 
+    if to_stdout:  # last, once everything else is written: the bytes cannot be taken back
+        write_binary_stdout(save, "--out")
+    if args.json:
+        print_json(summary(args, data, sizes, history, metrics, out, time.perf_counter() - started))
+        return 0
     shown = ", ".join(f"{k} {v[-1]:.4f}" for k, v in history.history.items() if v)
-    print(f"trained {epochs_run} epochs; last epoch: {shown}")
+    say(args, f"trained {epochs_run} epochs; last epoch: {shown}")
     for name, value in metrics.items():
-        print(f"test {name}: {value:.4f}")
-    print(f"saved model to {out}" + "".join(f", {p}" for p in outputs.done if p != out))
+        say(args, f"test {name}: {value:.4f}")
+    where = "stdout" if to_stdout else str(out)
+    say(args, f"saved model to {where}" + "".join(f", {p}" for p in outputs.done if p != out))
     return 0
+
+
+def summary(
+    args: argparse.Namespace, data: TrainData, sizes: list[int], history: Any,
+    metrics: dict[str, float], out: Any, seconds: float,
+) -> dict[str, Any]:  # fmt: skip
+    """``train --json``'s object: the run's data, network, last epoch's training and
+    validation metrics (``val_`` dropped; null without --validation-split), test metrics,
+    output files and wall time."""
+    last = {k: v[-1] for k, v in history.history.items() if v}
+    train = {k: v for k, v in last.items() if not k.startswith("val_")}
+    val = {k[len("val_") :]: v for k, v in last.items() if k.startswith("val_")}
+    return {
+        "model": "-" if args.out == STD_STREAM else os.fspath(out),
+        "dataset": data.name,
+        "n_train": len(data.X_train),
+        "n_test": len(data.X_test),
+        "layers": sizes,
+        "task": "regression" if data.classes is None else "classification",
+        "epochs": len(history.epoch),
+        "stopped_early": history.stop_reason,
+        "train": train,
+        "validation": val or None,
+        "test": metrics,
+        "history": [f"{args.history}.json", f"{args.history}.csv"] if args.history else None,
+        "seconds": round(seconds, 3),
+    }
 
 
 def _default_dataset() -> str:

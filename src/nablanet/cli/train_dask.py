@@ -24,7 +24,7 @@ from typing import Any
 
 from .._atomic import AtomicFiles
 from .._validation import check_fraction
-from .common import parse_sizes
+from .common import parse_sizes, say
 from .data import _column, _header, stage
 
 #: options that mean something only for training in this process, at their defaults
@@ -35,6 +35,7 @@ ONE_MACHINE_ONLY = {
     "history": None,
     "plot": None,
     "progress": None,
+    "json": False,
 }
 
 
@@ -46,6 +47,8 @@ def check_dask_args(args: argparse.Namespace) -> None:
     if given:
         names = ", ".join("--" + n.replace("_", "-") for n in given)
         raise ValueError(f"{names}: not available with --dask (they train in this process)")
+    if args.out == "-":
+        raise ValueError("--out - (stdout) is not available with --dask; give a file name")
     if args.standardize:
         raise ValueError(
             "--standardize is not available with --dask (it needs a pass over every file "
@@ -108,8 +111,8 @@ def run_dask(args: argparse.Namespace, out: Any, outputs: AtomicFiles) -> int:
         n_features = int(client.compute(chunks[0][0].shape[1]).result())  # one file, on a worker
         est = estimator(args, n_features)
         est.set_params(client=client)
-        print(f"data: {len(chunks)} files matching {args.data!r}, {n_features} features, "
-              f"read on the workers of {args.dask}")  # fmt: skip
+        say(args, f"data: {len(chunks)} files matching {args.data!r}, {n_features} features, "
+            f"read on the workers of {args.dask}")  # fmt: skip
         from sklearn.exceptions import ConvergenceWarning
 
         with warnings.catch_warnings():  # --epochs is a budget, not a convergence test
@@ -128,9 +131,9 @@ def run_dask(args: argparse.Namespace, out: Any, outputs: AtomicFiles) -> int:
     with outputs:
         stage(outputs, out, lambda p: local.save(p, metadata=metadata))
     sizes = [n_features, *est.hidden_layer_sizes, est.n_outputs_]
-    print(f"network: {'-'.join(map(str, sizes))}, {est.n_replicas_} replicas; trained "
-          f"{est.n_iter_} epochs, last loss {est.loss_:.4f}")  # fmt: skip
-    print(f"saved model to {out}")
+    say(args, f"network: {'-'.join(map(str, sizes))}, {est.n_replicas_} replicas; trained "
+        f"{est.n_iter_} epochs, last loss {est.loss_:.4f}")  # fmt: skip
+    say(args, f"saved model to {out}")
     return 0
 
 

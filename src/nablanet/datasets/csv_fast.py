@@ -53,6 +53,39 @@ def read_csv_fast(
         return None
 
 
+def read_features_fast(
+    path: Path, header: bool | None, delimiter: str = ",", engine: str = "auto"
+) -> np.ndarray | None:
+    """Every column of a CSV file as float64 features, read in bulk, or None if the exact
+    reader must decide (the file of ``nablanet predict`` without a label column).
+
+    ``header`` True or False says whether the first row holds column names; None decides it
+    from the first row, as the exact reader does: a header if all its fields are text.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_columns), float64, or None
+    """
+    if engine == "auto":
+        engine = "pyarrow" if _have_pyarrow() else "numpy"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # np.loadtxt's notes on blank lines
+            first, first_line, last_line = _first_row(path, delimiter)
+            has_header = header_from_first_row(first, None) if header is None else header
+            if has_header and first_line != last_line:
+                return None  # a header with a quoted line break
+            skip = last_line if has_header else 0
+            columns = list(range(len(first)))
+            read = _read_pyarrow if engine == "pyarrow" else _read_numpy
+            X, _ = read(path, delimiter, len(first), columns, None, skip)
+    except (_Refused, ValueError, TypeError, csv.Error):  # ArrowInvalid is a ValueError
+        return None
+    if len(X) == 0 or not np.isfinite(X).all():
+        return None
+    return X
+
+
 def _have_pyarrow() -> bool:
     return importlib.util.find_spec("pyarrow") is not None
 
@@ -118,9 +151,10 @@ def _exact_labels(labels: np.ndarray) -> np.ndarray:
 
 
 def _read_pyarrow(
-    path: Path, delimiter: str, n_cols: int, features: list[int], label: int, skip: int
+    path: Path, delimiter: str, n_cols: int, features: list[int], label: int | None, skip: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Features as float64 and labels as text, parsed by pyarrow, one block at a time.
+    """Features as float64 and labels as text (none if ``label`` is None), parsed by pyarrow,
+    one block at a time.
 
     Each block's columns are copied into ``X`` and dropped, so the peak memory is ``X`` plus a
     few blocks. ``X`` is allocated for one row per line break, an upper bound on the rows;
@@ -131,7 +165,8 @@ def _read_pyarrow(
 
     names = [f"c{j}" for j in range(n_cols)]
     types = {names[j]: pa.float64() for j in features}
-    types[names[label]] = pa.string()
+    if label is not None:
+        types[names[label]] = pa.string()
     reader = pa_csv.open_csv(
         path,
         read_options=pa_csv.ReadOptions(column_names=names, skip_rows=skip),
@@ -162,16 +197,18 @@ def _read_pyarrow(
             if column.null_count:
                 raise _Refused
             X[n : n + k, c] = column.to_numpy()
-        labels.append(batch.column(label))
+        if label is not None:
+            labels.append(batch.column(label))
         n += k
     text = pa.chunked_array(labels, type=pa.string()).to_numpy(zero_copy_only=False)
     return X[:n], np.asarray(text, dtype=np.str_)
 
 
 def _read_numpy(
-    path: Path, delimiter: str, n_cols: int, features: list[int], label: int, skip: int
+    path: Path, delimiter: str, n_cols: int, features: list[int], label: int | None, skip: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Features as float64 and labels as text, in two passes of ``np.loadtxt``.
+    """Features as float64 and labels as text (none if ``label`` is None), in two passes of
+    ``np.loadtxt`` (one without labels).
 
     ``np.loadtxt`` ignores the columns past ``usecols``, so a row with too many fields would
     pass: the delimiters are counted, and any count but ``(n_cols - 1)`` per row refuses the
@@ -185,7 +222,10 @@ def _read_numpy(
         "encoding": "utf-8-sig",
     }
     X = np.loadtxt(path, usecols=features, dtype=np.float64, ndmin=2, **options)  # type: ignore[call-overload]
-    labels = np.loadtxt(path, usecols=[label], dtype=np.str_, ndmin=1, **options)  # type: ignore[call-overload]
+    if label is None:
+        labels = np.empty(len(X), dtype=np.str_)
+    else:
+        labels = np.loadtxt(path, usecols=[label], dtype=np.str_, ndmin=1, **options)  # type: ignore[call-overload]
     if len(labels) != len(X) or _count(path, delimiter) != (n_cols - 1) * (len(X) + (skip > 0)):
         raise _Refused
     return X, labels
