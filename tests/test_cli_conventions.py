@@ -136,6 +136,20 @@ def test_train_quiet_prints_nothing_on_stdout(tmp_path: Path) -> None:
     assert (tmp_path / "model.nbnet").is_file()
 
 
+@pytest.mark.parametrize(
+    ("flags", "epoch_lines"),
+    [([], 3), (["--progress"], 0), (["--progress", "-v"], 0), (["-q"], 0)],
+)
+def test_train_shows_each_epoch_once_on_stderr(tmp_path: Path, flags: list, epoch_lines: int):
+    # stderr is a pipe here: one log line per epoch; --progress draws the bar in their place
+    result = run("train", "--dataset", "xor", "--epochs", "3", *flags, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = [x for x in result.stderr.splitlines() if x.startswith("epoch ")]
+    assert len(lines) == epoch_lines, result.stderr
+    assert [x.split()[1] for x in lines] == ["1/3", "2/3", "3/3"][:epoch_lines]
+    assert ("3/3 [" in result.stderr) == ("--progress" in flags)  # the bar's last state
+
+
 # -- stdin and stdout ---------------------------------------------------------------------------
 def test_predict_and_evaluate_read_stdin_like_a_file(work: Path) -> None:
     from_file = run("predict", "m.nbnet", "x.csv", "--proba", cwd=work)
@@ -289,6 +303,7 @@ def test_quiet_and_verbose_set_the_nablanet_logger(monkeypatch, capsys, flags, l
     from nablanet.cli import info
 
     seen = {}
+    handlers_before = list(logging.getLogger("nablanet").handlers)  # the library's NullHandler
 
     def fake_run(args: argparse.Namespace) -> int:
         logger = logging.getLogger("nablanet")
@@ -304,7 +319,7 @@ def test_quiet_and_verbose_set_the_nablanet_logger(monkeypatch, capsys, flags, l
     assert out == ""  # records go to stderr, never into a command's data
     assert ("an info record" in err) == (level <= logging.INFO)
     assert ("a debug record" in err) == (level <= logging.DEBUG)
-    assert not logging.getLogger("nablanet").handlers  # removed after the command
+    assert logging.getLogger("nablanet").handlers == handlers_before  # removed after the command
 
 
 # -- exit statuses ------------------------------------------------------------------------------

@@ -212,8 +212,9 @@ def test_sigmoid_with_more_classes_than_outputs_says_what_to_do(tmp_path):
         "--epochs", "1", "--out", "m.nbnet", cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 2
-    assert "--output sigmoid with 3 classes needs one output per class: end --layers with -3" in (
-        result.stderr
+    assert (
+        "--output-activation sigmoid with 3 classes needs one output per class: end --layers with -3"
+        in (result.stderr)
     )
     assert not (tmp_path / "m.nbnet").exists()
 

@@ -273,7 +273,7 @@ LOSS_DOMAINS = {
 
 def check_loss_output(loss: str, output: str) -> None:
     """Refuse an output activation whose values the loss is not defined on (``--loss
-    half_poisson_deviance --output identity`` gives NaN at the first negative output), before
+    half_poisson_deviance --output-activation identity`` gives NaN at the first negative output), before
     anything is trained or checked. Unknown names are left to the model's own message."""
     from ..layers import ACTIVATIONS
     from ..losses import ALIASES

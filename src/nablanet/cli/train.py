@@ -9,11 +9,14 @@ error that writes nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
+import logging
 import os
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -109,8 +112,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "default: on, off with --dask)")  # fmt: skip
     p.add_argument("--regression", action="store_true", help="treat the labels as numbers")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction,
-                   help="progress bar per epoch on stderr (default: when stderr is a "
-                   "terminal and not --quiet)")  # fmt: skip
+                   help="a progress bar on stderr in place of the per-epoch log lines "
+                   "(default: when stderr is a terminal and not --quiet)")  # fmt: skip
     p.add_argument("--out", default=DEFAULT_OUT,
                    help="model file; - writes it to stdout (not a terminal)")  # fmt: skip
     p.add_argument("--history", metavar="PREFIX", help="write PREFIX.json and PREFIX.csv")
@@ -260,7 +263,7 @@ def architecture(args: argparse.Namespace, n_features: int, n_out: int) -> list[
     if sizes[-1] != n_out:
         raise ValueError(
             f"--layers {args.layers} ends with {sizes[-1]} outputs, but this data and "
-            f"--output {args.output} need {n_out}; end it with -{n_out}"
+            f"--output-activation {args.output} need {n_out}; end it with -{n_out}"
         )
     return [n_features, *sizes]
 
@@ -281,9 +284,9 @@ def _build_model(args: argparse.Namespace, data: TrainData) -> tuple[Any, list[i
         n_out = n_classes if _ends_with(args.layers, n_classes) else 1
         if n_out == 1 and n_classes != 2:
             raise ValueError(
-                f"--output sigmoid with {n_classes} classes needs one output per class: end "
+                f"--output-activation sigmoid with {n_classes} classes needs one output per class: end "
                 f"--layers with -{n_classes} (independent sigmoid outputs, predict = their "
-                "argmax), or use --output softmax"
+                "argmax), or use --output-activation softmax"
             )
     else:
         n_out = len(data.classes)
@@ -305,14 +308,14 @@ def _build_model(args: argparse.Namespace, data: TrainData) -> tuple[Any, list[i
         model.task = "binary" if n_out == 1 else "multiclass"
     if model.task == "binary" and model.loss.name in CATEGORICAL_LOSSES:
         raise ValueError(
-            f"--loss {model.loss.name} needs one output per class (--output softmax); with one "
+            f"--loss {model.loss.name} needs one output per class (--output-activation softmax); with one "
             "sigmoid output use binary_cross_entropy or a squared error"
         )
     if n_out > 1 and output == "sigmoid" and model.loss.name in CATEGORICAL_LOSSES:
         raise ValueError(
             f"--loss {model.loss.name} never pushes the other classes' sigmoid outputs down "
             "(-log a of the true class only); with independent sigmoid outputs use "
-            "sum_squared_error, mse or binary_cross_entropy, or use --output softmax"
+            "sum_squared_error, mse or binary_cross_entropy, or use --output-activation softmax"
         )
     return model, sizes
 
@@ -364,6 +367,24 @@ def _check_train_paths(args: argparse.Namespace) -> None:
     check_distinct_paths(inputs, outputs)
 
 
+@contextlib.contextmanager
+def _bar_or_lines(progress: bool) -> Iterator[None]:
+    """The epochs' progress on stderr once: the bar (``--progress``, on by default on a
+    terminal) or the ``nablanet.training`` INFO lines (one per epoch) that the ``nablanet``
+    logger shows otherwise, never both (a line would break the bar's ``\\r`` redraws)."""
+    logger = logging.getLogger("nablanet.training")
+
+    def not_an_epoch_line(record: logging.LogRecord) -> bool:
+        return record.levelno != logging.INFO
+
+    if progress:
+        logger.addFilter(not_an_epoch_line)
+    try:
+        yield
+    finally:
+        logger.removeFilter(not_an_epoch_line)  # no-op when it was not added
+
+
 def _fit(
     model: Any, args: argparse.Namespace, X: Any, y: Any, callbacks: list[Any], progress: bool
 ) -> Any:
@@ -371,7 +392,7 @@ def _fit(
     NumPy overflow warnings, so that nothing is written."""
     from ..training import DivergenceWarning
 
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, _bar_or_lines(progress):
         warnings.simplefilter("always")
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             history = model.fit(

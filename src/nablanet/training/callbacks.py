@@ -214,9 +214,9 @@ class ProgressLogger(Callback):
 
     :meth:`~nablanet.Sequential.fit` adds one to every call. Each epoch gives one INFO record,
     ``epoch 3/10 loss=0.1234 accuracy=0.9``; with ``per="batch"`` each batch also gives a DEBUG
-    record, ``epoch 3/10 batch 7/40 loss=0.1301``; when training stops early (early stopping,
-    divergence) the reason is an INFO record, ``training stopped: ...`` (a divergence is also a
-    :class:`~nablanet.training.DivergenceWarning`, as before).
+    record, ``epoch 3/10 batch 7/40 loss=0.1301``; when training stops early the reason is a
+    record, ``training stopped: ...``: INFO for early stopping, DEBUG for a divergence, which
+    reaches the user as a :class:`~nablanet.training.DivergenceWarning` already.
 
     Parameters
     ----------
@@ -262,7 +262,12 @@ class ProgressLogger(Callback):
         if reporter is None:
             return
         if self.model.stop_reason:
-            reporter.info("training stopped: %s", self.model.stop_reason)
+            # a divergence already reaches the user as a DivergenceWarning (and as an error in
+            # the CLI): its stop is a DEBUG record, an early stop an INFO record
+            diverged = bool(logs and logs.get("diverged"))
+            level = logging.DEBUG if diverged else logging.INFO
+            if reporter.enabled_for(level):
+                reporter.log(level, "training stopped: %s", self.model.stop_reason)
         reporter.close()
 
 

@@ -160,8 +160,10 @@ def fit(
         if model.stop_training:
             break
 
+    # a divergence is reported by its DivergenceWarning; the logs say so to the callbacks
+    end_logs = {"diverged": 1.0} if guard.diverged else None
     for cb in cbs:
-        cb.on_train_end()
+        cb.on_train_end(end_logs)
     history.stop_reason = model.stop_reason
     return history
 
