@@ -2,17 +2,17 @@
 
 Routes (every answer is JSON except the three static files):
 
-=================================  ===============================================================
-``GET /``                          the page (``index.html``; ``app.js`` and ``style.css`` beside it)
-``GET /api/options``               the choices and limits the form offers
-``POST /api/new``                  start a network: a JSON object such as ``{"dataset": "xor",
-                                   "hidden": [4], "activation": "tanh", "optimizer": "adam",
-                                   "lr": 0.03, "batch_size": 4, "seed": 0}``; answers the state
-``POST /api/step?n=10``            ``n`` training steps (1 to ``MAX_STEPS``); answers the state
-                                   without the data points
-``GET /api/state``                 the state: loss curve, weights, boundary, points, accuracy
-``GET /api/unit?layer=&unit=&sample=``  one unit opened up for one training sample
-=================================  ===============================================================
+=======================================  ===============================================================
+``GET /``                                the page (``index.html``; ``app.js`` and ``style.css`` beside it)
+``GET /api/options``                     the choices and limits the form offers
+``POST /api/new``                        start a network: a JSON object such as ``{"dataset": "xor",
+                                         "hidden": [4], "activation": "tanh", "optimizer": "adam",
+                                         "lr": 0.03, "batch_size": 4, "seed": 0}``; answers the state
+``POST /api/step?n=10``                  ``n`` training steps (1 to ``MAX_STEPS``); answers the state
+                                         without the data points
+``GET /api/state``                       the state: loss curve, weights, boundary, points, accuracy
+``GET /api/unit?layer=&unit=&sample=``   one unit opened up for one training sample
+=======================================  ===============================================================
 
 A bad parameter gets ``400 {"error": "..."}`` naming it and the value received; every request
 gets an answer, a body the server cannot parse included (JSON nested too deeply: 400; an
