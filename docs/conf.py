@@ -44,8 +44,9 @@ exclude_patterns = ["_build", "**.ipynb_checkpoints", "gallery/*.ipynb"]
 templates_path = ["_templates"]
 html_static_path = ["_static"]
 
-# MyST: headings get anchors (``[link](page.md#a-heading)``), $...$ and ```{math} for equations.
-myst_enable_extensions = ["dollarmath", "colon_fence", "deflist"]
+# MyST: headings get anchors (``[link](page.md#a-heading)``); equations in ```{math} blocks
+# and {math}`...` roles (no $...$: a dollar sign in prose stays a dollar sign).
+myst_enable_extensions = ["colon_fence"]
 myst_heading_anchors = 3
 
 # API reference: one page per public module (autosummary), docstrings read by numpydoc.
