@@ -11,9 +11,7 @@ theme's fonts and icons ship with it. The gallery (sphinx-gallery) runs ``exampl
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import nablanet
@@ -24,7 +22,7 @@ sys.path.insert(0, str(HERE / "_ext"))
 
 project = "nablanet"
 author = "the nablanet developers"
-copyright = "the nablanet developers"  # noqa: A001  (Sphinx's name); no year: a reproducible build
+copyright = "the nablanet developers"
 release = nablanet.__version__
 version = ".".join(release.split(".")[:2])
 
@@ -62,8 +60,7 @@ numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 
 
-
-def _skip_member(app, what, name, obj, skip, options):  # noqa: ANN001, ARG001
+def _skip_member(app, what, name, obj, skip, options):
     """Leave out scikit-learn's generated ``set_*_request`` methods (metadata routing): they
     are scikit-learn's API, documented there, and their docstrings are not numpydoc."""
     if name.startswith("set_") and name.endswith("_request"):
@@ -71,7 +68,7 @@ def _skip_member(app, what, name, obj, skip, options):  # noqa: ANN001, ARG001
     return None
 
 
-def setup(app):  # noqa: ANN001, ANN201
+def setup(app):
     app.connect("autodoc-skip-member", _skip_member)
 
 

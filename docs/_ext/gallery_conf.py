@@ -17,6 +17,7 @@ Which examples run:
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import shutil
@@ -30,6 +31,7 @@ ROOT = DOCS.parent
 
 #: Where the examples write their plots during this build (``--out``), one folder each.
 OUT = Path(tempfile.mkdtemp(prefix="nablanet-gallery-"))
+atexit.register(shutil.rmtree, OUT, ignore_errors=True)
 
 NEVER_RUN = ("dask_scale_out",)
 QUICK = ("fashion_mnist",)
@@ -69,7 +71,9 @@ def png_scraper(block: Any, block_vars: dict[str, Any], gallery_conf: dict[str, 
     folder = OUT / Path(block_vars["src_file"]).stem
     new = sorted(p for p in folder.glob("*.png") if p not in _seen) if folder.is_dir() else []
     shown = []
-    for png, target in zip(new, block_vars["image_path_iterator"]):
+    paths = block_vars["image_path_iterator"]  # where sphinx-gallery wants this page's images
+    for png in new:
+        target = next(paths)
         _seen.add(png)
         shutil.copyfile(png, target)
         shown.append(target)
