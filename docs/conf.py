@@ -40,7 +40,6 @@ source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "gallery/*.ipynb"]
 templates_path = ["_templates"]
-html_static_path = ["_static"]
 
 # MyST: headings get anchors (``[link](page.md#a-heading)``); equations in ```{math} blocks
 # and {math}`...` roles (no $...$: a dollar sign in prose stays a dollar sign).
