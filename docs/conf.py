@@ -49,6 +49,9 @@ myst_heading_anchors = 3
 # API reference: one page per public module (autosummary), docstrings read by numpydoc.
 autosummary_generate = True
 autosummary_imported_members = False
+# ``python -m nablanet`` runs the command line when imported: autosummary, which imports every
+# submodule it walks, gets a stand-in instead (they are private, so they have no page).
+autosummary_mock_imports = ["nablanet.__main__", "nablanet.cli.__main__"]
 # "ignore-module-all": a package re-exports its submodules' names in __all__; each object is
 # documented once, on the page of the module that defines it.
 autodoc_default_options = {"members": True, "show-inheritance": True, "ignore-module-all": True}
