@@ -12,6 +12,7 @@ tests/test_cli*.py.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -101,20 +102,51 @@ def test_every_checked_page_has_python_blocks() -> None:
     assert sum(len(blocks(p)) for p in WITH_CODE) >= 12
 
 
+def missing_module(exc: BaseException | None) -> str | None:
+    """The optional module whose absence caused ``exc`` (directly, or wrapped by nablanet's
+    ``ImportError("... pip install 'nablanet[extra]'")``), or None for any other error."""
+    while exc is not None:
+        if isinstance(exc, ModuleNotFoundError) and exc.name:
+            return None if exc.name.split(".")[0] == "nablanet" else exc.name
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def run_blocks(code: list[str], label: str) -> dict:
+    """Run ``code`` in order in one fresh namespace; skip the test if an optional module is
+    missing, and name the block that failed otherwise."""
+    namespace: dict = {"__name__": "__docs__"}
+    for i, block in enumerate(code):
+        try:
+            exec(compile(block, f"{label} python block {i}", "exec"), namespace)
+        except Exception as exc:
+            missing = missing_module(exc)
+            if missing is not None:
+                pytest.skip(f"{label} needs {missing}, which is not installed")
+            raise AssertionError(f"{label} python block {i} failed:\n{block}") from exc
+    return namespace
+
+
 @pytest.mark.parametrize("page", WITH_CODE, ids=name)
 def test_every_python_block_runs(page: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    namespace: dict = {"__name__": "__docs__"}
-    for i, block in enumerate(blocks(page)):
-        try:
-            exec(compile(block, f"{name(page)} python block {i}", "exec"), namespace)
-        except ModuleNotFoundError as exc:
-            if exc.name and exc.name.split(".")[0] != "nablanet":
-                pytest.skip(f"{name(page)} needs {exc.name}, which is not installed")
-            raise
-        except Exception as exc:  # name the block that failed
-            raise AssertionError(f"{name(page)} python block {i} failed:\n{block}") from exc
+    namespace = run_blocks(blocks(page), name(page))
     check = CHECKS.get(name(page))
     if check is not None:
         check(namespace, tmp_path)
+
+
+def test_a_page_is_skipped_only_for_a_missing_optional_module(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # as if scikit-learn were not installed
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    needs_sklearn = "from nablanet.datasets import load_dataset\nload_dataset('digits')\n"
+    with pytest.raises(pytest.skip.Exception, match="needs sklearn"):
+        run_blocks([needs_sklearn], "page.md")
+    with pytest.raises(pytest.skip.Exception, match="needs onnxruntime_"):
+        run_blocks(["import onnxruntime_not_installed\n"], "page.md")
+    # a broken nablanet import or any other error fails, naming the block
+    with pytest.raises(AssertionError, match=r"page\.md python block 1 failed"):
+        run_blocks(["x = 1\n", "from nablanet import no_such_name\n"], "page.md")
+    with pytest.raises(AssertionError, match=r"page\.md python block 0 failed"):
+        run_blocks(["import nablanet.no_such_module\n"], "page.md")
