@@ -5,7 +5,7 @@ A page's blocks run in order in one namespace, as a reader would paste them into
 in a scratch directory; each page starts afresh. A page whose code needs an optional
 dependency that is not installed (scikit-learn, onnxruntime, matplotlib, ...) is skipped, by
 name. What the blocks claim in their comments is spot-checked per page (CHECKS).
-``` console blocks (shell sessions) are not run here: the commands they show are tested in
+Blocks tagged ``console`` (shell sessions) are not run here: the commands they show are tested in
 tests/test_cli*.py.
 """
 
