@@ -1,8 +1,8 @@
 """Speed benchmark: nablanet against PyTorch (CPU, eager), scikit-learn, hand-written NumPy
 and onnxruntime, every figure by one protocol (``_protocol.py``).
 
-    python benchmarks/speed.py [--quick] [--json out.json] [--markdown] [--readme README.md]
-    python benchmarks/speed.py --whole-run [--json out.json] [--readme README.md]
+    python benchmarks/speed.py [--quick] [--json out.json] [--markdown] [--readme [PATH]]
+    python benchmarks/speed.py --whole-run [--json out.json] [--readme [PATH]]
 
 ``--whole-run`` is the headline: whole trainings on Fashion-MNIST (30 epochs at batch 128, 10 at
 batches 32 and 512; Adam and SGD-momentum; nablanet ``fit`` and ``partial_fit``, PyTorch eager
@@ -203,6 +203,11 @@ def run_plan(
     return results
 
 
+#: The page whose tables ``--readme`` rewrites by default (between the speed-table and
+#: whole-run-table markers); the README links to it.
+DOCS_PAGE = str(Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md")
+
+
 # -- command line -----------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -211,8 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="PATH", help="write every result as JSON")
     parser.add_argument("--markdown", action="store_true",
                         help="print the README's speed table (Markdown) after the full table")  # fmt: skip
-    parser.add_argument("--readme", metavar="PATH",
-                        help="replace the speed table between the markers in PATH (README.md)")  # fmt: skip
+    parser.add_argument("--readme", metavar="PATH", nargs="?", const=DOCS_PAGE,
+                        help="replace the table between its markers in PATH (default, with "
+                        "--readme alone: docs/benchmarks.md, the docs site's benchmarks page)")  # fmt: skip
     parser.add_argument("--profile", action="store_true",
                         help="only profile one nablanet SGD epoch at batch 128 (cProfile)")  # fmt: skip
     parser.add_argument("--threads", type=int, nargs="+", metavar="N",

@@ -1,4 +1,5 @@
-"""Two Gaussian blobs separated by the classic perceptron of seed 001.
+"""Two Gaussian blobs separated by the classic perceptron of seed 001
+==================================================================
 
 Seed 001 ("Introduction to Deep Learning - Part 3") writes a perceptron from scratch: one neuron
 with the binary step as activation,
@@ -6,7 +7,7 @@ with the binary step as activation,
     y_hat = step(x . w + b),     step(z) = 1 if z > 0 else 0,
 
 trained one sample at a time. After each sample the error e = y_hat - y is -1, 0 or +1, and only
-a mistake moves the line:
+a mistake moves the line::
 
     w <- w - eta e x,     b <- b - eta e.
 

@@ -1,4 +1,5 @@
-"""Two circles, one inside the other: seed 000's network, trained by full-batch gradient descent.
+"""Two circles, one inside the other: seed 000's network, trained by full-batch gradient descent
+=============================================================================================
 
 Seed 000 ("Application of differentiations in neural networks") builds the network
 
@@ -9,11 +10,11 @@ on scikit-learn's make_circles with the binary cross-entropy
 
     L = -mean( y log(y_hat) + (1 - y) log(1 - y_hat) )
 
-by plain gradient descent on the whole training set at once ("full batch"):
+by plain gradient descent on the whole training set at once ("full batch")::
 
     W_k <- W_k - eta dL/dW_k,    b_k <- b_k - eta dL/db_k.
 
-Backpropagation computes the gradients from the output back, as in the seed's matrix form:
+Backpropagation computes the gradients from the output back, as in the seed's matrix form::
 
     dL/dz_k = dL/da_k * f_k'(z_k)      dL/dW_k = a_{k-1}^T dL/dz_k
     dL/db_k = sum over samples of dL/dz_k      dL/da_{k-1} = dL/dz_k W_k^T

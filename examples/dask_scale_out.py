@@ -1,4 +1,5 @@
-"""Train nablanet's MLP data-parallel on a Dask array that never comes to the client.
+"""Train nablanet's MLP data-parallel on a Dask array that never comes to the client
+=================================================================================
 
 Each block of rows is generated (or, with real data, read) on a worker and stays there;
 ``nablanet.dask.DaskMLPClassifier`` trains on all workers at once: full-batch L-BFGS with the

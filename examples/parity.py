@@ -1,4 +1,5 @@
-"""Even or odd? Seed 002's 10-3-2 sigmoid network, and what its weights reveal (figure 5).
+"""Even or odd? Seed 002's 10-3-2 sigmoid network, and what its weights reveal (figure 5)
+======================================================================================
 
 Seed 002 ("Neural Networks: The Backward Pass") classifies every 10-bit number as even or odd
 with a network of 10 inputs (the bits, most significant first), 3 sigmoid hidden units and 2
@@ -7,7 +8,7 @@ sigmoid outputs: [0, 1] means even, [1, 0] odd. For one sample the error is
     E = sum_j (y_j - a_j)^2        (nablanet's loss "sum_squared_error", averaged over a batch)
 
 and the seed's three "grand equations" of backpropagation give every gradient, layer by layer
-from the output back (in nablanet's row-per-sample layout, delta is dE/dz):
+from the output back (in nablanet's row-per-sample layout, delta is dE/dz)::
 
     delta_L = 2 (a_L - y) * sigma'(z_L)
     delta_l = (delta_{l+1} W_{l+1}^T) * sigma'(z_l)

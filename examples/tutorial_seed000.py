@@ -1,11 +1,12 @@
-"""Seed 000 in tutorial mode: its own printed log, then what each change to its setting buys.
+"""Seed 000 in tutorial mode: its own printed log, then what each change to its setting buys
+=========================================================================================
 
 Seed 000 ("Application of differentiations in neural networks") trains a [2, 4, 3, 1]
 relu/relu/sigmoid network on make_circles by full-batch gradient descent, lr 0.005, 150 epochs,
 from 0.1 * randn weights, and prints a climb to 0.818 accuracy at epoch 145, then divergence.
 
 1. Tutorial mode (nablanet.tutorial.seed000) rebuilds that run exactly, with the seed's three
-   conventions as named options on nablanet's layers and loss:
+   conventions as named options on nablanet's layers and loss::
 
        reduction="sum"       the loss and dL/da summed over the 1000 samples (no 1/n)
        bias_grad="mean"      db = mean(delta) while dW = a.T @ delta is a sum

@@ -1,4 +1,5 @@
-"""Seed 001 in tutorial mode: Output.4 -> Output.5 replayed, then what each change buys.
+"""Seed 001 in tutorial mode: Output.4 -> Output.5 replayed, then what each change buys
+====================================================================================
 
 Seed 001 ("Introduction to Deep Learning - Part 3") trains a 2-2-2 sigmoid network on 10
 points, eta 0.05, 100 epochs, from the weights it prints as Output.4, and prints Output.5 and

@@ -1,20 +1,21 @@
-"""XOR, the problem a single perceptron cannot solve, learned by seeds 003/004's 3-4-1 network.
+"""XOR, the problem a single perceptron cannot solve, learned by seeds 003/004's 3-4-1 network
+===========================================================================================
 
 Seeds 003 and 004 (Ando Ki's slides and the question built on them) train a two-layer sigmoid
-network on the four XOR points, each with a constant third input 1:
+network on the four XOR points, each with a constant third input 1::
 
     x = [0,0,1], [0,1,1], [1,0,1], [1,1,1]     ->     y = 0, 1, 1, 0
 
-Forward pass (one sample per row):
+Forward pass (one sample per row)::
 
     a1 = sigma(x W1 + b1)        (4 hidden units)
     a2 = sigma(a1 W2 + b2)       (1 output)
 
-Loss, the "divide by 2 so that the 2 cancels" convention of seed 004:
+Loss, the "divide by 2 so that the 2 cancels" convention of seed 004::
 
     L = 1/2 sum_j (a2_j - y_j)^2     (nablanet's "half_squared_error", averaged over the batch)
 
-Backward pass, seed 004's equations (A) and (B), with delta = dL/dz:
+Backward pass, seed 004's equations (A) and (B), with delta = dL/dz::
 
     delta2 = (a2 - y) * sigma'(z2),        dL/dW2 = a1^T delta2
     delta1 = (delta2 W2^T) * sigma'(z1),   dL/dW1 = x^T delta1

@@ -70,6 +70,8 @@ def test_sdist_and_wheel_ship_license_and_changelog(tmp_path: Path) -> None:
         shutil.copy(ROOT / name, tree / name)
     shutil.copy(ROOT / "MANIFEST.in", tree / "MANIFEST.in")
     shutil.copytree(ROOT / "src", tree / "src", ignore=shutil.ignore_patterns("*.egg-info"))
+    generated = ("_build", "gallery", "generated", "__pycache__")
+    shutil.copytree(ROOT / "docs", tree / "docs", ignore=shutil.ignore_patterns(*generated))
     code = (
         "import sys; from setuptools import build_meta as b; "
         "names = b.build_sdist('dist'), b.build_wheel('dist'); print('BUILT', *names)"
@@ -83,6 +85,9 @@ def test_sdist_and_wheel_ship_license_and_changelog(tmp_path: Path) -> None:
         top = sdist.removesuffix(".tar.gz")
         names = set(archive.getnames())
     for name in ("LICENSE", "CHANGELOG.md", "README.md", "src/nablanet/__init__.py"):
+        assert f"{top}/{name}" in names
+    # the docs' sources ship too: the README links to their pages
+    for name in ("docs/conf.py", "docs/index.md", "docs/tutorials/seed000.md"):
         assert f"{top}/{name}" in names
     import zipfile
 

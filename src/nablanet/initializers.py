@@ -3,17 +3,17 @@
 ``shape`` is ``(n_in, n_out)`` for a weight matrix and ``(n_out,)`` for a bias. Every scheme draws
 from the ``np.random.Generator`` it is given and never from NumPy's global state.
 
-=================  ==========================================================  ================
-name               distribution                                                 used by
-=================  ==========================================================  ================
-``zeros``          0                                                            biases
-``small_normal``   :math:`0.1\\,\\mathcal N(0, 1)`                               a tutorial
-``uniform01``      :math:`\\mathcal U[0, 1)`                                      tutorials
-``glorot_uniform`` :math:`\\mathcal U[-l, l],\\ l = \\sqrt{6 / (n_{in} + n_{out})}`  Keras default
-``glorot_normal``  :math:`\\mathcal N(0, 2 / (n_{in} + n_{out}))`                 tanh, sigmoid
-``he_uniform``     :math:`\\mathcal U[-l, l],\\ l = \\sqrt{6 / n_{in}}`             ReLU
-``he_normal``      :math:`\\mathcal N(0, 2 / n_{in})`                            ReLU
-=================  ==========================================================  ================
+==================  =============================================================  =============
+name                distribution                                                   used by
+==================  =============================================================  =============
+``zeros``           0                                                              biases
+``small_normal``    :math:`0.1\\,\\mathcal N(0, 1)`                                  a tutorial
+``uniform01``       :math:`\\mathcal U[0, 1)`                                       tutorials
+``glorot_uniform``  :math:`\\mathcal U[-l, l],\\ l = \\sqrt{6 / (n_{in} + n_{out})}`  Keras default
+``glorot_normal``   :math:`\\mathcal N(0, 2 / (n_{in} + n_{out}))`                  tanh, sigmoid
+``he_uniform``      :math:`\\mathcal U[-l, l],\\ l = \\sqrt{6 / n_{in}}`              ReLU
+``he_normal``       :math:`\\mathcal N(0, 2 / n_{in})`                              ReLU
+==================  =============================================================  =============
 
 The tutorials are the five that :mod:`nablanet.tutorial` lists; each function's docstring names
 its own by title.

@@ -63,8 +63,9 @@ def read_files(
 
     Returns
     -------
-    list of dask.delayed, each computing ``(X_k of shape (n_k, n_features), y_k of shape
-    (n_k,))``: pass it as ``DaskMLPClassifier().fit(chunks)`` (with ``y=None``).
+    list of dask.delayed
+        Each computes ``(X_k, y_k)``, ``X_k`` of shape ``(n_k, n_features)`` and ``y_k`` of
+        shape ``(n_k,)``: pass the list as ``DaskMLPClassifier().fit(chunks)`` (``y=None``).
 
     Raises
     ------

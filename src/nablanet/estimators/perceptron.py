@@ -94,7 +94,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
     coef_ : ndarray of shape (1, n_features) for two classes, else (n_classes, n_features)
     intercept_ : ndarray of shape (1,) or (n_classes,)
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,), when X has string column names
+    feature_names_in_ : ndarray of shape (n_features,), when X has string column names
     n_iter_ : int
         Epochs run (the most over the binary problems).
     t_ : float

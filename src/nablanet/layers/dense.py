@@ -48,8 +48,10 @@ class Dense(Layer):
     bias : array of shape (n_out,), optional
         Explicit initial ``b``.
 
-    Shape
+    Notes
     -----
+    Shapes:
+
     - input ``x``: ``(n_samples, n_in)``
     - output ``z``: ``(n_samples, n_out)``
     - ``params``: ``{"W": (n_in, n_out), "b": (n_out,)}``

@@ -113,7 +113,7 @@ def plot_images(
 
     Parameters
     ----------
-    images : array-like of shape (n_images, prod(image_shape)) or (n_images, *image_shape)
+    images : array-like of shape (n_images, prod(image_shape)) or (n_images,) + image_shape
     predicted : array-like of shape (n_images,), or (n_images, n_classes) scores (arg-max taken)
     true : array-like of shape (n_images,), optional
     image_shape : tuple of int, default (28, 28)

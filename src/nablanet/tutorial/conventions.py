@@ -5,25 +5,26 @@ nablanet's defaults are the textbook ones: a loss is the *mean* over the batch, 
 The seed tutorials depart from them in ways that change what their code prints; each departure
 is one option here, so a tutorial can be rebuilt exactly and each change switched off alone.
 
-=======================  ===========================================  =====================
-option                   the seed's form                              where
-=======================  ===========================================  =====================
-``reduction="sum"``      the loss (and its gradient) summed over the  seeds 000, 001
-                         samples, no ``1/n``
-``bias_grad="mean"``     ``db = mean(delta, axis=0)`` while           seed 000's
-                         ``dW = a.T @ delta`` is a sum                ``backward``
-``derivative_scale=2``   ``dsigmoid(z) = 2 * s * (1 - s)``            seed 000's
-                                                                      ``dsigmoid``
-``summation="bias_first"``  ``z = b + x_1 W_1 + x_2 W_2 + ...`` added  seed 001's
-                         neuron by neuron, in that order (the same    ``compute_z``
-                         number as ``x @ W + b`` up to the last bit;
-                         digit-for-digit replays need the order)
-``clip=500``             ``1 / (1 + exp(-clip(z, -500, 500)))``       seed 000's ``sigmoid``
-``exp="math"``           ``1 / (1 + math.exp(-z))``, one element at a  seed 001's
-                         time: the C library's ``exp``, not NumPy's   ``activation_sigmoid``
-                         (whose SIMD kernel depends on the CPU)
-``use_bias=False``       no bias: ``z = x @ W``                       seeds 003, 004
-=======================  ===========================================  =====================
+===========================  ===========================================  =====================
+option                       the seed's form                              where
+===========================  ===========================================  =====================
+``reduction="sum"``          the loss (and its gradient) summed over the  seeds 000, 001
+                             samples, no ``1/n``
+``bias_grad="mean"``         ``db = mean(delta, axis=0)`` while           seed 000's
+                             ``dW = a.T @ delta`` is a sum                ``backward``
+``derivative_scale=2``       ``dsigmoid(z) = 2 * s * (1 - s)``            seed 000's
+                                                                          ``dsigmoid``
+``summation="bias_first"``   ``z = b + x_1 W_1 + x_2 W_2 + ...`` added    seed 001's
+                             neuron by neuron, in that order (the same    ``compute_z``
+                             number as ``x @ W + b`` up to the last bit;
+                             digit-for-digit replays need the order)
+``clip=500``                 ``1 / (1 + exp(-clip(z, -500, 500)))``       seed 000's ``sigmoid``
+``exp="math"``               ``1 / (1 + math.exp(-z))``, one element at   seed 001's
+                             a time: the C library's ``exp``, not         ``activation_sigmoid``
+                             NumPy's (whose SIMD kernel depends on the
+                             CPU)
+``use_bias=False``           no bias: ``z = x @ W``                       seeds 003, 004
+===========================  ===========================================  =====================
 
 Each class below is a subclass of the nablanet class it changes, registered by name (layers in
 ``Layer.registry``, losses in ``nablanet.losses.LOSSES``) with its options in ``get_config``, so
