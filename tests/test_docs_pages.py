@@ -46,7 +46,8 @@ def _save_and_load(ns: dict, tmp: Path) -> None:
 
 
 def _scikit_learn(ns: dict, tmp: Path) -> None:
-    assert ns["search"].score(ns["X_test"], ns["y_test"]) > 0.95  # "about 0.98"
+    # "0.9733 (438 of 450)": another CPU's last bits may move a borderline image or two
+    assert ns["search"].score(ns["X_test"], ns["y_test"]) == pytest.approx(438 / 450, abs=2 / 450)
     assert ns["drop_in"].n_iter_ == 22  # "22 0.9393433500278241, as scikit-learn"
     assert ns["drop_in"].score(ns["X_digits"], ns["y_digits"]) == pytest.approx(0.93934335)
     assert (tmp / "digits.nbnet").exists()
