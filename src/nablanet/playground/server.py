@@ -2,7 +2,24 @@
 
 Routes (every answer is JSON except the static files of the page):
 
-========================================  ===================================================
+========================================  ==========================================================
+``GET /``                                 the page: ``index.html``, its scripts and CSS
+``GET /api/options``                      the choices and limits the form offers
+``POST /api/new``                         start a network: a JSON object such as
+                                          ``{"dataset": "xor", "hidden": [4], "lr": 0.03,
+                                          "features": ["x1", "x2"], "seed": 0}``; answers the state
+``POST /api/step?n=10``                   ``n`` training steps (1 to ``MAX_STEPS``); answers the
+                                          state without the data points
+``GET /api/state``                        the state: loss curve, weights, output, points, accuracy
+``GET /api/unit?layer=&unit=&sample=``    one unit opened up for one training sample
+``POST /api/settings``                    change live settings of the running session: some of
+                                          ``lr``, ``regularization``, ``reg_rate``, ``batch_size``;
+                                          answers the state without the data points
+``POST /api/weight``                      set one weight ``W_k[i, j]``: ``{"layer": k, "from": i,
+                                          "to": j, "value": w}``; answers the state without points
+``GET /api/backprop?sample=``             every step of one sample's forward and backward pass
+========================================  ==========================================================
+
 A bad parameter gets ``400 {"error": "..."}`` naming it and the value received; every request
 gets an answer, a body the server cannot parse included (JSON nested too deeply: 400; an
 error of the server itself: 500 naming it). The server binds to 127.0.0.1 and answers only
