@@ -12,7 +12,7 @@ from typing import Any
 import _protocol as protocol
 
 START, END = "<!-- speed-table:start -->", "<!-- speed-table:end -->"
-#: A multi-threaded ratio reaches the README only when its rounds agree: (max - min) / median
+#: A multi-threaded ratio reaches docs/benchmarks.md only when its rounds agree: (max - min) / median
 #: below this (issue 20: the quick 2-thread rows ranged 0.12x-41x between rounds).
 MAX_SPREAD = 0.20
 OTHERS = {"torch": "PyTorch eager", "sklearn": "scikit-learn MLP", "gemm": "GEMM ceiling"}
@@ -180,7 +180,7 @@ def stable(ratio: dict[str, float]) -> bool:
 
 
 def format_readme(payload: dict[str, Any]) -> str:
-    """The README's speed table: one line per (threads, batch, optimizer), then the rest."""
+    """The speed table of docs/benchmarks.md: one line per (threads, batch, optimizer), then the rest."""
     rows = build_rows(payload["results"])
     m, s = payload["machine"], payload["settings"]
     cells: dict[tuple, dict[tuple, Any]] = {}

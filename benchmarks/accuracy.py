@@ -42,7 +42,7 @@ THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 Result = tuple[float, tuple[float, float]]  # (test accuracy, (wall seconds, CPU seconds))
 
 # The Fashion-MNIST recipe, chosen by training on train[:50000] and scoring train[50000:]
-# (the exploration log is in the README's "Results"); then trained on all 60,000 images.
+# (the exploration log is in docs/benchmarks.md, "Results on real data"); then trained on all 60,000 images.
 FASHION: dict[str, Any] = {
     "sizes": [784, 512, 256, 10],
     "activation": "relu",

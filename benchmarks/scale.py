@@ -26,8 +26,8 @@ workers share one group's CPU with each other, so wall time can hide the paralle
     python benchmarks/scale.py --only synthetic --json scale.json
     python benchmarks/scale.py --cost-model             # the cost model's table only
 
-The cost model (:func:`cost_model`) estimates one synchronous step for W workers; see the README's
-"Data-parallel training on Dask" for its derivation and the measured values it is checked with.
+The cost model (:func:`cost_model`) estimates one synchronous step for W workers; see
+docs/howto/dask.md, "Train data-parallel on Dask", for its derivation and the measured values it is checked with.
 """
 
 from __future__ import annotations

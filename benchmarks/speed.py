@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="2,048 samples per epoch: about 2 minutes")  # fmt: skip
     parser.add_argument("--json", metavar="PATH", help="write every result as JSON")
     parser.add_argument("--markdown", action="store_true",
-                        help="print the README's speed table (Markdown) after the full table")  # fmt: skip
+                        help="print docs/benchmarks.md's speed table (Markdown) after the full table")  # fmt: skip
     parser.add_argument("--readme", metavar="PATH", nargs="?", const=DOCS_PAGE,
                         help="replace the table between its markers in PATH (default, with "
                         "--readme alone: docs/benchmarks.md, the docs site's benchmarks page)")  # fmt: skip
@@ -345,7 +345,7 @@ def report_whole_run(payload: dict[str, Any], readme: str | None) -> int:
 
 
 def report(payload: dict[str, Any], markdown: bool, readme: str | None) -> int:
-    """Print the full table (and the README table); write it into ``readme`` if given."""
+    """Print the full table (and the docs page's table); write it into ``readme`` if given."""
     rows = table.build_rows(payload["results"])
     print()
     print(table.format_full(rows))

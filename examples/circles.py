@@ -25,8 +25,8 @@ its dL/dW summed the gradients of all 1000 samples instead of averaging them (an
 derivative carried a stray factor 2). nablanet's losses are means over the batch, so eta means
 the same thing whatever the data set size.
 
-This script uses the README's recommended setting for this network (tests/test_seeds.py
-checks it): still one full-batch gradient step per epoch, but with momentum,
+This script uses the recommended setting for this network (README, docs/tutorials/seed000.md;
+tests/test_seeds.py checks it): still one full-batch gradient step per epoch, but with momentum,
 
     v <- 0.9 v + dL/dW,     W <- W - eta v        (eta = 0.2, 500 steps),
 

@@ -1,5 +1,5 @@
-"""Fashion-MNIST with a plain multilayer perceptron: the recipe behind the README's results
-========================================================================================
+"""Fashion-MNIST with a plain multilayer perceptron: the recipe behind the benchmarks' results
+===========================================================================================
 
 Seed 002 ends by training a 784-32-10 sigmoid network with squared error and plain mini-batch
 SGD on MNIST (92.6%). On Fashion-MNIST, a harder set of 28x28 clothing images (10 classes,

@@ -215,7 +215,7 @@ def test_stochastic_accuracy_near_one_process(client):
     one = MLPClassifier(**params).fit(X, y).score(X, y)
     # sync_every=1 is one process's algorithm on other batches: 0.02 covers the batch draws.
     # One average per epoch lags at 4 epochs (measured 0.839 against 0.864): 0.05 is what the
-    # README reports as the accuracy cost of few averagings, not a promise of equality.
+    # docs/howto/dask.md reports as the accuracy cost of few averagings, not a promise of equality.
     for sync, gap in ((1, 0.02), (100, 0.05)):
         ours = DaskMLPClassifier(**params, sync_every=sync).fit(Xd, yd).score(Xd, yd)
         assert abs(ours - one) <= gap, (sync, ours, one)

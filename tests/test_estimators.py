@@ -592,7 +592,7 @@ CONTRACT = {  # id: (kind, parameters beyond the shared ones, sample weights?)
 
 @pytest.mark.parametrize("case", list(CONTRACT))
 def test_same_random_state_gives_sklearns_weights_and_loss_curve(case):
-    # The contract (README, estimators' docstrings): the same parameters and integer
+    # The contract (docs/howto/scikit-learn.md, estimators' docstrings): the same parameters and integer
     # random_state give scikit-learn's initial weights, validation split and shuffles, and its
     # steps, so the fitted weights and the loss curve equal scikit-learn's (float64).
     kind, extra, weighted = CONTRACT[case]

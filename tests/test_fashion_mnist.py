@@ -33,7 +33,7 @@ def test_two_epochs_on_10000_images_reach_80_percent(fashion) -> None:
     X_train, y_train, X_test, y_test = fashion
     X_train, y_train = X_train[:10000], y_train[:10000]
     X_test, y_test = X_test[:2000], y_test[:2000]
-    # A small cousin of the README's recipe: ReLU with dropout, Adam, softmax output and
+    # A small cousin of the recipe in docs/benchmarks.md: ReLU with dropout, Adam, softmax output and
     # cross-entropy, inputs standardised with the training set's mean and deviation.
     mean, std = X_train.mean(), X_train.std()
     model = nn.Sequential.from_sizes(

@@ -102,7 +102,7 @@ def test_seed000_without_its_conventions_stays_at_one_half():
     "switched_off", [{"reduction": "mean"}, {"bias_grad": "sum"}, {"derivative_scale": 1.0}]
 )
 def test_seed000_each_convention_alone_is_needed(switched_off):
-    """The README's claim: switching off any ONE of the three conventions keeps accuracy at
+    """docs/explanation/tutorial-mode.md's claim: switching off any ONE of the three conventions keeps accuracy at
     0.500 for all 150 epochs (the seed itself reaches 0.818 at iteration 145)."""
     from nablanet.tutorial.seed000 import seed000_data, seed000_model, train_like_seed000
 
@@ -316,7 +316,7 @@ def test_seed001_replay_text_shows_both_gradients():
 
 
 def test_seed001_first_layer_gradient_is_far_smaller_than_the_true_one():
-    """The README's figures: at epoch 1 the seed's dL/dW1 is 28 to 50 times smaller than the
+    """The figures of docs/tutorials/seed001.md and tutorial-mode.md: at epoch 1 the seed's dL/dW1 is 28 to 50 times smaller than the
     true gradient entry by entry, its dL/db1 over 100 times (the last, saturated, sample)."""
     first = seed001.replay(1).steps[0].layers[0]
     ratios = first.dW_true / first.dW_seed

@@ -19,7 +19,7 @@ L2 term of a step is scikit-learn's, ``alpha / 2B ||W||^2`` with ``B`` the globa
 weight, estimated on replica :math:`r` as its batch's weight times :math:`S / S_r`.
 
 The default ``sync_every`` (:data:`SYNC_EVERY`) comes from ``benchmarks/dask_round.py``; see the
-README's "Data-parallel training on Dask".
+documentation's "Train data-parallel on Dask" (docs/howto/dask.md).
 """
 
 from __future__ import annotations

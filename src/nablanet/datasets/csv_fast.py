@@ -8,7 +8,7 @@ NaN, a number with spaces pyarrow does not strip, a ragged row, text that is not
 :func:`read_csv_fast` returns None and ``load_csv`` reads the file field by field, which gives
 the exact result or the error naming the line and column.
 
-Measured with ``python benchmarks/csv_reader.py`` (README, "Your own data").
+Measured with ``python benchmarks/csv_reader.py`` (docs/howto/data.md).
 """
 
 from __future__ import annotations

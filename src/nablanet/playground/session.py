@@ -5,12 +5,12 @@ mini-batch of a shuffled epoch. The live settings (:data:`~.config.LIVE`) change
 engine itself: the optimizer's ``lr``, the Dense layers' ``l1``/``l2`` coefficients (the
 engine's penalty seam, ``Dense.penalty``/``penalty_gradient``) and the batch size.
 
-The network sees the chosen features of the 2-D points (:mod:`nablanet.playground.data`). The output over the
-plane is :meth:`Sequential.predict` (and ``predict_proba``) on a grid over the plane; each
-unit's response map is its activation on a coarser grid, from :meth:`Sequential.forward`
-with ``trace=`` (the input units: their feature). One ``np.random.Generator``, seeded from
-the request, draws the data, the initial weights and the batch order, so a seed replays a
-session exactly.
+The network sees the chosen features of the 2-D points (:mod:`nablanet.playground.data`). The
+output over the plane is :meth:`Sequential.predict` (and ``predict_proba``) on a grid over the
+plane; each unit's response map is its activation on a coarser grid, from
+:meth:`Sequential.forward` with ``trace=`` (the input units: their feature). One
+``np.random.Generator``, seeded from the request, draws the data, the initial weights and the
+batch order, so a seed replays a session exactly.
 """
 
 from __future__ import annotations
