@@ -9,26 +9,23 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import subprocess
 import sys
 import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from _browser import headless_chromium, playground_server
 from nablanet.cli import main
 from nablanet.playground import make_server
 from nablanet.playground.config import MAX_BODY, MAX_STEPS
 from nablanet.playground.session import grid_points, square_extent
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 XOR = {"dataset": "xor4", "hidden": [3], "activation": "tanh", "optimizer": "adam", "lr": 0.1,
        "batch_size": 4, "seed": 3}  # fmt: skip
 
@@ -36,13 +33,8 @@ XOR = {"dataset": "xor4", "hidden": [3], "activation": "tanh", "optimizer": "ada
 @pytest.fixture(scope="module")
 def url() -> Iterator[str]:
     """A playground server on a free port of 127.0.0.1, serving in a thread."""
-    server = make_server("127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.url
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    with playground_server() as address:
+        yield address
 
 
 def call(url: str, method: str, path: str, body: Any = None, **headers: str) -> tuple[int, Any]:
@@ -368,22 +360,8 @@ def test_cli_names_the_address_it_cannot_bind(capsys: pytest.CaptureFixture[str]
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Debian's headless Chromium via its chromedriver; Selenium Manager never downloads."""
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.skip("needs /usr/bin/chromium and /usr/bin/chromedriver (apt: chromium-driver)")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager: no network, no driver download
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1400,1400"):  # fmt: skip
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    try:
+    with headless_chromium("--window-size=1400,1400") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _number(text: str) -> float:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,26 +20,20 @@ from typing import Any
 import numpy as np
 import pytest
 
+from _browser import headless_chromium, playground_server
 from nablanet.model import Sequential
-from nablanet.playground import make_server
 from nablanet.playground.data import features as feature_columns
 from nablanet.playground.session import grid_points
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SURE = 0.7  # the plane's colour strength where the network is sure (app.js)
 ORANGE, BLUE = (245, 147, 34), (8, 119, 189)
 
 
 @pytest.fixture(scope="module")
 def url() -> Iterator[str]:
-    server = make_server("127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.url
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    """A playground server on a free port of 127.0.0.1, serving in a thread."""
+    with playground_server() as address:
+        yield address
 
 
 @pytest.fixture(scope="module")
@@ -54,22 +47,8 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Debian's headless Chromium via its chromedriver; Selenium Manager never downloads."""
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.skip("needs /usr/bin/chromium and /usr/bin/chromedriver (apt: chromium-driver)")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ["SE_OFFLINE"] = "true"
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1400,900", "--hide-scrollbars"):  # fmt: skip
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    try:
+    with headless_chromium("--window-size=1400,900", "--hide-scrollbars") as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def api_state(url: str) -> Any:
