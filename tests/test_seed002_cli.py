@@ -8,6 +8,7 @@ model file agree.
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -168,6 +169,32 @@ def test_estimator_from_model_gives_the_same_probabilities():
     np.testing.assert_allclose(est.predict_proba(X).sum(axis=1), 1.0, rtol=1e-6)
     np.testing.assert_array_equal(est.predict_proba(X), model.predict_proba(X))
     np.testing.assert_array_equal(est.predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize("rows", [1, 5, 40])  # the one-call kernel (<= 12 rows) and BLAS
+def test_the_fast_path_normalises_too(rows):
+    # a ready array of the model's dtype takes nablanet._inference's fast path, in the model
+    # and in a from_model estimator: its rows are divided by their sums like the checked path's
+    model, X, _ = _library_model()
+    ready = np.ascontiguousarray(X[:rows], dtype=model.dtype)
+    scores = _scores(model, ready)
+    want = scores / scores.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(model.predict_proba(ready), want, rtol=1e-5)
+    if importlib.util.find_spec("sklearn") is not None:
+        from nablanet.estimators import from_model
+
+        est = from_model(model)
+        np.testing.assert_allclose(est.predict_proba(ready), want, rtol=1e-5)
+        np.testing.assert_allclose(est.predict_proba(ready).sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_nan_scores_stay_nan_instead_of_a_uniform_row():
+    # weights gone NaN must not look like confident uniform probabilities
+    p = nn.losses.apply_link("identity", np.array([[np.nan, 0.5, 0.5]]), normalize=True)
+    assert np.isnan(p).all()
+    model, X, _ = _library_model()
+    model.layers[2].params["W"][0, 0] = np.nan
+    assert np.isnan(model.predict_proba(X[:3])).all()
 
 
 def test_sigmoid_link_in_a_multiclass_task_is_normalised_too():

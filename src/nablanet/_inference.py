@@ -40,6 +40,7 @@ from .functional import all_finite, sigmoid, softmax
 from .layers.activations import Exp, Identity, ReLU, Sigmoid, Softmax, Tanh
 from .layers.dense import Dense
 from .layers.dropout import Dropout
+from .losses import apply_link
 
 if TYPE_CHECKING:
     from .model import Sequential
@@ -198,4 +199,7 @@ def fast_predict(model: Sequential, X: Any, batch_size: int) -> Array | None:
     if plan is None or (isinstance(plan, Plan) and not plan.current(model)):
         plan = make_plan(model) or False  # False: the layers are not a plain Dense chain
         model.__dict__["_inference"] = plan
-    return plan.run(X) if isinstance(plan, Plan) else None
+    out = plan.run(X) if isinstance(plan, Plan) else None
+    if out is not None and model.normalizes_proba():  # one-vs-rest scores: rows sum to 1
+        out = apply_link("identity", out, normalize=True)
+    return out

@@ -133,7 +133,8 @@ class SequentialExtras:
                     raise ValueError(
                         f"layer {i} {key} has shape {layer.params[key].shape}, got {value.shape}"
                     )
-                big = np.flatnonzero(np.abs(value) > largest)
+                # compared in float64: float64's largest cast to float32 would overflow
+                big = np.flatnonzero(np.abs(value.astype(np.float64, copy=False)) > largest)
                 if big.size:  # finite here, infinite once copied into the model's dtype
                     raise ValueError(
                         f"layer {i} {key} holds {float(value.flat[big[0]])!r}, more than "

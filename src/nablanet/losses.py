@@ -7,19 +7,19 @@ batch into the weighted mean :math:`\sum_i s_i \ell_i / \sum_i s_i` (scikit-lear
 convention; integer weights act like repeated samples). ``backward`` may be called again and
 returns the same gradient.
 
-=================================================================================================  =====================================================================  ==============================================
-name                                                                                               value (``n`` samples, ``k`` outputs)                                   from
-=================================================================================================  =====================================================================  ==============================================
-``mse``                                                                                            :math:`\frac{1}{nk}\sum_i\sum_j (a_{ij} - y_{ij})^2`                   Keras, torch
-``sum_squared_error``                                                                              :math:`\frac{1}{n}\sum_i\sum_j (a_{ij} - y_{ij})^2`                    tutorials
-``half_squared_error``                                                                             :math:`\frac{1}{n}\sum_i\sum_j \tfrac12(a_{ij} - y_{ij})^2` tutorials
-``binary_cross_entropy``                                                                           :math:`-\frac{1}{nk}\sum y\log a + (1-y)\log(1-a)`                     a tutorial
-``categorical_cross_entropy``                                                                      :math:`-\frac{1}{n}\sum_i\sum_j y_{ij}\log a_{ij}`
-``half_poisson_deviance``                                                                          :math:`\frac{1}{n}\sum_i\sum_j y\log\frac{y}{a} - y + a`               scikit-learn
-``sigmoid_binary_cross_entropy``                                                                   BCE of :math:`\sigma(z)` from logits ``z``, stable
-``softmax_cross_entropy``                                                                          CE of :math:`\mathrm{softmax}(z)` from logits ``z``, stable
-``exp_half_poisson_deviance``                                                                      Poisson deviance of :math:`e^z` from log-means ``z``                   scikit-learn
-=================================================================================================  =====================================================================  ==============================================
+================================  ===========================================================  ============
+name                              value (``n`` samples, ``k`` outputs)                         from
+================================  ===========================================================  ============
+``mse``                           :math:`\frac{1}{nk}\sum_i\sum_j (a_{ij} - y_{ij})^2`         Keras, torch
+``sum_squared_error``             :math:`\frac{1}{n}\sum_i\sum_j (a_{ij} - y_{ij})^2`          tutorials
+``half_squared_error``            :math:`\frac{1}{n}\sum_i\sum_j \tfrac12(a_{ij} - y_{ij})^2`  tutorials
+``binary_cross_entropy``          :math:`-\frac{1}{nk}\sum y\log a + (1-y)\log(1-a)`           a tutorial
+``categorical_cross_entropy``     :math:`-\frac{1}{n}\sum_i\sum_j y_{ij}\log a_{ij}`
+``half_poisson_deviance``         :math:`\frac{1}{n}\sum_i\sum_j y\log\frac{y}{a} - y + a`     scikit-learn
+``sigmoid_binary_cross_entropy``  BCE of :math:`\sigma(z)` from logits ``z``, stable
+``softmax_cross_entropy``         CE of :math:`\mathrm{softmax}(z)` from logits ``z``, stable
+``exp_half_poisson_deviance``     Poisson deviance of :math:`e^z` from log-means ``z``         scikit-learn
+================================  ===========================================================  ============
 
 The tutorials are the five that :mod:`nablanet.tutorial` lists; each class's docstring names its
 own by title.
@@ -30,16 +30,16 @@ Poisson log link :math:`\log\mu = z` is ``"exp"`` here, as scikit-learn's ``out_
 :meth:`nablanet.Sequential.predict_proba` returns ``link(z)`` (:func:`apply_link`), and so do the
 metrics, ONNX export, the estimators and the playground:
 
-=================================================================================================  =====================================================================  ==============================================
-link                                                                                               losses                                                                 ``predict_proba`` returns
-=================================================================================================  =====================================================================  ==============================================
-identity                                                                                           the squared errors, ``binary_`` and                                    the last layer's output ``a`` (after its
-                                                                                                   ``categorical_cross_entropy``,                                         Sigmoid, Softmax or Exp, if any)
-                                                                                                   ``half_poisson_deviance``
-sigmoid                                                                                            ``sigmoid_binary_cross_entropy``                                       :math:`\sigma(z)`, probabilities in (0, 1)
-softmax                                                                                            ``softmax_cross_entropy``                                              :math:`\mathrm{softmax}(z)`, rows summing to 1
-exp                                                                                                ``exp_half_poisson_deviance``                                          :math:`e^z`, the Poisson mean
-=================================================================================================  =====================================================================  ==============================================
+========  ===================================  ==============================================
+link      losses                               ``predict_proba`` returns
+========  ===================================  ==============================================
+identity  the squared errors, ``binary_`` and  the last layer's output ``a`` (after its
+          ``categorical_cross_entropy``,       Sigmoid, Softmax or Exp, if any)
+          ``half_poisson_deviance``
+sigmoid   ``sigmoid_binary_cross_entropy``     :math:`\sigma(z)`, probabilities in (0, 1)
+softmax   ``softmax_cross_entropy``            :math:`\mathrm{softmax}(z)`, rows summing to 1
+exp       ``exp_half_poisson_deviance``        :math:`e^z`, the Poisson mean
+========  ===================================  ==============================================
 
 ``Loss.from_logits`` is derived: True exactly when the link is not ``"identity"``.
 
@@ -133,7 +133,8 @@ def apply_link(link: str, z: Array, *, normalize: bool = False) -> Array:
         return p
     total = p.sum(axis=1, keepdims=True)  # (n_samples, 1)
     uniform = np.full_like(p, 1.0 / p.shape[1])
-    return np.divide(p, total, out=uniform, where=total > 0)
+    # != 0, not > 0: a NaN row (weights gone NaN) stays NaN instead of looking uniform
+    return np.divide(p, total, out=uniform, where=total != 0)
 
 
 class Loss:

@@ -469,10 +469,9 @@ class Sequential(SequentialEngine, SequentialExtras):
         self._require_built()
         if type(batch_size) is not int or batch_size < 1:  # a positive int needs no more checks
             batch_size = check_positive_int("batch_size", batch_size)
-        normalize = self.normalizes_proba()
         out = fast_predict(self, X, batch_size)  # a ready array, a plain Dense chain: _inference
-        if out is not None:  # the link is applied; one-vs-rest scores still need their division
-            return apply_link("identity", out, normalize=True) if normalize else out
+        if out is not None:
+            return out
         Xc = self.check_X(X)
         if len(Xc) <= batch_size:
             out = self.forward(Xc)
@@ -481,7 +480,7 @@ class Sequential(SequentialEngine, SequentialExtras):
             out = np.concatenate(parts)
         # the loss's link: sigmoid(z), softmax(z) or exp(z) for a loss from logits (e.g.
         # "bce_with_logits" after a linear output); the output itself otherwise
-        return apply_link(self.loss.link, out, normalize=normalize)
+        return apply_link(self.loss.link, out, normalize=self.normalizes_proba())
 
     def predict(self, X: Any, batch_size: int = 8192) -> Array:
         """Class labels for classifiers (``classes_`` if set, else 0..K-1); outputs for regression.

@@ -12,8 +12,8 @@ Standardizer (optional)     ``Sub(X, mean)``, ``Div(., scale)``
 ``Softmax``, ``Exp``        (inference) add no node
 the loss's link             ``Sigmoid``, ``Softmax(axis=1)`` or ``Exp`` after the last layer
                             (``loss.link``; none for ``"identity"``)
-one-vs-rest scores          ``Div(p, ReduceSum(p, axis 1))``, ``Where(sum > 0, ., 1/k)``: a
-                            multiclass model with sigmoid outputs (``normalizes_proba``)
+one-vs-rest scores          ``Div(p, ReduceSum(p, axis 1))``, ``Where(sum == 0, 1/k, .)``,
+                            for a multiclass model with sigmoid outputs (``normalizes_proba``)
 ==========================  ================================================================
 
 Input ``"X"``: float32 of shape (N, n_features). Outputs, as skl2onnx writes them for
@@ -162,9 +162,9 @@ def _link(graph: Graph, model: Sequential, x: str) -> str:
         axis = graph.const("axis", np.array([1], dtype=np.int64))
         total = graph.node("ReduceSum", [x, axis], keepdims=1)  # (N, 1)
         ratio = graph.node("Div", [x, total])
-        positive = graph.node("Greater", [total, graph.const("zero", np.zeros(1, np.float32))])
+        zero = graph.node("Equal", [total, graph.const("zero", np.zeros(1, np.float32))])
         uniform = graph.const("uniform", np.full(1, 1.0 / model.n_outputs, dtype=np.float32))
-        x = graph.node("Where", [positive, ratio, uniform])
+        x = graph.node("Where", [zero, uniform, ratio])  # a NaN sum stays NaN, as in NumPy
     return x
 
 
