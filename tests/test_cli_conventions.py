@@ -492,3 +492,45 @@ def test_parquet_without_pyarrow_is_a_clear_error(work, tmp_path, monkeypatch, c
     assert cli.main(["predict", str(work / "m.nbnet"), str(tmp_path / "x.parquet")]) == 2
     err = capsys.readouterr().err
     assert "needs pyarrow: pip install 'nablanet[parquet]'" in err and len(err.splitlines()) == 1
+
+
+def test_r2_follows_scikit_learn_on_constant_outputs() -> None:
+    # scikit-learn's r2_score (force_finite=True): a constant output scores 1.0 when predicted
+    # exactly, else 0.0, and the outputs are averaged; never NaN
+    metrics = pytest.importorskip("sklearn.metrics")
+    from nablanet.cli.evaluate import r2_score
+
+    rng = np.random.default_rng(0)
+    varying = rng.normal(size=20)
+    cases = [
+        (np.full(20, 3.0), np.full(20, 3.0)),
+        (np.full(20, 3.0), np.full(20, 2.0)),
+        (
+            np.c_[varying, np.full(20, 1.0)],
+            np.c_[varying + 0.1 * rng.normal(size=20), np.zeros(20)],
+        ),
+        (varying, varying + rng.normal(size=20)),
+    ]
+    for y, pred in cases:
+        assert r2_score(y, pred) == pytest.approx(metrics.r2_score(y, pred), rel=1e-12, abs=1e-15)
+
+
+def test_binary_stdout_to_a_terminal_is_refused_before_any_work(monkeypatch, capsys, tmp_path):
+    # nothing trained, nothing written: not the --history files either
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    argv = ["train", "--dataset", "xor", "--epochs", "2", "--out", "-", "--history", "h"]
+    assert cli.main(argv) == 2
+    assert "--out -: stdout is a terminal" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("flags", [[], ["--progress"]])
+def test_an_early_stop_is_reported_once(tmp_path: Path, flags: list) -> None:
+    result = run(
+        "train", "--dataset", "moons", "--epochs", "60", "--early-stopping", "1",
+        "--validation-split", "0.3", "--lr", "0.05", *flags, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    stops = [x for x in result.stderr.splitlines() if "early stopping at epoch" in x]
+    assert len(stops) == 1, result.stderr

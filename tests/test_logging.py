@@ -143,6 +143,16 @@ def test_verbose_2_prints_every_epoch_once_on_stdout_on_every_fit(capsys):
     assert logger_state() == before  # no handler left on any logger
 
 
+def test_a_progress_logger_of_the_user_replaces_fits_own(capsys):
+    # fit adds a ProgressLogger only when the callbacks have none: no line twice
+    X, y = regression_data()
+    history = net().fit(
+        X, y, epochs=2, batch_size=16, verbose=False, callbacks=[nn.ProgressLogger(verbose=True)]
+    )
+    out, _ = capsys.readouterr()
+    assert out.splitlines() == [f"epoch {e + 1}/2 loss={history['loss'][e]:.4g}" for e in range(2)]
+
+
 def test_verbose_leaves_no_handler_behind_when_a_callback_raises(capsys):
     class Boom(nn.Callback):
         def on_epoch_end(self, epoch, logs=None):

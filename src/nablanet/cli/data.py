@@ -74,11 +74,17 @@ def input_file(name: Any, what: str) -> Iterator[Path]:
             raise renamed from exc
 
 
-def write_binary_stdout(write: Any, what: str) -> None:
-    """``write(path)`` into a temporary file, then its bytes to stdout (for an output ``-``);
-    refused when stdout is a terminal, which binary data would garble."""
+def check_binary_stdout(what: str) -> None:
+    """Refuse an output ``-`` of binary data when stdout is a terminal, which it would garble;
+    called before any work, so that nothing is written on refusal."""
     if sys.stdout.isatty():
         raise ValueError(f"{what} -: stdout is a terminal; redirect it to a file or a pipe")
+
+
+def write_binary_stdout(write: Any, what: str) -> None:
+    """``write(path)`` into a temporary file, then its bytes to stdout (for an output ``-``;
+    :func:`check_binary_stdout` first)."""
+    check_binary_stdout(what)
     with tempfile.TemporaryDirectory(prefix="nablanet-stdout-") as tmp:
         path = Path(tmp) / "out"
         write(path)

@@ -69,13 +69,16 @@ def r2_score(y: np.ndarray, pred: np.ndarray) -> float:
     Returns
     -------
     float
-        NaN if the targets of an output are all equal (its denominator is 0).
+        For an output whose targets are all equal (denominator 0): 1.0 if it is predicted
+        exactly, else 0.0, as scikit-learn's default ``force_finite=True``.
     """
     y2 = y.reshape(len(y), -1)
     residual = y2 - np.asarray(pred, dtype=np.float64).reshape(y2.shape)
     centred = y2 - y2.mean(axis=0)
     ss_res = (residual**2).sum(axis=0)  # (n_outputs,)
     ss_tot = (centred**2).sum(axis=0)
-    if (ss_tot == 0).any():
-        return float("nan")
-    return float(np.mean(1.0 - ss_res / ss_tot))
+    # scikit-learn's force_finite: a constant output scores 1.0 if predicted exactly, else 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = 1.0 - ss_res / ss_tot
+    score = np.where(ss_tot == 0, np.where(ss_res == 0, 1.0, 0.0), score)
+    return float(np.mean(score))

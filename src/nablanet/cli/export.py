@@ -9,7 +9,7 @@ from typing import Any
 from ..onnx_export import DEFAULT_OPSET, MIN_OPSET
 from ..saving import read_model
 from .common import say
-from .data import STD_STREAM, check_distinct_paths, write_binary_stdout
+from .data import STD_STREAM, check_binary_stdout, check_distinct_paths, write_binary_stdout
 
 HELP = "convert a model file to ONNX (needs nablanet[onnx])"
 EXAMPLES = (
@@ -41,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
     from ..onnx_export import to_onnx
 
     check_distinct_paths([("MODEL", args.model)], [("OUTPUT", args.output)])
+    if args.output == STD_STREAM:
+        check_binary_stdout("OUTPUT")  # before reading and converting the model
     saved = read_model(args.model)
     graph: list[Any] = []
 

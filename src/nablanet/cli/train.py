@@ -33,7 +33,6 @@ from .common import (
     check_float32_range,
     check_loss_output,
     initializers_text,
-    log,
     parse_activations,
     parse_sizes,
     print_json,
@@ -42,6 +41,7 @@ from .common import (
 from .data import (
     STD_STREAM,
     TrainData,
+    check_binary_stdout,
     check_distinct_paths,
     dataset_names,
     load_training_data,
@@ -113,7 +113,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--regression", action="store_true", help="treat the labels as numbers")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction,
                    help="a progress bar on stderr in place of the per-epoch log lines "
-                   "(default: when stderr is a terminal and not --quiet)")  # fmt: skip
+                   "(default: when stderr is a terminal; --quiet turns it off)")  # fmt: skip
     p.add_argument("--out", default=DEFAULT_OUT,
                    help="model file; - writes it to stdout (not a terminal)")  # fmt: skip
     p.add_argument("--history", metavar="PREFIX", help="write PREFIX.json and PREFIX.csv")
@@ -134,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
     to_stdout = args.out == STD_STREAM
     if to_stdout and args.json:
         raise ValueError("--out - and --json both write to stdout; give --out a file name")
+    if to_stdout:
+        check_binary_stdout("--out")  # before training, so that nothing is written
     args.stdout_taken = to_stdout  # the human text then goes to stderr (see ``say``)
     if args.standardize is None:
         args.standardize = args.dask is None
@@ -185,8 +187,7 @@ def run(args: argparse.Namespace) -> int:
     history = _fit(model, args, X_train, data.y_train, callbacks, progress)
     if data.classes is not None:
         model.classes_ = data.classes
-    if history.stop_reason:
-        log.info("stopped early: %s", history.stop_reason)
+    # an early stop's reason is the training logger's "training stopped: ..." line
     with np.errstate(over="ignore", invalid="ignore"):
         metrics = model.evaluate(X_test, data.y_test)
     epochs_run = len(history.epoch)
@@ -375,7 +376,7 @@ def _bar_or_lines(progress: bool) -> Iterator[None]:
     logger = logging.getLogger("nablanet.training")
 
     def not_an_epoch_line(record: logging.LogRecord) -> bool:
-        return record.levelno != logging.INFO
+        return not (record.levelno == logging.INFO and str(record.msg).startswith("epoch "))
 
     if progress:
         logger.addFilter(not_an_epoch_line)

@@ -112,7 +112,8 @@ def fit(
     # verbose is True or 1 (a bar), 2 (the logger's lines on stdout), "auto" or False or 0
     if verbose == 1 or (verbose == "auto" and epochs * steps >= 2000):
         cbs.append(ProgressBar(stream=sys.stderr, force=verbose != "auto", unit=progress))
-    cbs.append(ProgressLogger(verbose=verbose == 2, per=progress))
+    if not any(isinstance(cb, ProgressLogger) for cb in cbs):  # the user's own, if given
+        cbs.append(ProgressLogger(verbose=verbose == 2, per=progress))
     cbs.append(history)  # last, as in Keras: it records what the other callbacks add to logs
     for cb in cbs:
         cb.set_model(model)
