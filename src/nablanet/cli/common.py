@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from .._log import LOGGER_NAME, get_logger
+
 PROG = "nablanet"
 
 #: The exit statuses of every command, as each ``--help`` ends.
@@ -29,9 +31,9 @@ exit status:
   141  stdout closed early (e.g. piped into head), as for a process killed by SIGPIPE
 """
 
-#: The logger of the library and the command; ``-q``/``-v`` set its level (:func:`logging_to`).
-LOGGER_NAME = "nablanet"
-log = logging.getLogger(f"{LOGGER_NAME}.cli")
+#: The command's own logger, a child of the library's ``nablanet`` logger (``LOGGER_NAME``),
+#: whose level ``-q``/``-v`` set (:func:`logging_to_stderr`).
+log = get_logger("cli")
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):

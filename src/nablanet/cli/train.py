@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .._atomic import AtomicFiles
+from .._log import get_logger
 from .._validation import check_fraction, check_positive_float, check_positive_int
 from ..initializers import INITIALIZERS
 from ..targets import CATEGORICAL_LOSSES
@@ -373,7 +374,7 @@ def _bar_or_lines(progress: bool) -> Iterator[None]:
     """The epochs' progress on stderr once: the bar (``--progress``, on by default on a
     terminal) or the ``nablanet.training`` INFO lines (one per epoch) that the ``nablanet``
     logger shows otherwise, never both (a line would break the bar's ``\\r`` redraws)."""
-    logger = logging.getLogger("nablanet.training")
+    logger = get_logger("training")
 
     def not_an_epoch_line(record: logging.LogRecord) -> bool:
         return not (record.levelno == logging.INFO and str(record.msg).startswith("epoch "))
