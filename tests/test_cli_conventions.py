@@ -534,3 +534,25 @@ def test_an_early_stop_is_reported_once(tmp_path: Path, flags: list) -> None:
     assert result.returncode == 0, result.stderr
     stops = [x for x in result.stderr.splitlines() if "early stopping at epoch" in x]
     assert len(stops) == 1, result.stderr
+
+
+def test_closed_stdout_and_stdin_give_one_line_each(work: Path) -> None:
+    # started with the descriptor closed: a one-line error and status 2, no traceback
+    closed_out = shell('"$PY" -m nablanet info m.nbnet >&-', cwd=work)
+    assert closed_out.returncode == 2
+    assert (
+        closed_out.stderr.strip()
+        == "nablanet: error: stdout is closed; redirect it to a file or /dev/null"
+    )
+    closed_in = shell('"$PY" -m nablanet predict m.nbnet - <&-', cwd=work)
+    assert closed_in.returncode == 2
+    assert closed_in.stderr.strip() == (
+        "nablanet: error: INPUT -: stdin is closed; pipe or redirect the data into it"
+    )
+
+
+def test_dask_refuses_stdin_before_connecting(tmp_path: Path) -> None:
+    # a port nothing listens on: the refusal must come before any connection attempt
+    result = run("train", "--dask", "127.0.0.1:1", "--data", "-", "--no-standardize", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--data - (stdin) is not available with --dask" in result.stderr

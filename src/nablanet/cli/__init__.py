@@ -90,6 +90,10 @@ def _showwarning(message: Any, category: Any, *args: Any, **kwargs: Any) -> None
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``nablanet`` command with ``argv`` (default ``sys.argv[1:]``); return the status."""
     arguments = list(sys.argv[1:] if argv is None else argv)
+    if sys.stdout is None:  # started with stdout closed (>&-): nowhere for results to go
+        print(f"{PROG}: error: stdout is closed; redirect it to a file or /dev/null",
+              file=sys.stderr)  # fmt: skip
+        return 2
     args = build_parser().parse_args(arguments or ["train"])
     # SIGTERM (e.g. from a job scheduler) cleans up like Ctrl-C: no temporary file is left behind
     with warnings.catch_warnings(), terminate_as_interrupt(), logging_to_stderr(log_level(args)):

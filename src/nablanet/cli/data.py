@@ -48,7 +48,9 @@ def input_file(name: Any, what: str) -> Iterator[Path]:
         yield Path(name)
         return
     stdin = sys.stdin
-    if stdin is None or stdin.isatty():
+    if stdin is None:  # started with stdin closed (<&-)
+        raise ValueError(f"{what} -: stdin is closed; pipe or redirect the data into it")
+    if stdin.isatty():
         raise ValueError(
             f"{what} -: stdin is a terminal; pipe or redirect the data into it "
             f"(e.g. {what} - < data.csv)"

@@ -49,6 +49,8 @@ def check_dask_args(args: argparse.Namespace) -> None:
         raise ValueError(f"{names}: not available with --dask (they train in this process)")
     if args.out == "-":
         raise ValueError("--out - (stdout) is not available with --dask; give a file name")
+    if args.data == "-":
+        raise ValueError("--data - (stdin) is not available with --dask: the workers read files")
     if args.standardize:
         raise ValueError(
             "--standardize is not available with --dask (it needs a pass over every file "
