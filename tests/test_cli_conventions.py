@@ -498,7 +498,7 @@ def test_r2_follows_scikit_learn_on_constant_outputs() -> None:
     # scikit-learn's r2_score (force_finite=True): a constant output scores 1.0 when predicted
     # exactly, else 0.0, and the outputs are averaged; never NaN
     metrics = pytest.importorskip("sklearn.metrics")
-    from nablanet.cli.evaluate import r2_score
+    from nablanet.metrics import r2_score
 
     rng = np.random.default_rng(0)
     varying = rng.normal(size=20)
@@ -556,3 +556,12 @@ def test_dask_refuses_stdin_before_connecting(tmp_path: Path) -> None:
     result = run("train", "--dask", "127.0.0.1:1", "--data", "-", "--no-standardize", cwd=tmp_path)
     assert result.returncode == 2
     assert "--data - (stdin) is not available with --dask" in result.stderr
+
+
+def test_r2_refuses_mismatched_or_empty_input() -> None:
+    from nablanet.metrics import r2_score
+
+    with pytest.raises(ValueError, match=r"different shapes: \(3,\) and \(2,\)"):
+        r2_score([1.0, 2.0, 3.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="empty"):
+        r2_score([], [])

@@ -25,6 +25,41 @@ def accuracy_score(y_true: Any, y_pred: Any) -> float:
     return float(np.mean(t == p))
 
 
+def r2_score(y_true: Any, y_pred: Any) -> float:
+    r"""The coefficient of determination, averaged over the outputs as scikit-learn's
+    ``r2_score`` does by default:
+
+    .. math:: R^2 = 1 - \frac{\sum_i (y_i - \hat y_i)^2}{\sum_i (y_i - \bar y)^2}
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        The targets.
+    y_pred : array-like of the same shape
+        The predictions.
+
+    Returns
+    -------
+    float
+        For an output whose targets are all equal (denominator 0): 1.0 if it is predicted
+        exactly, else 0.0, as scikit-learn's default ``force_finite=True``.
+    """
+    t = np.asarray(y_true, dtype=np.float64)
+    p = np.asarray(y_pred, dtype=np.float64)
+    if t.size != p.size or len(t) != len(p):  # (n,) and (n, 1) are the same single output
+        raise ValueError(f"y_true and y_pred have different shapes: {t.shape} and {p.shape}")
+    if t.size == 0:
+        raise ValueError("r2 of empty arrays is undefined")
+    t2 = t.reshape(len(t), -1)  # (n_samples, n_outputs)
+    ss_res = ((t2 - p.reshape(t2.shape)) ** 2).sum(axis=0)  # (n_outputs,)
+    ss_tot = ((t2 - t2.mean(axis=0)) ** 2).sum(axis=0)
+    # scikit-learn's force_finite: a constant output scores 1.0 if predicted exactly, else 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = 1.0 - ss_res / ss_tot
+    score = np.where(ss_tot == 0, np.where(ss_res == 0, 1.0, 0.0), score)
+    return float(np.mean(score))
+
+
 def confusion_matrix(y_true: Any, y_pred: Any, labels: Any = None) -> np.ndarray:
     """Counts ``C[i, j]`` of samples with true label ``labels[i]`` predicted as ``labels[j]``.
 

@@ -6,6 +6,7 @@ import argparse
 
 import numpy as np
 
+from ..metrics import r2_score
 from ..saving import read_model
 from .common import add_header_option, add_json_option, check_input_range, label_codes, print_json
 from .data import STD_STREAM, STDIN_NAME, read_labelled
@@ -51,34 +52,3 @@ def run(args: argparse.Namespace) -> int:
     for key, value in metrics.items():
         print(f"{key}: {value:.4f}")
     return 0
-
-
-def r2_score(y: np.ndarray, pred: np.ndarray) -> float:
-    r"""The coefficient of determination, averaged over the outputs as scikit-learn's
-    ``r2_score`` does by default:
-
-    .. math:: R^2 = 1 - \frac{\sum_i (y_i - \hat y_i)^2}{\sum_i (y_i - \bar y)^2}
-
-    Parameters
-    ----------
-    y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-        The targets.
-    pred : ndarray of the same shape
-        The predictions.
-
-    Returns
-    -------
-    float
-        For an output whose targets are all equal (denominator 0): 1.0 if it is predicted
-        exactly, else 0.0, as scikit-learn's default ``force_finite=True``.
-    """
-    y2 = y.reshape(len(y), -1)
-    residual = y2 - np.asarray(pred, dtype=np.float64).reshape(y2.shape)
-    centred = y2 - y2.mean(axis=0)
-    ss_res = (residual**2).sum(axis=0)  # (n_outputs,)
-    ss_tot = (centred**2).sum(axis=0)
-    # scikit-learn's force_finite: a constant output scores 1.0 if predicted exactly, else 0.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        score = 1.0 - ss_res / ss_tot
-    score = np.where(ss_tot == 0, np.where(ss_res == 0, 1.0, 0.0), score)
-    return float(np.mean(score))
