@@ -11,6 +11,10 @@ own ``to_onnx`` and run by onnxruntime with one intra-op and one inter-op thread
 - ``MLPClassifier``: the estimator's ``predict_proba`` (trained one epoch on float32 data, so
   its network is float32), and its ONNX export gives the same graph;
 - ``onnxruntime``;
+- ``product-numpy`` and ``product-onnxruntime``: the first layer's matrix product alone
+  (``X @ W1``, (n, 784) @ (784, 256), about 85% of the network's work at 1,000 rows), by NumPy's
+  OpenBLAS and by onnxruntime's MLAS (a one-``MatMul`` graph): what the two libraries' products
+  cost without the rest (the ``product`` line of the printout is their ratio);
 - with ``--kernel-sweep``, ``Sequential-kernel`` and ``Sequential-blas``: the fast path forced
   through the one-call kernel or through BLAS whatever the number of rows (where
   ``nablanet._inference.KERNEL_ROWS`` should be).
@@ -100,11 +104,16 @@ def contenders(n: int, kernel_sweep: bool = False) -> tuple[dict[str, Any], dict
 
         return run
 
+    W1 = model.layers[0].params["W"]
+    product = _matmul_session(W1, options)
+
     fns = {
         "Sequential": lambda: model.predict_proba(X),
         "Sequential-checked": checked,
         "MLPClassifier": lambda: est.predict_proba(X),
         "onnxruntime": lambda: ort_run("Sequential"),
+        "product-numpy": lambda: X @ W1,
+        "product-onnxruntime": lambda: product.run(None, {"x": X})[0],
     }
     if kernel_sweep:  # the one-call kernel against BLAS, whatever the number of rows
         fns["Sequential-kernel"] = rows_limit(1 << 30)
@@ -114,11 +123,32 @@ def contenders(n: int, kernel_sweep: bool = False) -> tuple[dict[str, Any], dict
             np.abs(fns["Sequential"]() - ort_run("Sequential")).max()
         ),
         "Sequential vs checked": float(np.abs(fns["Sequential"]() - checked()).max()),
+        "product numpy vs onnxruntime": float(
+            np.abs(fns["product-numpy"]() - fns["product-onnxruntime"]()).max()
+        ),
         "MLPClassifier vs onnxruntime": float(
             np.abs(est.predict_proba(X) - ort_run("MLPClassifier")).max()
         ),
     }
     return fns, diffs
+
+
+def _matmul_session(W: np.ndarray, options: Any) -> Any:
+    """An onnxruntime session of one ``MatMul`` by the constant ``W`` (input ``x``)."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "W"], ["y"])],
+        "product",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, W.shape[0]])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, W.shape[1]])],
+        [numpy_helper.from_array(W, "W")],
+    )
+    onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    return ort.InferenceSession(
+        onnx_model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -158,8 +188,14 @@ def main(argv: list[str] | None = None) -> int:
             "max_abs_difference": diffs,
             "median_us": {k: protocol.summary(v)["median"] * 1e6 for k, v in times.items()},
             "onnxruntime_over": {
-                k: protocol.ratio(ort_times, v) for k, v in times.items() if k != "onnxruntime"
+                k: protocol.ratio(ort_times, v)
+                for k, v in times.items()
+                if not k.startswith(("onnxruntime", "product"))
             },
+            # > 1: onnxruntime's product is the slower one
+            "product_onnxruntime_over_numpy": protocol.ratio(
+                times["product-onnxruntime"], times["product-numpy"]
+            ),
         }
         result["runs"][str(n)] = run
         load = f"load {timing['loadavg_before']:.2f} -> {timing['loadavg_after']:.2f}"
@@ -170,6 +206,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"  onnxruntime/this {r['median']:.2f}x ({r['min']:.2f}-{r['max']:.2f})"
             )  # fmt: skip
             print(f"  {name:<20} {us:10.1f} us{spread}")
+        r = run["product_onnxruntime_over_numpy"]
+        print(
+            f"  product: onnxruntime/numpy {r['median']:.2f}x ({r['min']:.2f}-{r['max']:.2f})"
+            " (> 1: NumPy's OpenBLAS product is the faster)"
+        )
         print(f"  largest differences: {diffs}")
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(result, indent=1))
