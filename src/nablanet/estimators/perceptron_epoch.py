@@ -39,11 +39,22 @@ def sgd_epoch_numpy(
     fit_intercept: bool,
     intercept_decay: float,
 ) -> bool:
-    """The NumPy reference for :func:`nablanet._fast.perceptron.sgd_epoch`: the same epoch, one vector operation a step."""
+    """The NumPy reference for :func:`nablanet._fast.perceptron.sgd_epoch`: the same epoch, one
+    vector operation a step.
+
+    It rounds where the kernel rounds: every sum and product runs in float64 and is stored in
+    the weights' dtype, and with float32 weights ``wscale``, the norms, each step and each
+    score are rounded to float32 (``real``) where scikit-learn keeps them in float32, with
+    scikit-learn's float32 threshold for folding ``wscale`` in. Only the order of each sum
+    differs from the kernel's (NumPy's pairwise order against the kernel's sequential one).
+    """
     if seed >= 0:
         getattr(shuffle_order, "py_func", shuffle_order)(order, seed)  # numba's Python form
+    real = w.dtype.type  # float32 weights: round as the kernel does (a no-op for float64)
+    wide = np.float64
+    wscale_min = 1e-6 if w.itemsize == 4 else WSCALE_MIN
     intercept, wscale, sq_norm, l1_norm, u_l1 = (float(v) for v in scalars[:5])
-    shrink = max(0.0, 1.0 - (1.0 - l1_ratio) * eta * alpha)
+    shrink = float(real(max(0.0, 1.0 - (1.0 - l1_ratio) * eta * alpha)))
     sumloss = objective = 0.0
     for i in order:
         if skip[i]:
@@ -51,35 +62,43 @@ def sgd_epoch_numpy(
         start, stop = indptr[i], indptr[i + 1]
         x = data[start:stop]  # (nnz,)
         c = cols if dense else cols[start:stop]  # (nnz,) feature indices
-        z = (float(w[c] @ x) * wscale + intercept) * y[i]  # y (w . x + b)
+        dot = float(np.sum(w[c] * x, dtype=wide))  # products in the data's dtype, summed wide
+        z = (float(real(dot * wscale)) + intercept) * y[i]  # y (w . x + b)
         loss = max(0.0, -z)
         sumloss += loss
         objective += loss
         if penalty != NO_PENALTY:
-            objective += alpha * ((1.0 - l1_ratio) * 0.5 * sq_norm + l1_ratio * l1_norm)
+            norm = float(real(math.sqrt(sq_norm)))
+            objective += alpha * ((1.0 - l1_ratio) * 0.5 * norm**2 + l1_ratio * l1_norm)
         update = eta * y[i] * weight[i] if z <= 0.0 else 0.0
         if penalty >= L2:
-            wscale *= shrink
-            sq_norm *= shrink * shrink
-            l1_norm *= shrink
-            if wscale < WSCALE_MIN:
-                w *= wscale
+            wscale = float(real(wscale * shrink))
+            sq_norm = float(real(sq_norm * float(real(shrink * shrink))))
+            l1_norm = float(real(l1_norm * shrink))
+            if wscale < wscale_min:
+                w[:] = w * wide(wscale)
                 wscale = 1.0
         if update != 0.0:
-            w[c] += x * (update / wscale)
-            sq_norm = float(w[c] @ w[c]) * wscale * wscale
-            l1_norm = float(np.abs(w[c]).sum()) * wscale
+            step = float(real(float(real(update)) / wscale))
+            w[c] = w[c] + x.astype(wide) * step  # summed wide, stored in w's dtype
+            if not (dense and penalty == NO_PENALTY):  # the norms the penalty needs
+                wc = w[c]
+                sq_norm = float(
+                    real(float(np.sum(wc * wc, dtype=wide)) * float(real(wscale * wscale)))
+                )
+                l1_norm = float(real(float(np.sum(np.abs(wc), dtype=wide)) * wscale))
             if fit_intercept:
                 intercept += update * intercept_decay
         if penalty in (L1, ELASTICNET):
             u_l1 += l1_ratio * eta * alpha
             before = w[c]
+            q_c = q[c].astype(wide)
             pulled = np.where(
                 wscale * before > 0.0,
-                np.maximum(0.0, before - (u_l1 + q[c]) / wscale),
-                np.minimum(0.0, before + (u_l1 - q[c]) / wscale),
+                np.maximum(0.0, before - (u_l1 + q_c) / wscale),
+                np.minimum(0.0, before + (u_l1 - q_c) / wscale),
             )
             w[c] = np.where(before == 0.0, before, pulled)
-            q[c] += wscale * (w[c] - before)
+            q[c] = q_c + wscale * (w[c] - before).astype(wide)
     scalars[:] = intercept, wscale, sq_norm, l1_norm, u_l1, sumloss, objective
     return bool(math.isfinite(intercept) and np.isfinite(w).all())
