@@ -13,7 +13,7 @@ every process alike, so one child's epochs and two children's totals differ by t
 when the work is the same. Before the first epoch and after every epoch, each child (whatever
 its library) therefore also times a fixed piece of work: the step's eight float32 matrix
 products (``_common.gemm_epochs``) over the first :data:`PROBE_SAMPLES` rows at the run's
-batch size, about 7% of an epoch. An epoch's time divided by the probe's time around it (the
+batch size (4,096 of 60,000 samples: about 6% of a ``fit`` epoch's time at batch 128). An epoch's time divided by the probe's time around it (the
 mean of the probe just before and just after it) is its cost in machine-independent units:
 the "normalised" figures of :func:`summarize`.
 
@@ -41,7 +41,7 @@ NAMES = {"fit": "nablanet Sequential.fit", "fit-numpy": "nablanet fit, NumPy onl
          "partial_fit": "nablanet MLPClassifier.partial_fit", "torch": "PyTorch eager",
          "sklearn": "scikit-learn MLPClassifier"}  # fmt: skip
 #: Rows the machine-speed probe covers (whole batches, at most the training set): 4,096 rows are
-#: 32 steps at batch 128, about 7% of a 60,000-sample epoch.
+#: 32 steps at batch 128, 7% of a 60,000-sample epoch's samples.
 PROBE_SAMPLES = 4096
 
 
