@@ -1,24 +1,35 @@
 """Whole training runs on Fashion-MNIST (``speed.py --whole-run``, issue 20): one child process
-per (library, optimizer, batch), one round, every epoch timed in CPU time (1 thread).
+per (library, optimizer, batch) and round, every epoch timed in CPU time (1 thread), and a
+machine-speed probe between epochs.
 
 The quick benchmark times a few epochs over 2,048 samples; a real run lasts 10-30 epochs over
 60,000, long enough for slow-downs that only come with training (subnormal optimizer state from
 dead ReLU units, ``nablanet.optimizers``) to show. Each child trains the 784-256-128-10 ReLU
 network (softmax cross-entropy, float32) for ``epochs`` epochs, records the CPU time of each
-epoch and the final accuracy on the 10,000 test images. The GEMM-only ceiling's child times a
-few epochs of the step's eight matrix products per batch size.
+epoch and the final accuracy on the 10,000 test images.
 
-The child-side code is here; ``speed.py`` plans the children and ``format_whole_run`` prints
-the table.
+**The probe.** A 2-vCPU virtual machine speeds up and slows down by 10-30% over minutes, for
+every process alike, so one child's epochs and two children's totals differ by that much even
+when the work is the same. Before the first epoch and after every epoch, each child (whatever
+its library) therefore also times a fixed piece of work: the step's eight float32 matrix
+products (``_common.gemm_epochs``) over the first :data:`PROBE_SAMPLES` rows at the run's
+batch size (4,096 of 60,000 samples: about 6% of a ``fit`` epoch's time at batch 128). An epoch's time divided by the probe's time around it (the
+mean of the probe just before and just after it) is its cost in machine-independent units:
+the "normalised" figures of :func:`summarize`.
+
+The child-side code is here; ``speed.py`` plans the children and :func:`format_whole_run`
+prints the table.
 """
 
 from __future__ import annotations
 
 import gc
+import itertools
 import statistics
 import time
 from typing import Any
 
+import _protocol as protocol
 import numpy as np
 
 #: (batch, epochs) of the headline runs, in the order they run (the headline first: on a busy
@@ -29,6 +40,9 @@ EXTRA_AT_128 = ("fit-numpy",)  # NABLANET_FAST=0: the NumPy-only path, at batch 
 NAMES = {"fit": "nablanet Sequential.fit", "fit-numpy": "nablanet fit, NumPy only",
          "partial_fit": "nablanet MLPClassifier.partial_fit", "torch": "PyTorch eager",
          "sklearn": "scikit-learn MLPClassifier"}  # fmt: skip
+#: Rows the machine-speed probe covers (whole batches, at most the training set): 4,096 rows are
+#: 32 steps at batch 128, 7% of a 60,000-sample epoch's samples.
+PROBE_SAMPLES = 4096
 
 
 def load(n_train: int | None, n_test: int | None, synthetic: bool) -> tuple[Any, ...]:
@@ -95,41 +109,51 @@ def _warm_up(lib: str, optimizer: str, batch: int) -> None:
     epoch()
 
 
+def probe_for(X: np.ndarray, batch: int) -> tuple[Any, int]:
+    """``(probe, samples)``: the step's eight matrix products (``_common.gemm_epochs``) over the
+    first ``samples`` rows of ``X``, :data:`PROBE_SAMPLES` rounded down to whole batches (at
+    least one batch, at most all whole batches of ``X``)."""
+    import _common
+
+    steps = max(1, min(PROBE_SAMPLES // batch, len(X) // batch))
+    return _common.gemm_epochs(X[: steps * batch], batch), steps * batch
+
+
 def run(config: dict[str, Any]) -> dict[str, Any]:
-    """One child: train ``config["lib"]`` for ``config["epochs"]`` epochs, or time the GEMM
-    ceiling (``lib == "gemm"``) for ``config["epochs"]`` epochs per batch in ``config["batches"]``.
+    """One child: train ``config["lib"]`` for ``config["epochs"]`` epochs, timing the probe
+    (:func:`probe_for`) before the first epoch and after each one.
+
+    Returns the data's ``source``, ``n_train``, ``n_test``; per epoch ``epoch_cpu``,
+    ``epoch_wall`` and ``loadavg`` (before it); ``probe_cpu`` (``epochs + 1`` CPU times: before
+    epoch 1, then after each epoch) with ``probe_samples``; and the final test ``accuracy``.
     """
     X, y, X_test, y_test, source = load(
         config.get("n_train"), config.get("n_test"), bool(config.get("synthetic"))
     )
     out: dict[str, Any] = {"source": source, "n_train": len(X), "n_test": len(X_test)}
-    if config["lib"] == "gemm":
-        import _common
-
-        out["gemm"] = {}
-        for batch in config["batches"]:
-            epoch = _common.gemm_epochs(X, batch)
-            epoch()  # warm-up
-            times = []
-            for _ in range(config["epochs"]):
-                start = time.process_time()
-                epoch()
-                times.append(time.process_time() - start)
-            out["gemm"][str(batch)] = {"epoch_cpu": times, "samples": (len(X) // batch) * batch}
-        return out
     lib, optimizer, batch = config["lib"], config["optimizer"], config["batch"]
     _warm_up(lib, optimizer, batch)
     epoch, predict = contender(lib, X, y, batch, optimizer)
+    probe, probe_samples = probe_for(X, batch)
+    probe()  # untimed: the first touch of its arrays
+
+    def timed_probe() -> float:
+        start = time.process_time()
+        probe()
+        return time.process_time() - start
+
     gc.collect()
-    cpu, wall, loads = [], [], []
+    cpu, wall, loads, probes = [], [], [], [timed_probe()]
     for _ in range(config["epochs"]):
         loads.append(_loadavg())
         start, start_wall = time.process_time(), time.perf_counter()
         epoch()
         cpu.append(time.process_time() - start)
         wall.append(time.perf_counter() - start_wall)
+        probes.append(timed_probe())
     accuracy = float(np.mean(predict(X_test) == y_test))
-    out.update({"epoch_cpu": cpu, "epoch_wall": wall, "loadavg": loads, "accuracy": accuracy})
+    out.update({"epoch_cpu": cpu, "epoch_wall": wall, "loadavg": loads, "accuracy": accuracy,
+                "probe_cpu": probes, "probe_samples": probe_samples})  # fmt: skip
     return out
 
 
@@ -144,23 +168,25 @@ def plan(
     optimizers: tuple[str, ...] = ("adam", "sgd"),
     runs: tuple[tuple[int, int], ...] = PLAN,
     extra: dict[str, Any] | None = None,
+    rounds: int = 1,
 ) -> list[dict[str, Any]]:
-    """Every child, in order: the GEMM ceiling (short); then per (batch, optimizer), the
-    libraries in an order that rotates from one group to the next (so that no library always
-    runs first or last)."""
-    configs: list[dict[str, Any]] = [
-        {"kind": "whole", "threads": 1, "lib": "gemm", "epochs": 3,
-         "batches": [b for b, _ in runs], **(extra or {})}
-    ]  # fmt: skip
-    group = 0
-    for batch, epochs in runs:
-        for optimizer in optimizers:
-            libs = list(LIBS) + (list(EXTRA_AT_128) if batch == 128 else [])
-            k = group % len(libs)
-            for lib in libs[k:] + libs[:k]:
-                configs.append({"kind": "whole", "threads": 1, "lib": lib, "batch": batch,
-                                "optimizer": optimizer, "epochs": epochs, **(extra or {})})  # fmt: skip
-            group += 1
+    """Every child, in order: ``rounds`` times the whole plan; in each round, per (batch,
+    optimizer), the libraries in an order that rotates from one group to the next and, for the
+    same group, from one round to the next (so that no library always runs first or last)."""
+    if rounds < 1:
+        raise ValueError(f"rounds must be at least 1, got {rounds}")
+    configs: list[dict[str, Any]] = []
+    for r in range(rounds):
+        group = 0
+        for batch, epochs in runs:
+            for optimizer in optimizers:
+                libs = list(LIBS) + (list(EXTRA_AT_128) if batch == 128 else [])
+                k = (group + r) % len(libs)
+                for lib in libs[k:] + libs[:k]:
+                    configs.append({"kind": "whole", "threads": 1, "lib": lib, "batch": batch,
+                                    "optimizer": optimizer, "epochs": epochs, "round": r,
+                                    **(extra or {})})  # fmt: skip
+                group += 1
     return configs
 
 
@@ -170,68 +196,136 @@ def _ends_ratio(times: list[float]) -> float:
     return statistics.median(times[-k:]) / statistics.median(times[:k])
 
 
+def figures(whole: dict[str, Any]) -> dict[str, Any]:
+    """One child's figures: ``total`` CPU seconds, ``epochs``, ``ends`` (last 3 / first 3
+    epochs), ``accuracy``, ``load``; and from its probe (None without one):
+
+    - ``gemm[i]``, the matrix products' seconds for epoch ``i``'s ``n_train`` samples at the
+      machine's speed around it: ``(probe[i] + probe[i + 1]) / 2 * n_train / probe_samples``,
+      the mean of the probes just before and just after the epoch (they bracket it, and two
+      short probes are steadier than one);
+    - ``norm_total``, the sum over epochs of ``epoch_cpu[i] / gemm[i]`` (an epoch's cost in
+      units of its own matrix products), and ``norm_ends``, the same last 3 / first 3 on those;
+    - ``gemm_share``, ``sum(gemm) / sum(epoch_cpu)``: the share of the run its matrix products
+      alone would take, measured in the same process and minutes.
+    """
+    times = whole["epoch_cpu"]
+    fig: dict[str, Any] = {
+        "total": sum(times), "epochs": len(times), "ends": _ends_ratio(times),
+        "accuracy": whole["accuracy"], "n_train": whole["n_train"],
+        "load": [x for x in whole["loadavg"] if x is not None],
+        "probe_per_sample": [], "norm_total": None, "norm_ends": None, "gemm_share": None,
+    }  # fmt: skip
+    probes = whole.get("probe_cpu")
+    if probes:
+        per_sample = [p / whole["probe_samples"] for p in probes]
+        gemm = [(a + b) / 2 * whole["n_train"] for a, b in itertools.pairwise(per_sample)]
+        norm = [t / g for t, g in zip(times, gemm, strict=True)]
+        fig.update(probe_per_sample=per_sample, norm_total=sum(norm), norm_ends=_ends_ratio(norm),
+                   gemm_share=sum(gemm) / sum(times))  # fmt: skip
+    return fig
+
+
+def _spread(values: list[float | None]) -> dict[str, float] | None:
+    """Median, lowest and highest of the values that exist (None when none does)."""
+    kept = [v for v in values if v is not None]
+    return {**protocol.summary(kept), "n": len(kept)} if kept else None
+
+
 def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per (batch, optimizer): each library's total CPU time, epochs, accuracy, end/start
-    ratio; and the GEMM ceiling per batch (seconds per sample)."""
-    groups: dict[tuple[int, str], dict[str, Any]] = {}
-    gemm: dict[int, float] = {}
+    """Per (batch, optimizer) and library, over the rounds: ``mean`` (CPU s/epoch), ``ends``,
+    ``norm_ends``, ``gemm_share``, ``accuracy``, and ``vs_fit`` / ``vs_fit_norm`` (the run's
+    total, raw or normalised, over nablanet ``fit``'s of the same round), each as the median,
+    lowest and highest over the rounds (``n`` of them); plus ``epochs``, ``rounds``, ``load``
+    and, per batch size, every probe's CPU seconds per sample (``probe_per_sample``)."""
+    runs: dict[tuple[int, str], dict[str, dict[int, dict[str, Any]]]] = {}
     for r in results:
         config = r.get("config", {})
-        if "error" in r or config.get("kind") != "whole":
-            continue
-        whole = r["whole"]
-        if config["lib"] == "gemm":
-            for batch, g in whole["gemm"].items():
-                gemm[int(batch)] = statistics.median(g["epoch_cpu"]) / g["samples"]
-            continue
-        times = whole["epoch_cpu"]
-        groups.setdefault((config["batch"], config["optimizer"]), {})[config["lib"]] = {
-            "total": sum(times), "epochs": len(times), "first": times[0], "last": times[-1],
-            "ends": _ends_ratio(times), "accuracy": whole["accuracy"], "n_train": whole["n_train"],
-            "load": [x for x in whole["loadavg"] if x is not None],
-        }  # fmt: skip
-    return {"groups": groups, "gemm": gemm}
+        if "error" in r or config.get("kind") != "whole" or config.get("lib") == "gemm":
+            continue  # an older payload's separate GEMM-ceiling child: replaced by the probes
+        key = (config["batch"], config["optimizer"])
+        runs.setdefault(key, {}).setdefault(config["lib"], {})[config.get("round", 0)] = figures(
+            r["whole"]
+        )
+    groups: dict[tuple[int, str], dict[str, Any]] = {}
+    probe_per_sample: dict[int, list[float]] = {}
+    for key, libs in runs.items():
+        fit = libs.get("fit", {})
+        groups[key] = {}
+        for lib, by_round in libs.items():
+            figs = list(by_round.values())
+            paired = [(f, fit[r]) for r, f in by_round.items() if r in fit]
+            norm_pairs = [(f, o) for f, o in paired if f["norm_total"] and o["norm_total"]]
+            groups[key][lib] = {
+                "rounds": len(figs), "epochs": max(f["epochs"] for f in figs),
+                "mean": _spread([f["total"] / f["epochs"] for f in figs]),
+                "ends": _spread([f["ends"] for f in figs]),
+                "norm_ends": _spread([f["norm_ends"] for f in figs]),
+                "gemm_share": _spread([f["gemm_share"] for f in figs]),
+                "accuracy": _spread([f["accuracy"] for f in figs]),
+                "vs_fit": _spread([f["total"] / o["total"] for f, o in paired]),
+                "vs_fit_norm": _spread([f["norm_total"] / o["norm_total"] for f, o in norm_pairs]),
+                "load": [x for f in figs for x in f["load"]],
+            }  # fmt: skip
+            probes = probe_per_sample.setdefault(key[0], [])
+            probes += [p for f in figs for p in f["probe_per_sample"]]
+    return {"groups": groups, "probe_per_sample": probe_per_sample}
+
+
+def _cell(stat: dict[str, float] | None, suffix: str = "") -> str:
+    """``1.23x`` for one round, ``1.23x (1.10-1.30)`` for several, ``n/a`` for none."""
+    if stat is None:
+        return "n/a"
+    text = f"{stat['median']:.2f}{suffix}"
+    return text + (f" ({stat['min']:.2f}-{stat['max']:.2f})" if stat["n"] > 1 else "")
 
 
 def format_whole_run(payload: dict[str, Any]) -> str:
     """The Markdown table of a whole run: per (batch, optimizer), every library's CPU seconds
-    per epoch (first, last, whole-run mean), last/first, accuracy, and nablanet fit's ratios."""
+    per epoch, last 3 / first 3 epochs (raw and normalised by the probe), test accuracy, the
+    whole-run ratio to nablanet ``fit`` (raw and normalised) and the GEMM share; with several
+    rounds, each figure is the median over the rounds, the lowest-highest in brackets."""
     s = summarize(payload["results"])
     m = payload["machine"]
+    rounds = max((r["rounds"] for libs in s["groups"].values() for r in libs.values()), default=1)
+    how = "one round" if rounds == 1 else f"median of {rounds} rounds (lowest-highest)"
     lines = [
         f"Measured {m['date']} on {m['cpu']} ({m['usable_cpus']} CPUs), commit {m['git']}; "
         f"`{payload['command']}`. Fashion-MNIST 784-256-128-10 ReLU, float32, 1 thread, CPU "
-        "time, one round, each run in its own process; ratios > 1: nablanet `fit` is faster.",
+        f"time, {how}, each run in its own process; ratios > 1: nablanet `fit` is faster. "
+        "Normalised: each epoch's time over the machine-speed probe's around it.",
         "",
-        "| batch | optimizer | library | epochs | CPU s/epoch: first | last | mean "
-        "| last 3 / first 3 epochs | test accuracy | whole run vs nablanet fit |",
-        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| batch | optimizer | library | epochs | CPU s/epoch | last 3 / first 3 epochs "
+        "| same, normalised | test accuracy | whole run vs nablanet fit | same, normalised "
+        "| GEMM share |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     loads: list[float] = []
     for (batch, optimizer), libs in sorted(
         s["groups"].items(), key=lambda kv: (kv[0][0] != 128, kv[0])
     ):
-        ours = libs.get("fit")
         for lib in ("fit", "fit-numpy", "partial_fit", "torch", "sklearn"):
             r = libs.get(lib)
             if r is None:
                 continue
             loads += r["load"]
-            per = r["total"] / r["epochs"]
-            if lib == "fit":
-                ratio = "-"
-                gem = s["gemm"].get(batch)
-                if gem is not None:
-                    ratio = f"GEMM share {gem * r['n_train'] / per:.2f}"
-            elif ours is not None:
-                ratio = f"{r['total'] / ours['total']:.2f}x"
-            else:
-                ratio = "n/a"
+            ours = lib == "fit"
+            vs_fit = "-" if ours else _cell(r["vs_fit"], "x")
+            vs_fit_norm = "-" if ours else _cell(r["vs_fit_norm"], "x")
             lines.append(
                 f"| {batch} | {'SGD-momentum' if optimizer == 'sgd' else 'Adam'} | {NAMES[lib]} "
-                f"| {r['epochs']} | {r['first']:.2f} | {r['last']:.2f} | {per:.2f} "
-                f"| {r['ends']:.2f} | {r['accuracy']:.4f} | {ratio} |"
+                f"| {r['epochs']} | {_cell(r['mean'])} | {_cell(r['ends'])} "
+                f"| {_cell(r['norm_ends'])} | {r['accuracy']['median']:.4f} | {vs_fit} "
+                f"| {vs_fit_norm} | {_cell(r['gemm_share'])} |"
             )
     if loads:
         lines += ["", f"Load average during the epochs: {min(loads):.1f}-{max(loads):.1f}."]
+    probes = [(b, p) for b, p in sorted(s["probe_per_sample"].items()) if p]
+    if probes:
+        ranges = "; ".join(
+            f"batch {b}: {min(p) * 1e6:.2f}-{max(p) * 1e6:.2f} (slowest / fastest "
+            f"{max(p) / min(p):.2f})"
+            for b, p in probes
+        )
+        lines += ["", f"Machine-speed probe, µs of CPU per sample over every run: {ranges}."]
     return "\n".join(lines)

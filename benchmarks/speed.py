@@ -2,12 +2,12 @@
 and onnxruntime, every figure by one protocol (``_protocol.py``).
 
     python benchmarks/speed.py [--quick] [--json out.json] [--markdown] [--readme [PATH]]
-    python benchmarks/speed.py --whole-run [--json out.json] [--readme [PATH]]
+    python benchmarks/speed.py --whole-run [--rounds R] [--json out.json] [--readme [PATH]]
 
 ``--whole-run`` is the headline: whole trainings on Fashion-MNIST (30 epochs at batch 128, 10 at
 batches 32 and 512; Adam and SGD-momentum; nablanet ``fit`` and ``partial_fit``, PyTorch eager
-and scikit-learn), one child process per run, per-epoch CPU time and final test accuracy
-(``_whole_run.py``). The quick synthetic run stays as the smoke test of the protocol.
+and scikit-learn), one child process per run and round, per-epoch CPU time, a machine-speed
+probe between epochs, and final test accuracy (``_whole_run.py``). The quick synthetic run stays as the smoke test of the protocol.
 
 One child process per kind of measurement and thread count (``python benchmarks/speed.py --run
 CONFIG OUT``), strictly one after another, with OMP/OPENBLAS/MKL/NUMBA_NUM_THREADS set in the
@@ -73,10 +73,10 @@ def plan(settings: dict[str, Any]) -> list[dict[str, Any]]:
 
 def describe(config: dict[str, Any]) -> str:
     if config["kind"] == "whole":
-        if config["lib"] == "gemm":
+        if config["lib"] == "gemm":  # an older payload's GEMM-ceiling child
             return f"whole run: GEMM ceiling, batches {config['batches']}"
         return (f"whole run: {config['lib']} {config['optimizer']} batch {config['batch']} "
-                f"x{config['epochs']}")  # fmt: skip
+                f"x{config['epochs']} r{config.get('round', 0) + 1}")  # fmt: skip
     extra = f" {config['cache']} cache" if config["kind"] == "compile" else ""
     return f"{config['kind']}{extra} ({config['threads']} thread{'s' * (config['threads'] > 1)})"
 
@@ -225,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="thread counts for training (default: 1 2)")  # fmt: skip
     parser.add_argument("--rounds", type=int, default=None, metavar="R",
                         help="interleaved rounds per measurement (default 5; at least 5 "
-                        "for a published figure)")  # fmt: skip
+                        "for a published figure); with --whole-run, times the whole plan "
+                        "is run, the library order rotating (default 1)")  # fmt: skip
     parser.add_argument("--samples", type=int, default=None, metavar="N",
                         help="training samples per epoch (default 60,000; --quick 2,048)")  # fmt: skip
     parser.add_argument("--nice", type=int, default=0, metavar="N",
@@ -237,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="run only these children of the plan (e.g. --only perceptron)")  # fmt: skip
     parser.add_argument("--whole-run", action="store_true",
                         help="whole Fashion-MNIST trainings, per-epoch CPU time and test "
-                        "accuracy (27 children, one after another)")  # fmt: skip
+                        "accuracy (26 children a round, one after another)")  # fmt: skip
     parser.add_argument("--epochs", type=int, metavar="E",
                         help="with --whole-run: epochs of every run (default: 30 at batch 128, "
                         "10 at 32 and 512)")  # fmt: skip
@@ -271,6 +272,10 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--samples must be at least 512 (one batch of 512), got {args.samples}")
         settings["n_samples"] = args.samples
     if args.whole_run:
+        if args.epochs is not None and args.epochs < 1:
+            parser.error(f"--epochs must be at least 1, got {args.epochs}")
+        if args.batches and not set(args.batches) <= {32, 128, 512}:
+            parser.error(f"--batches must be among 32 128 512, got {args.batches}")
         return whole_run(args, argv)
     if args.profile:
         config = {"kind": "profile", "threads": 1, "n_samples": settings["n_samples"], "batch": 128}
@@ -297,18 +302,20 @@ def whole_plan(
     batches: list[int] | None = None,
     optimizers: list[str] | None = None,
     samples: int | None = None,
+    rounds: int = 1,
 ) -> list[dict[str, Any]]:
-    """The whole-run children (``_whole_run.plan``), narrowed by the command-line options."""
+    """The whole-run children (``_whole_run.plan``), narrowed by the command-line options and
+    repeated ``rounds`` times."""
     import _whole_run
 
     runs = tuple((b, epochs or e) for b, e in _whole_run.PLAN if not batches or b in batches)
     extra = {"n_train": samples} if samples else None
-    return _whole_run.plan(tuple(optimizers or ("adam", "sgd")), runs, extra)
+    return _whole_run.plan(tuple(optimizers or ("adam", "sgd")), runs, extra, rounds)
 
 
 def whole_run(args: argparse.Namespace, argv: list[str] | None) -> int:
     """``--whole-run``: run every child in turn, then print (and write) the table."""
-    configs = whole_plan(args.epochs, args.batches, args.optimizers, args.samples)
+    configs = whole_plan(args.epochs, args.batches, args.optimizers, args.samples, args.rounds or 1)
     machine = machine_info()
     print(f"# {machine['cpu']}, {machine['usable_cpus']} usable CPUs, BLAS {machine['blas']}, "
           f"load {protocol.loadavg()}; {len(configs)} runs", flush=True)  # fmt: skip

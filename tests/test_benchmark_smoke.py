@@ -333,29 +333,35 @@ def test_whole_run_child_trains_and_scores_every_library(lib):
     assert result["source"] == "synthetic" and (result["n_train"], result["n_test"]) == (64, 32)
     assert len(result["epoch_cpu"]) == 2 and min(result["epoch_cpu"]) > 0
     assert 0.0 <= result["accuracy"] <= 1.0 and len(result["loadavg"]) == 2
+    # the machine-speed probe: before epoch 1 and after each epoch, over all 4 batches of 16
+    assert len(result["probe_cpu"]) == 3 and min(result["probe_cpu"]) > 0
+    assert result["probe_samples"] == 64
 
 
-def test_whole_run_gemm_child_times_each_batch():
-    config = {"lib": "gemm", "epochs": 2, "batches": [16, 32], "synthetic": True, "n_train": 40}
-    gemm = whole.run(config)["gemm"]
-    assert gemm["16"]["samples"] == 32 and gemm["32"]["samples"] == 32  # whole batches only
-    assert all(len(g["epoch_cpu"]) == 2 for g in gemm.values())
+def test_whole_run_probe_covers_about_4096_rows_in_whole_batches():
+    X = np.zeros((5000, 784), dtype=np.float32)
+    assert whole.probe_for(X, 128)[1] == 4096  # 32 steps
+    assert whole.probe_for(X, 3000)[1] == 3000  # one batch, however large
+    assert whole.probe_for(X[:40], 16)[1] == 32  # at most the whole batches of the data
+    assert whole.probe_for(X, 600)[1] == 3600  # 6 steps of 600: 4,096 rounded down
+    with pytest.raises(ValueError, match="at least one batch"):
+        whole.probe_for(X[:8], 16)
 
 
 def test_whole_run_plan_covers_the_issue_s_runs():
     configs = speed.whole_plan()
-    runs = [(c["lib"], c["optimizer"], c["batch"], c["epochs"]) for c in configs[1:]]
+    runs = [(c["lib"], c["optimizer"], c["batch"], c["epochs"]) for c in configs]
     assert len(runs) == len(set(runs)) == 2 * 5 + 2 * 4 + 2 * 4  # fit-numpy at batch 128 only
     assert {e for _, _, b, e in runs if b == 128} == {30}
     assert {e for _, _, b, e in runs if b != 128} == {10}
     assert {lib for lib, *_ in runs} == {"fit", "fit-numpy", "partial_fit", "torch", "sklearn"}
-    assert configs[0]["lib"] == "gemm" and configs[0]["batches"] == [128, 512, 32]
-    assert [c["batch"] for c in configs[1:11]] == [128] * 10  # the headline runs first
-    assert all(c["kind"] == "whole" and c["threads"] == 1 for c in configs)
-    firsts = [c["lib"] for c in configs[1:] if c["batch"] != 128][::4]
+    assert "gemm" not in {c["lib"] for c in configs}  # the probe in every child replaced it
+    assert [c["batch"] for c in configs[:10]] == [128] * 10  # the headline runs first
+    assert all(c["kind"] == "whole" and c["threads"] == 1 and c["round"] == 0 for c in configs)
+    firsts = [c["lib"] for c in configs if c["batch"] != 128][::4]
     assert len(set(firsts)) > 1  # the order rotates: no library always runs first
     narrow = speed.whole_plan(epochs=2, batches=[512], optimizers=["sgd"], samples=1024)
-    assert [(c["batch"], c["epochs"], c["n_train"]) for c in narrow[1:]] == [(512, 2, 1024)] * 4
+    assert [(c["batch"], c["epochs"], c["n_train"]) for c in narrow] == [(512, 2, 1024)] * 4
 
 
 def _whole_result(lib: str, times: list[float], accuracy: float, batch: int = 128) -> dict:
@@ -366,8 +372,9 @@ def _whole_result(lib: str, times: list[float], accuracy: float, batch: int = 12
 
 
 def test_whole_run_table_shows_whole_run_ratios_and_the_slow_down():
+    # an older payload (no probes, a separate GEMM-ceiling child), one round:
     # fit: 1, 1, 1, 1.2, 1.2, 1.2 s (6.6 s, 1.10 s an epoch): last 3 / first 3 epochs = 1.2;
-    # torch: 12 s in all -> 12 / 6.6 = 1.82x; GEMM: 0.5 s per 1,000 samples -> 0.5 / 1.1 = 0.45
+    # torch: 12 s in all -> 12 / 6.6 = 1.82x; no probe: the normalised cells are n/a
     results = [
         _whole_result("fit", [1.0, 1.0, 1.0, 1.2, 1.2, 1.2], 0.88),
         _whole_result("torch", [2.0] * 6, 0.87),
@@ -379,13 +386,123 @@ def test_whole_run_table_shows_whole_run_ratios_and_the_slow_down():
                "machine": {"date": "d", "cpu": "AMD EPYC", "usable_cpus": 2, "git": "abc"}}  # fmt: skip
     text = whole.format_whole_run(payload)
     assert "on AMD EPYC (2 CPUs)" in text and "`python benchmarks/speed.py --whole-run`" in text
+    assert "one round" in text and "(" not in text.split("|---")[1]  # no brackets: one round
     fit_row = next(line for line in text.splitlines() if "Sequential.fit" in line)
-    assert "| 1.00 | 1.20 | 1.10 | 1.20 | 0.8800 | GEMM share 0.45 |" in fit_row
+    assert "| 6 | 1.10 | 1.20 | n/a | 0.8800 | - | - | n/a |" in fit_row
     torch_row = next(line for line in text.splitlines() if "PyTorch" in line)
-    assert "| 2.00 | 2.00 | 1.00 | 0.8700 | 1.82x |" in torch_row
+    assert "| 6 | 2.00 | 1.00 | n/a | 0.8700 | 1.82x | n/a | n/a |" in torch_row
     assert "scikit-learn" not in text  # the failed run has no row
+    assert all(line.count("|") == 12 for line in text.splitlines() if line.startswith("|"))
     summary = whole.summarize(results)
-    assert summary["groups"][(128, "adam")]["fit"]["ends"] == pytest.approx(1.2)
+    assert summary["groups"][(128, "adam")]["fit"]["ends"]["median"] == pytest.approx(1.2)
+
+
+def _probed(lib: str, rnd: int, times: list[float], probes: list[float], accuracy: float) -> dict:
+    """A child's result with its probe: ``probes`` CPU seconds over 100 samples, n_train 1000."""
+    result = _whole_result(lib, times, accuracy)
+    result["config"]["round"] = rnd
+    result["whole"].update(probe_cpu=probes, probe_samples=100)
+    return result
+
+
+def test_whole_run_summary_normalises_by_the_probe_and_takes_medians_over_rounds():
+    # The probe's seconds per sample times n_train = 1000 give each epoch's matrix-product time
+    # g; an epoch's normalised time is epoch / g, with g from the mean of the probes before and
+    # after it. Round 0: fit 1 s epochs, probe 0.01 s (g = 0.1): 10 per epoch, 60 in all.
+    # torch 2, 2, 2, 2.4, 2.4, 2.4 s while the machine slowed by 20% (probe 0.01 x4, 0.012 x3:
+    # g = 0.1, 0.1, 0.1, 0.11, 0.12, 0.12): normalised 20, 20, 20, 21.818, 20, 20 = 121.818.
+    #   raw: ends 2.4 / 2 = 1.2, vs fit 13.2 / 6 = 2.2; normalised: ends 1.0, vs fit 2.0303;
+    #   GEMM share: fit 0.6 / 6 = 0.1, torch (0.3 + 0.11 + 0.24) / 13.2 = 0.04924.
+    # Round 1, the machine 1.5x slower throughout (probe 0.015, g = 0.15): fit 1.5 s epochs
+    # (normalised 10 each, 60), torch 3 s (20 each, 120): vs fit 18 / 9 = 2.0 both ways;
+    # GEMM share fit 0.9 / 9 = 0.1, torch 0.9 / 18 = 0.05.
+    # Medians of the 2 rounds: vs fit raw 2.1 (2.0-2.2), normalised 2.0152 (2.0-2.0303).
+    slow = [0.01] * 4 + [0.012] * 3
+    results = [
+        _probed("torch", 1, [3.0] * 6, [0.015] * 7, 0.87),  # round 1 first: paired by round
+        _probed("fit", 0, [1.0] * 6, [0.01] * 7, 0.88),
+        _probed("torch", 0, [2.0] * 3 + [2.4] * 3, slow, 0.87),
+        _probed("fit", 1, [1.5] * 6, [0.015] * 7, 0.90),
+    ]
+    groups = whole.summarize(results)["groups"][(128, "adam")]
+    fit, torch = groups["fit"], groups["torch"]
+    assert fit["rounds"] == torch["rounds"] == 2 and fit["epochs"] == 6
+    assert fit["mean"] == pytest.approx({"median": 1.25, "min": 1.0, "max": 1.5, "n": 2})
+    assert fit["gemm_share"]["median"] == pytest.approx(0.1)
+    assert fit["accuracy"]["median"] == pytest.approx(0.89)
+    assert torch["ends"] == pytest.approx({"median": 1.1, "min": 1.0, "max": 1.2, "n": 2})
+    assert torch["norm_ends"] == pytest.approx({"median": 1.0, "min": 1.0, "max": 1.0, "n": 2})
+    assert torch["vs_fit"] == pytest.approx({"median": 2.1, "min": 2.0, "max": 2.2, "n": 2})
+    norm0 = (5 * 20 + 2.4 / 0.11) / 60  # 121.818 / 60 = 2.0303
+    assert torch["vs_fit_norm"] == pytest.approx(
+        {"median": (norm0 + 2.0) / 2, "min": 2.0, "max": norm0, "n": 2}
+    )
+    assert torch["gemm_share"]["median"] == pytest.approx((0.65 / 13.2 + 0.05) / 2)
+    payload = {"command": "c", "results": results,
+               "machine": {"date": "d", "cpu": "CPU", "usable_cpus": 2, "git": "abc"}}  # fmt: skip
+    text = whole.format_whole_run(payload)
+    assert "median of 2 rounds (lowest-highest)" in text
+    torch_row = next(line for line in text.splitlines() if "PyTorch" in line)
+    assert ("| 6 | 2.60 (2.20-3.00) | 1.10 (1.00-1.20) | 1.00 (1.00-1.00) | 0.8700 "
+            "| 2.10x (2.00-2.20) | 2.02x (2.00-2.03) | 0.05 (0.05-0.05) |") in torch_row  # fmt: skip
+    # probe seconds per sample: 1e-4, 1.2e-4, 1.5e-4 -> 100-150 µs
+    assert "batch 128: 100.00-150.00 (slowest / fastest 1.50)" in text
+
+
+def test_whole_run_plan_repeats_in_rounds_with_the_order_rotating():
+    configs = speed.whole_plan(epochs=5, batches=[128], rounds=2)
+    assert len(configs) == 2 * 10 and {c["epochs"] for c in configs} == {5}
+    assert [c["round"] for c in configs] == [0] * 10 + [1] * 10
+    runs = [(c["lib"], c["optimizer"], c["round"]) for c in configs]
+    assert len(set(runs)) == 20  # every (library, optimizer) once a round
+    for optimizer in ("adam", "sgd"):
+        orders = [[c["lib"] for c in configs if (c["optimizer"], c["round"]) == (optimizer, r)]
+                  for r in (0, 1)]  # fmt: skip
+        assert sorted(orders[0]) == sorted(orders[1]) and orders[0][0] != orders[1][0]
+    with pytest.raises(ValueError, match="rounds must be at least 1, got 0"):
+        speed.whole_plan(rounds=0)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--epochs", "0"], "--epochs must be at least 1, got 0"),
+     (["--batches", "64"], "--batches must be among 32 128 512, got [64]"),
+     (["--rounds", "0"], "--rounds must be at least 1, got 0")],
+)  # fmt: skip
+def test_whole_run_refuses_bad_options_before_running(args, message, capsys, monkeypatch):
+    def run_plan(*args, **kwargs):
+        raise AssertionError("started the benchmark")
+
+    monkeypatch.setattr(speed, "run_plan", run_plan)
+    with pytest.raises(SystemExit):
+        speed.main(["--whole-run", *args])
+    assert message in capsys.readouterr().err
+
+
+def test_tiny_synthetic_whole_run_in_two_rounds_gives_normalised_ratios():
+    libs = {"fit", "partial_fit", "sklearn"} | (
+        {"torch"} if importlib.util.find_spec("torch") else set()
+    )
+    extra = {"synthetic": True, "n_train": 256, "n_test": 64}
+    configs = [c for c in whole.plan(("adam",), ((16, 2),), extra, rounds=2) if c["lib"] in libs]
+    results = [{"config": c, "whole": whole.run(c)} for c in configs]
+    for r in results:
+        assert len(r["whole"]["probe_cpu"]) == 3 and min(r["whole"]["probe_cpu"]) > 0
+        assert r["whole"]["probe_samples"] == 256  # 16 batches of 16: all the data
+    groups = whole.summarize(results)["groups"][(16, "adam")]
+    assert set(groups) == libs
+    for lib, row in groups.items():
+        assert row["rounds"] == 2 and row["norm_ends"]["n"] == 2
+        assert 0 < row["gemm_share"]["min"] <= row["gemm_share"]["max"]
+        if lib != "fit":
+            assert row["vs_fit_norm"]["n"] == 2 and row["vs_fit_norm"]["min"] > 0
+    payload = {"command": "c", "results": results,
+               "machine": {"date": "d", "cpu": "CPU", "usable_cpus": 2, "git": "abc"}}  # fmt: skip
+    text = whole.format_whole_run(payload)
+    assert "| whole run vs nablanet fit | same, normalised | GEMM share |" in text
+    rows = [line for line in text.splitlines() if line.startswith("| 16 |")]
+    assert len(rows) == len(libs) and all(line.count("(") == 6 for line in rows[1:])
+    assert "n/a" not in text and "Machine-speed probe" in text
 
 
 def test_readme_keeps_only_stable_multi_threaded_cells():
