@@ -7,7 +7,10 @@ SGD-momentum and with Adam, each with the compiled kernels (``nablanet[fast]``) 
 NumPy, and the step's eight matrix products alone (the GEMM ceiling). All of them are timed by
 the shared protocol (``_protocol.interleave``: interleaved rounds, CPU time with 1 thread,
 medians). Prints one line per step: median microseconds, the lowest-highest round, and the
-GEMM-only time as a share of the step. For an A/B of two commits, run it at each (e.g. from a
+GEMM-only time as a share of the step. ``--parts`` times instead where one step of the
+784-256-128-10 network (kernels on) spends its time: forward, loss, backward, penalty,
+optimizer update and accuracy metric, each summed over the steps of a round, beside the
+step's eight matrix products alone. For an A/B of two commits, run it at each (e.g. from a
 ``git worktree`` with ``PYTHONPATH=<worktree>/src``), alternating, and compare the lines.
 """
 
@@ -25,6 +28,7 @@ if __name__ == "__main__":  # thread counts, set before NumPy loads (not when im
     protocol.set_thread_env(_threads)
 
 import argparse
+import itertools
 import statistics
 from collections.abc import Callable
 from typing import Any
@@ -82,6 +86,64 @@ def contenders(batch: int = 128, kernels: bool = True) -> dict[str, Callable[[],
     return fns
 
 
+def parts(
+    batch: int = 128, optimizer: str = "sgd", rounds: int = 7, steps: int = 200
+) -> dict[str, float]:
+    """Median µs per step of each part of one ``train_step`` (kernels on, ``perf_counter``
+    around each part, summed over ``steps`` steps a round), and of the eight products alone."""
+    import time
+
+    from nablanet.metrics import batch_metric
+
+    Xb = np.random.default_rng(0).normal(size=(batch, 784)).astype(np.float32)
+    Yb = np.eye(10, dtype=np.float32)[np.arange(batch) % 10]
+    opt = nn.optimizers.SGD(0.01, momentum=0.9) if optimizer == "sgd" else nn.optimizers.Adam()
+    model = nn.Sequential.from_sizes(
+        [784, 256, 128, 10], "relu", "softmax", loss="categorical_cross_entropy",
+        optimizer=opt, seed=0,
+    )  # fmt: skip
+    model.fit(Xb, Yb, epochs=1, verbose=False)  # builds, compiles, warms up
+    loss, link = model._train_loss, model.training_loss.link
+    correct = batch_metric("accuracy", "multiclass")
+    gemm = gemm_epochs(Xb, batch)
+    clock = time.perf_counter_ns
+    names = ("forward", "loss", "backward", "penalty", "update", "metric", "eight products")
+    rows: dict[str, list[float]] = {name: [] for name in names}
+    for _ in range(rounds):
+        total = dict.fromkeys(names, 0)
+        for _ in range(steps):
+            t0 = clock()
+            out = model.forward(Xb, True, loss_input=True)
+            t1 = clock()
+            loss.forward(out, Yb, None)
+            grad = loss.backward()
+            t2 = clock()
+            model.backward(grad, loss_input=True)
+            t3 = clock()
+            model.penalty_gradients(0.0)
+            model.penalty(0.0)
+            t4 = clock()
+            model.apply_gradients()
+            t5 = clock()
+            correct(out, Yb, link)
+            t6 = clock()
+            gemm()
+            t7 = clock()
+            marks = (t0, t1, t2, t3, t4, t5, t6, t7)
+            for name, (a, b) in zip(names, itertools.pairwise(marks), strict=True):
+                total[name] += b - a
+        for name in names:
+            rows[name].append(total[name] / steps / 1e3)
+    out = {name: statistics.median(v) for name, v in rows.items()}
+    step = sum(v for k, v in out.items() if k != "eight products")
+    print(f"# one {optimizer} step at batch {batch}, {rounds} rounds of {steps} steps, "
+          f"wall time, load {protocol.loadavg()}")  # fmt: skip
+    for name, us in out.items():
+        print(f"{name:<16} {us:8.1f} us")
+    print(f"{'step (sum)':<16} {step:8.1f} us   GEMM share {out['eight products'] / step:.2f}")
+    return out
+
+
 def main(
     label: str = "", rounds: int = 7, threads: int = 1, batch: int = 128, min_time: float = 0.1
 ) -> dict[str, dict[str, float]]:
@@ -110,5 +172,10 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--parts", choices=("sgd", "adam"), default=None,
+                        help="time the parts of one step with this optimizer instead")  # fmt: skip
     args = parser.parse_args()
-    main(args.label, args.rounds, args.threads, args.batch)
+    if args.parts:
+        parts(args.batch, args.parts, args.rounds)
+    else:
+        main(args.label, args.rounds, args.threads, args.batch)
