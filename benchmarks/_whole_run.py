@@ -112,7 +112,8 @@ def _warm_up(lib: str, optimizer: str, batch: int) -> None:
 def probe_for(X: np.ndarray, batch: int) -> tuple[Any, int]:
     """``(probe, samples)``: the step's eight matrix products (``_common.gemm_epochs``) over the
     first ``samples`` rows of ``X``, :data:`PROBE_SAMPLES` rounded down to whole batches (at
-    least one batch, at most all whole batches of ``X``)."""
+    least one batch, at most all whole batches of ``X``; ``gemm_epochs`` raises ValueError
+    when ``X`` is shorter than one batch)."""
     import _common
 
     steps = max(1, min(PROBE_SAMPLES // batch, len(X) // batch))

@@ -225,8 +225,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="thread counts for training (default: 1 2)")  # fmt: skip
     parser.add_argument("--rounds", type=int, default=None, metavar="R",
                         help="interleaved rounds per measurement (default 5; at least 5 "
-                        "for a published figure); with --whole-run, times the whole plan "
-                        "is run, the library order rotating (default 1)")  # fmt: skip
+                        "for a published quick figure); with --whole-run, times the whole plan "
+                        "is run, the library order rotating (default 1; 3 rounds of the "
+                        "batch-128 plan take about 20 minutes)")  # fmt: skip
     parser.add_argument("--samples", type=int, default=None, metavar="N",
                         help="training samples per epoch (default 60,000; --quick 2,048)")  # fmt: skip
     parser.add_argument("--nice", type=int, default=0, metavar="N",

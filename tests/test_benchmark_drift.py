@@ -71,6 +71,5 @@ def test_a_short_run_gives_the_summary():
     assert [r["epoch"] for r in result["rows"]] == [1, 2]
     for r in result["rows"]:
         assert r["trained"] > 0 and r["epoch_1"] > 0
-        assert math.isclose(r["ratio"], r["trained"] / r["epoch_1"], rel_tol=1e-12)
     assert result["max_subnormals"] == 0
     assert math.isfinite(result["drift"]) and result["drift"] > 0

@@ -132,8 +132,9 @@ def overflow_as_sklearn(model: Sequential, total: float) -> None:
     its bits.
 
     The check runs every step, so it first looks at the whole packed gradient buffer in two
-    reductions (about 35 us at 235k parameters, against about 120 us slot by slot); only when
-    that finds an entry past the limit, or a NaN, does it go slot by slot.
+    reductions (``benchmarks/overflow_check.py``: 37 us a step for 784-256-128-10 in float32,
+    against 64 us with two per parameter array); only when that finds an entry past the
+    limit, or a NaN, does it go slot by slot.
     """
     flat = model._flat[1]  # every slot's gradient, packed (a view, not a copy)
     limit = np.finfo(flat.dtype).max / total
