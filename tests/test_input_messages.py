@@ -83,6 +83,31 @@ def test_pd_na_is_refused_by_name(single_column: bool) -> None:
         Sequential([Dense(1)], loss="mse").fit(frame, [1.0, 2.0, 3.0], epochs=1)
 
 
+def test_pd_na_in_y_is_refused_by_name() -> None:
+    """A nullable label column's pd.NA is named as a missing value, not as "NaN"."""
+    X = np.zeros((3, 2), dtype=np.float32)
+    y = pd.Series(pd.array([0, None, 1], dtype="Int64"), index=["r0", "r1", "r2"], name="label")
+    model = Sequential([Dense(1)], loss="bce")
+    with pytest.raises(ValueError) as info:
+        model.fit(X, y, epochs=1)
+    message = str(info.value)
+    assert "pd.NA" in message and "row 1" in message and "'r1'" in message
+    assert "column" not in message  # a Series has no column to name
+    assert not model.built  # refused before anything was built
+    from nablanet import Perceptron
+
+    with pytest.raises(ValueError, match=r"pd\.NA.*row 1"):
+        Perceptron().fit(X, y)
+
+
+def test_a_nan_is_shown_as_nan_not_as_a_numpy_repr() -> None:
+    X = np.array([[0.0, 1.0], [np.nan, 2.0]])
+    with pytest.raises(ValueError, match=r"index \(1, 0\): nan\)$"):
+        check_array(X)
+    with pytest.raises(ValueError, match=r"index \(1,\): inf\)$"):
+        Sequential([Dense(1)], loss="mse").fit(np.zeros((2, 1)), [0.0, np.inf], epochs=1)
+
+
 # -- .npz labels read as CSV labels are ---------------------------------------------------------
 def _xy(n: int = 40) -> tuple[np.ndarray, np.ndarray]:
     X = np.random.default_rng(0).normal(size=(n, 2))

@@ -233,7 +233,7 @@ def check_array(
     allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
     if X is None:
         raise TypeError(f"{name} must be a numeric array, got None")
-    _refuse_pandas_na(X, name)
+    refuse_pandas_na(X, name)
     try:
         try:
             arr = np.asarray(X)
@@ -281,29 +281,30 @@ def check_array(
             )
         raise ValueError(
             f"{name} contains NaN or infinity (first at index {tuple(int(i) for i in bad)}: "
-            f"{arr[tuple(bad)]!r})"
+            f"{arr[tuple(bad)].item()!r})"
         )
     return arr
 
 
-def _refuse_pandas_na(X: Any, name: str) -> None:
+def refuse_pandas_na(X: Any, name: str) -> None:
     """Raise naming the first ``pd.NA`` of a pandas nullable column (``Int64``, ``Float64``...).
 
     NumPy would turn it into NaN or an object array and the message would not say ``pd.NA``.
     """
     if type(X).__module__.partition(".")[0] != "pandas" or not hasattr(X, "isna"):
         return
-    frame = X.to_frame() if getattr(X, "ndim", 2) == 1 else X
+    series = getattr(X, "ndim", 2) == 1
+    frame = X.to_frame() if series else X
     for j, (column, dtype) in enumerate(frame.dtypes.items()):
         if type(getattr(dtype, "na_value", None)).__name__ != "NAType":
             continue  # a NumPy column: its NaN gets the NaN message below
         missing = np.flatnonzero(np.asarray(frame.iloc[:, j].isna()))
         if missing.size:
             row = int(missing[0])
+            where = "" if series else f" in column {short_repr(column)}"
             raise ValueError(
-                f"{name} has a missing value (pd.NA) in column {short_repr(column)} of dtype {dtype}, "
-                f"row {row} (index label {short_repr(frame.index[row])}); fill or drop the missing "
-                "values first"
+                f"{name} has a missing value (pd.NA){where} of dtype {dtype}, row {row} (index "
+                f"label {short_repr(frame.index[row])}); fill or drop the missing values first"
             )
 
 

@@ -54,6 +54,7 @@ from ._validation import (
     check_n_features,
     check_positive_float,
     check_positive_int,
+    refuse_pandas_na,
     short_repr,
 )
 from .functional import all_finite
@@ -386,6 +387,7 @@ class Sequential(SequentialEngine, SequentialExtras):
         """Checked ``X`` and the target matrix ``Y`` of shape (n_samples, n_outputs) that the
         loss compares with; builds the model on first use and fixes its task."""
         Xc = self.check_X(X)
+        refuse_pandas_na(y, "y")  # before NumPy turns a pd.NA into NaN or an object
         if not self.built:
             self.build(Xc.shape[1])
         y_arr = np.asarray(y)

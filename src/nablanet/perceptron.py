@@ -28,6 +28,7 @@ from nablanet._validation import (
     check_n_features,
     check_positive_float,
     check_positive_int,
+    refuse_pandas_na,
     short_repr,
 )
 from nablanet.functional import step
@@ -282,6 +283,7 @@ def _encode_labels(y: Any) -> tuple[np.ndarray, np.ndarray]:
     """
     if y is None:
         raise TypeError("y must be an array of labels, got None")
+    refuse_pandas_na(y, "y")
     arr = np.asarray(y)
     if arr.ndim != 1:
         raise ValueError(f"y must be a 1-D array of labels, got shape {arr.shape}")
@@ -289,7 +291,7 @@ def _encode_labels(y: Any) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError("y is empty; at least one sample is needed")
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         bad = arr[~np.isfinite(arr)][0]
-        raise ValueError(f"y contains NaN or infinity ({bad!r})")
+        raise ValueError(f"y contains NaN or infinity ({bad.item()!r})")
     if arr.dtype.kind not in "biufUSO":
         raise TypeError(f"y must contain numbers or strings, got dtype {arr.dtype}")
     try:

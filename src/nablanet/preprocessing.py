@@ -39,7 +39,7 @@ def _as_labels(y: Any, name: str = "y") -> np.ndarray:
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         first = int(np.flatnonzero(~np.isfinite(arr))[0])
         raise ValueError(
-            f"{name} contains NaN or infinity (first at index {first}: {arr[first]!r})"
+            f"{name} contains NaN or infinity (first at index {first}: {arr[first].item()!r})"
         )
     return arr
 
