@@ -146,7 +146,7 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     gc.collect()
     cpu, wall, loads, probes = [], [], [], [timed_probe()]
     for _ in range(config["epochs"]):
-        loads.append(_loadavg())
+        loads.append(protocol.loadavg())
         start, start_wall = time.process_time(), time.perf_counter()
         epoch()
         cpu.append(time.process_time() - start)
@@ -156,12 +156,6 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     out.update({"epoch_cpu": cpu, "epoch_wall": wall, "loadavg": loads, "accuracy": accuracy,
                 "probe_cpu": probes, "probe_samples": probe_samples})  # fmt: skip
     return out
-
-
-def _loadavg() -> float | None:
-    import os
-
-    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
 
 
 # -- parent side: the plan and the table ------------------------------------------------------
